@@ -1,0 +1,1 @@
+"""The four stage services and the gateway that runs the loop."""

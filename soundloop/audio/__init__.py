@@ -1,0 +1,1 @@
+"""Audio formats shared by the gateway, the stages and the CLI."""

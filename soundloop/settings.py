@@ -1,0 +1,108 @@
+"""Settings of every soundloop process, overridable by environment variables.
+
+One model for local runs, standalone stage servers, Ray Serve and Kubernetes:
+`SOUNDLOOP_PROFILE=light`, `SOUNDLOOP_LLM__BACKEND=openai`, ... (nested fields
+use a double underscore). Profiles pick the models; explicit fields win.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Profile = Literal["default", "light"]
+
+
+class EncoderSettings(BaseModel):
+    # Assembled model folder name (soundloop.models); empty: chosen by the profile.
+    asr_model: str = ""
+    asr_threads: int = 2
+    asr_beam_size: int = 1
+    # VAD hysteresis: speech starts after `vad_start_ms` above `vad_threshold`,
+    # ends after `vad_end_ms` below `vad_threshold - 0.15`.
+    vad_threshold: float = 0.5
+    vad_start_ms: int = 64
+    vad_end_ms: int = 160
+    # Sound tagging: one YAMNet window (0.96 s) every `sound_hop_ms`.
+    sound_hop_ms: int = 480
+    sound_report_threshold: float = 0.2
+
+
+class LlmSettings(BaseModel):
+    backend: Literal["llama_cpp", "openai"] = "llama_cpp"
+    model: str = ""  # assembled GGUF folder for llama_cpp; empty: chosen by the profile
+    context_tokens: int = 4096
+    threads: int = 2
+    max_tokens: int = 160
+    temperature: float = 0.3
+    # OpenAI-compatible endpoint (vLLM, Ray Serve LLM, llama_cpp.server).
+    openai_base_url: str = "http://127.0.0.1:8000/v1"
+    openai_model: str = "default"
+    openai_api_key: str = "none"
+
+
+class DeciderSettings(BaseModel):
+    # GGUF model scoring end-of-turn probability of a transcript.
+    eot_model: str = "smollm2-135m"
+
+
+class TtsSettings(BaseModel):
+    engine: Literal["", "piper", "espeak-ng", "flite"] = ""  # empty: chosen by the profile
+    voice: str = ""
+
+
+class StageAddresses(BaseModel):
+    """Where the gateway finds the stages when they run as standalone gRPC servers."""
+    encoder: str = "127.0.0.1:50061"
+    llm: str = "127.0.0.1:50062"
+    decider: str = "127.0.0.1:50063"
+    tts: str = "127.0.0.1:50064"
+
+
+class GatewaySettings(BaseModel):
+    host: str = "0.0.0.0"
+    port: int = 50051
+    # Caller audio is batched into chunks of this length before it crosses to a stage.
+    chunk_ms: int = 100
+    max_sessions: int = 64
+    # Reply audio is paced at real time with this much lead over the caller's playback.
+    playback_lead_ms: int = 200
+    # A caller that does not read for this long is cut off.
+    send_timeout_s: float = 10.0
+    default_instructions: str = (
+        "You are a helpful voice assistant on a phone call. Answer in one or two short spoken "
+        "sentences, without lists or markdown.")
+
+
+class SessionSettings(BaseModel):
+    ttl_s: int = 3600
+    event_log_max: int = 5000
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOUNDLOOP_", env_nested_delimiter="__")
+
+    profile: Profile = "default"
+    # Empty: `soundloop serve` starts a local redis-server.
+    redis_url: str = ""
+    encoder: EncoderSettings = Field(default_factory=EncoderSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    decider: DeciderSettings = Field(default_factory=DeciderSettings)
+    tts: TtsSettings = Field(default_factory=TtsSettings)
+    stages: StageAddresses = Field(default_factory=StageAddresses)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    session: SessionSettings = Field(default_factory=SessionSettings)
+
+    def resolved(self) -> "Settings":
+        """A copy with the profile's model choices filled in where fields are empty."""
+        light = self.profile == "light"
+        out = self.model_copy(deep=True)
+        out.encoder.asr_model = out.encoder.asr_model or ("whisper-tiny.en" if light else "whisper-base")
+        out.llm.model = out.llm.model or ("smollm2-135m" if light else "qwen2.5-coder-1.5b")
+        out.tts.engine = out.tts.engine or ("espeak-ng" if light else "piper")
+        return out
+
+
+def load_settings(**overrides) -> Settings:
+    return Settings(**overrides).resolved()

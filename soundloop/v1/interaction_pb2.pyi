@@ -1,0 +1,348 @@
+import datetime
+
+from google.protobuf import duration_pb2 as _duration_pb2
+from soundloop.v1 import audio_pb2 as _audio_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Eagerness(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EAGERNESS_UNSPECIFIED: _ClassVar[Eagerness]
+    EAGERNESS_LOW: _ClassVar[Eagerness]
+    EAGERNESS_MEDIUM: _ClassVar[Eagerness]
+    EAGERNESS_HIGH: _ClassVar[Eagerness]
+
+class DecisionEvents(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DECISION_EVENTS_UNSPECIFIED: _ClassVar[DecisionEvents]
+    DECISION_EVENTS_CHANGES: _ClassVar[DecisionEvents]
+    DECISION_EVENTS_ALL: _ClassVar[DecisionEvents]
+
+class Action(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ACTION_UNSPECIFIED: _ClassVar[Action]
+    ACTION_KEEP_LISTENING: _ClassVar[Action]
+    ACTION_RESPOND: _ClassVar[Action]
+    ACTION_STOP_SPEAKING: _ClassVar[Action]
+    ACTION_IGNORE_BACKCHANNEL: _ClassVar[Action]
+    ACTION_RESPOND_TO_SOUND: _ClassVar[Action]
+    ACTION_IGNORE_SOUND: _ClassVar[Action]
+    ACTION_PAUSE_SPEAKING: _ClassVar[Action]
+    ACTION_RESUME_SPEAKING: _ClassVar[Action]
+
+class TurnCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TURN_CAUSE_UNSPECIFIED: _ClassVar[TurnCause]
+    TURN_CAUSE_SPEECH: _ClassVar[TurnCause]
+    TURN_CAUSE_TEXT: _ClassVar[TurnCause]
+    TURN_CAUSE_SOUND: _ClassVar[TurnCause]
+EAGERNESS_UNSPECIFIED: Eagerness
+EAGERNESS_LOW: Eagerness
+EAGERNESS_MEDIUM: Eagerness
+EAGERNESS_HIGH: Eagerness
+DECISION_EVENTS_UNSPECIFIED: DecisionEvents
+DECISION_EVENTS_CHANGES: DecisionEvents
+DECISION_EVENTS_ALL: DecisionEvents
+ACTION_UNSPECIFIED: Action
+ACTION_KEEP_LISTENING: Action
+ACTION_RESPOND: Action
+ACTION_STOP_SPEAKING: Action
+ACTION_IGNORE_BACKCHANNEL: Action
+ACTION_RESPOND_TO_SOUND: Action
+ACTION_IGNORE_SOUND: Action
+ACTION_PAUSE_SPEAKING: Action
+ACTION_RESUME_SPEAKING: Action
+TURN_CAUSE_UNSPECIFIED: TurnCause
+TURN_CAUSE_SPEECH: TurnCause
+TURN_CAUSE_TEXT: TurnCause
+TURN_CAUSE_SOUND: TurnCause
+
+class ConverseRequest(_message.Message):
+    __slots__ = ("config", "audio", "text", "playback", "end_of_input")
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    PLAYBACK_FIELD_NUMBER: _ClassVar[int]
+    END_OF_INPUT_FIELD_NUMBER: _ClassVar[int]
+    config: SessionConfig
+    audio: AudioChunk
+    text: TextInput
+    playback: PlaybackReport
+    end_of_input: EndOfInput
+    def __init__(self, config: _Optional[_Union[SessionConfig, _Mapping]] = ..., audio: _Optional[_Union[AudioChunk, _Mapping]] = ..., text: _Optional[_Union[TextInput, _Mapping]] = ..., playback: _Optional[_Union[PlaybackReport, _Mapping]] = ..., end_of_input: _Optional[_Union[EndOfInput, _Mapping]] = ...) -> None: ...
+
+class SessionConfig(_message.Message):
+    __slots__ = ("input_audio", "output_audio", "language", "instructions", "voice", "resume_token", "replay_after_sequence", "turn_detection", "sound_policy", "decision_events")
+    INPUT_AUDIO_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_AUDIO_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    VOICE_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    REPLAY_AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    TURN_DETECTION_FIELD_NUMBER: _ClassVar[int]
+    SOUND_POLICY_FIELD_NUMBER: _ClassVar[int]
+    DECISION_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    input_audio: _audio_pb2.AudioFormat
+    output_audio: _audio_pb2.AudioFormat
+    language: str
+    instructions: str
+    voice: str
+    resume_token: str
+    replay_after_sequence: int
+    turn_detection: TurnDetection
+    sound_policy: SoundPolicy
+    decision_events: DecisionEvents
+    def __init__(self, input_audio: _Optional[_Union[_audio_pb2.AudioFormat, _Mapping]] = ..., output_audio: _Optional[_Union[_audio_pb2.AudioFormat, _Mapping]] = ..., language: _Optional[str] = ..., instructions: _Optional[str] = ..., voice: _Optional[str] = ..., resume_token: _Optional[str] = ..., replay_after_sequence: _Optional[int] = ..., turn_detection: _Optional[_Union[TurnDetection, _Mapping]] = ..., sound_policy: _Optional[_Union[SoundPolicy, _Mapping]] = ..., decision_events: _Optional[_Union[DecisionEvents, str]] = ...) -> None: ...
+
+class TurnDetection(_message.Message):
+    __slots__ = ("eagerness", "max_silence_ms", "min_silence_ms", "allow_barge_in")
+    EAGERNESS_FIELD_NUMBER: _ClassVar[int]
+    MAX_SILENCE_MS_FIELD_NUMBER: _ClassVar[int]
+    MIN_SILENCE_MS_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_BARGE_IN_FIELD_NUMBER: _ClassVar[int]
+    eagerness: Eagerness
+    max_silence_ms: int
+    min_silence_ms: int
+    allow_barge_in: bool
+    def __init__(self, eagerness: _Optional[_Union[Eagerness, str]] = ..., max_silence_ms: _Optional[int] = ..., min_silence_ms: _Optional[int] = ..., allow_barge_in: _Optional[bool] = ...) -> None: ...
+
+class SoundPolicy(_message.Message):
+    __slots__ = ("respond_labels", "min_score", "disable_proactive")
+    RESPOND_LABELS_FIELD_NUMBER: _ClassVar[int]
+    MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
+    DISABLE_PROACTIVE_FIELD_NUMBER: _ClassVar[int]
+    respond_labels: _containers.RepeatedScalarFieldContainer[str]
+    min_score: float
+    disable_proactive: bool
+    def __init__(self, respond_labels: _Optional[_Iterable[str]] = ..., min_score: _Optional[float] = ..., disable_proactive: _Optional[bool] = ...) -> None: ...
+
+class AudioChunk(_message.Message):
+    __slots__ = ("data",)
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    def __init__(self, data: _Optional[bytes] = ...) -> None: ...
+
+class TextInput(_message.Message):
+    __slots__ = ("text",)
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    def __init__(self, text: _Optional[str] = ...) -> None: ...
+
+class PlaybackReport(_message.Message):
+    __slots__ = ("turn_id", "samples_played")
+    TURN_ID_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_PLAYED_FIELD_NUMBER: _ClassVar[int]
+    turn_id: str
+    samples_played: int
+    def __init__(self, turn_id: _Optional[str] = ..., samples_played: _Optional[int] = ...) -> None: ...
+
+class EndOfInput(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ConverseResponse(_message.Message):
+    __slots__ = ("sequence", "audio_offset", "session_started", "speech_started", "speech_stopped", "transcript", "sound_event", "decision", "reply_text", "reply_audio", "turn_started", "turn_completed", "turn_interrupted", "error")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    SESSION_STARTED_FIELD_NUMBER: _ClassVar[int]
+    SPEECH_STARTED_FIELD_NUMBER: _ClassVar[int]
+    SPEECH_STOPPED_FIELD_NUMBER: _ClassVar[int]
+    TRANSCRIPT_FIELD_NUMBER: _ClassVar[int]
+    SOUND_EVENT_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    REPLY_TEXT_FIELD_NUMBER: _ClassVar[int]
+    REPLY_AUDIO_FIELD_NUMBER: _ClassVar[int]
+    TURN_STARTED_FIELD_NUMBER: _ClassVar[int]
+    TURN_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    TURN_INTERRUPTED_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    audio_offset: _duration_pb2.Duration
+    session_started: SessionStarted
+    speech_started: SpeechStarted
+    speech_stopped: SpeechStopped
+    transcript: Transcript
+    sound_event: SoundEvent
+    decision: Decision
+    reply_text: ReplyText
+    reply_audio: ReplyAudio
+    turn_started: TurnStarted
+    turn_completed: TurnCompleted
+    turn_interrupted: TurnInterrupted
+    error: Error
+    def __init__(self, sequence: _Optional[int] = ..., audio_offset: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., session_started: _Optional[_Union[SessionStarted, _Mapping]] = ..., speech_started: _Optional[_Union[SpeechStarted, _Mapping]] = ..., speech_stopped: _Optional[_Union[SpeechStopped, _Mapping]] = ..., transcript: _Optional[_Union[Transcript, _Mapping]] = ..., sound_event: _Optional[_Union[SoundEvent, _Mapping]] = ..., decision: _Optional[_Union[Decision, _Mapping]] = ..., reply_text: _Optional[_Union[ReplyText, _Mapping]] = ..., reply_audio: _Optional[_Union[ReplyAudio, _Mapping]] = ..., turn_started: _Optional[_Union[TurnStarted, _Mapping]] = ..., turn_completed: _Optional[_Union[TurnCompleted, _Mapping]] = ..., turn_interrupted: _Optional[_Union[TurnInterrupted, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
+
+class SessionStarted(_message.Message):
+    __slots__ = ("session_id", "resume_token", "resumed", "output_audio")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    RESUMED_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_AUDIO_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    resume_token: str
+    resumed: bool
+    output_audio: _audio_pb2.AudioFormat
+    def __init__(self, session_id: _Optional[str] = ..., resume_token: _Optional[str] = ..., resumed: _Optional[bool] = ..., output_audio: _Optional[_Union[_audio_pb2.AudioFormat, _Mapping]] = ...) -> None: ...
+
+class SpeechStarted(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SpeechStopped(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Transcript(_message.Message):
+    __slots__ = ("text", "is_final", "stability", "utterance", "start", "end")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    IS_FINAL_FIELD_NUMBER: _ClassVar[int]
+    STABILITY_FIELD_NUMBER: _ClassVar[int]
+    UTTERANCE_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    is_final: bool
+    stability: float
+    utterance: int
+    start: _duration_pb2.Duration
+    end: _duration_pb2.Duration
+    def __init__(self, text: _Optional[str] = ..., is_final: _Optional[bool] = ..., stability: _Optional[float] = ..., utterance: _Optional[int] = ..., start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., end: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class SoundEvent(_message.Message):
+    __slots__ = ("label", "score", "start", "end")
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    label: str
+    score: float
+    start: _duration_pb2.Duration
+    end: _duration_pb2.Duration
+    def __init__(self, label: _Optional[str] = ..., score: _Optional[float] = ..., start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., end: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class Decision(_message.Message):
+    __slots__ = ("action", "reason", "confidence", "turn_id")
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    TURN_ID_FIELD_NUMBER: _ClassVar[int]
+    action: Action
+    reason: str
+    confidence: float
+    turn_id: str
+    def __init__(self, action: _Optional[_Union[Action, str]] = ..., reason: _Optional[str] = ..., confidence: _Optional[float] = ..., turn_id: _Optional[str] = ...) -> None: ...
+
+class ReplyText(_message.Message):
+    __slots__ = ("turn_id", "delta")
+    TURN_ID_FIELD_NUMBER: _ClassVar[int]
+    DELTA_FIELD_NUMBER: _ClassVar[int]
+    turn_id: str
+    delta: str
+    def __init__(self, turn_id: _Optional[str] = ..., delta: _Optional[str] = ...) -> None: ...
+
+class ReplyAudio(_message.Message):
+    __slots__ = ("turn_id", "data", "start_sample")
+    TURN_ID_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    START_SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    turn_id: str
+    data: bytes
+    start_sample: int
+    def __init__(self, turn_id: _Optional[str] = ..., data: _Optional[bytes] = ..., start_sample: _Optional[int] = ...) -> None: ...
+
+class TurnStarted(_message.Message):
+    __slots__ = ("turn_id", "cause", "prompt")
+    TURN_ID_FIELD_NUMBER: _ClassVar[int]
+    CAUSE_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    turn_id: str
+    cause: TurnCause
+    prompt: str
+    def __init__(self, turn_id: _Optional[str] = ..., cause: _Optional[_Union[TurnCause, str]] = ..., prompt: _Optional[str] = ...) -> None: ...
+
+class TurnCompleted(_message.Message):
+    __slots__ = ("turn_id", "text", "audio_samples")
+    TURN_ID_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    turn_id: str
+    text: str
+    audio_samples: int
+    def __init__(self, turn_id: _Optional[str] = ..., text: _Optional[str] = ..., audio_samples: _Optional[int] = ...) -> None: ...
+
+class TurnInterrupted(_message.Message):
+    __slots__ = ("turn_id", "heard_text", "samples_heard")
+    TURN_ID_FIELD_NUMBER: _ClassVar[int]
+    HEARD_TEXT_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_HEARD_FIELD_NUMBER: _ClassVar[int]
+    turn_id: str
+    heard_text: str
+    samples_heard: int
+    def __init__(self, turn_id: _Optional[str] = ..., heard_text: _Optional[str] = ..., samples_heard: _Optional[int] = ...) -> None: ...
+
+class Error(_message.Message):
+    __slots__ = ("code", "message")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    message: str
+    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class TranscribeRequest(_message.Message):
+    __slots__ = ("audio_format", "audio", "language")
+    AUDIO_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    audio_format: _audio_pb2.AudioFormat
+    audio: bytes
+    language: str
+    def __init__(self, audio_format: _Optional[_Union[_audio_pb2.AudioFormat, _Mapping]] = ..., audio: _Optional[bytes] = ..., language: _Optional[str] = ...) -> None: ...
+
+class TranscriptSegment(_message.Message):
+    __slots__ = ("text", "start", "end")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    start: _duration_pb2.Duration
+    end: _duration_pb2.Duration
+    def __init__(self, text: _Optional[str] = ..., start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., end: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class TranscribeResponse(_message.Message):
+    __slots__ = ("text", "segments", "sound_events", "duration")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    SOUND_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    segments: _containers.RepeatedCompositeFieldContainer[TranscriptSegment]
+    sound_events: _containers.RepeatedCompositeFieldContainer[SoundEvent]
+    duration: _duration_pb2.Duration
+    def __init__(self, text: _Optional[str] = ..., segments: _Optional[_Iterable[_Union[TranscriptSegment, _Mapping]]] = ..., sound_events: _Optional[_Iterable[_Union[SoundEvent, _Mapping]]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class AnswerAboutClipRequest(_message.Message):
+    __slots__ = ("audio_format", "audio", "language", "instruction")
+    AUDIO_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    INSTRUCTION_FIELD_NUMBER: _ClassVar[int]
+    audio_format: _audio_pb2.AudioFormat
+    audio: bytes
+    language: str
+    instruction: str
+    def __init__(self, audio_format: _Optional[_Union[_audio_pb2.AudioFormat, _Mapping]] = ..., audio: _Optional[bytes] = ..., language: _Optional[str] = ..., instruction: _Optional[str] = ...) -> None: ...
+
+class AnswerAboutClipResponse(_message.Message):
+    __slots__ = ("answer", "perception")
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    PERCEPTION_FIELD_NUMBER: _ClassVar[int]
+    answer: str
+    perception: TranscribeResponse
+    def __init__(self, answer: _Optional[str] = ..., perception: _Optional[_Union[TranscribeResponse, _Mapping]] = ...) -> None: ...
