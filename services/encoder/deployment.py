@@ -1,0 +1,36 @@
+"""The encoder as a Ray Serve deployment, with the same method names as EncoderStage."""
+from __future__ import annotations
+
+from ray import serve
+
+from soundloop.encoder.v1 import encoder_pb2
+
+# Replica processes load CTranslate2 and onnxruntime: keep their OpenMP threads
+# from spinning, and never let them reach for a model hub.
+RUNTIME_ENV = {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE", "HF_HUB_OFFLINE": "1"}}
+
+
+@serve.deployment(name="Encoder", ray_actor_options={"num_cpus": 1, "runtime_env": RUNTIME_ENV},
+                  max_ongoing_requests=64)
+class EncoderDeployment:
+    def __init__(self, settings: dict | None = None):
+        # Imported here: Serve pickles this class by value, and models load once per replica.
+        from services.encoder.stage import EncoderStage
+        from soundloop.settings import load_settings
+
+        self._stage = EncoderStage.from_settings(load_settings(**(settings or {})))
+
+    async def analyze_chunk(self, req: encoder_pb2.AnalyzeChunkRequest) -> encoder_pb2.AnalyzeChunkResponse:
+        return await self._stage.analyze_chunk(req)
+
+    async def transcribe_utterance(
+            self, req: encoder_pb2.TranscribeUtteranceRequest) -> encoder_pb2.TranscribeUtteranceResponse:
+        return await self._stage.transcribe_utterance(req)
+
+    async def transcribe_clip(self, req: encoder_pb2.TranscribeClipRequest) -> encoder_pb2.TranscribeClipResponse:
+        return await self._stage.transcribe_clip(req)
+
+    def __del__(self):
+        stage = getattr(self, "_stage", None)
+        if stage is not None:
+            stage.close()

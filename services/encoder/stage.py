@@ -1,0 +1,150 @@
+"""EncoderStage: the encoder's three RPCs as async methods over proto messages.
+
+AnalyzeChunk is stateless on the replica: the stream's state comes in with the
+request and goes back with the response. Model calls run on worker threads so
+the event loop stays free: chunk analysis (~1 ms) on a small pool, Whisper on
+a single thread, which also queues decodes one at a time.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import time
+
+import numpy as np
+
+from services.encoder import log_mel, resampler, sound_events, stream_state, voice_activity
+from services.encoder.errors import InvalidRequest
+from services.encoder.transcriber import Transcriber
+from soundloop.audio import codec
+from soundloop.encoder.v1 import encoder_pb2
+from soundloop.models import model_path
+from soundloop.settings import EncoderSettings, Settings
+
+log = logging.getLogger(__name__)
+
+RATE = codec.MODEL_RATE
+CLIP_HOP_FRAMES = 48  # 0.48 s between sound windows over a clip
+_BOUNDARY_KINDS = {
+    voice_activity.BoundaryKind.START: encoder_pb2.BOUNDARY_KIND_SPEECH_START,
+    voice_activity.BoundaryKind.END: encoder_pb2.BOUNDARY_KIND_SPEECH_END,
+}
+
+
+class EncoderStage:
+    def __init__(self, settings: EncoderSettings, vad: voice_activity.SileroVad,
+                 tagger: sound_events.YamnetTagger, transcriber: Transcriber, analysis_threads: int = 2):
+        self.settings = settings
+        self.vad = vad
+        self.tagger = tagger
+        self.transcriber = transcriber
+        self._hop_frames = max(1, round(settings.sound_hop_ms * RATE / 1000 / log_mel.HOP))
+        self._analysis = concurrent.futures.ThreadPoolExecutor(analysis_threads, thread_name_prefix="encoder-analysis")
+        self._asr = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="encoder-asr")
+
+    @classmethod
+    def from_settings(cls, settings: Settings, warm_up: bool = True) -> EncoderStage:
+        """Loads the models once (Whisper from the profile's resolved `asr_model`)."""
+        enc = settings.resolved().encoder
+        started = time.perf_counter()
+        hysteresis = voice_activity.Hysteresis.from_ms(enc.vad_threshold, enc.vad_start_ms, enc.vad_end_ms)
+        stage = cls(
+            enc,
+            voice_activity.SileroVad(model_path("silero-vad", "silero_vad_16k.onnx"), hysteresis),
+            sound_events.YamnetTagger(model_path("yamnet", "model.onnx"), model_path("yamnet", "yamnet_class_map.csv")),
+            Transcriber(model_path(enc.asr_model), enc.asr_threads, enc.asr_beam_size))
+        if warm_up:
+            stage.warm_up()
+        log.info("encoder ready in %.1f s (ASR %s, beam %d)", time.perf_counter() - started,
+                 enc.asr_model, enc.asr_beam_size)
+        return stage
+
+    def warm_up(self) -> None:
+        """One pass through every model, so the first caller does not pay for lazy initialization."""
+        noise = (np.random.default_rng(0).standard_normal(RATE) * 0.01).astype(np.float32)
+        fmt = codec.Format(codec.PCM16, RATE)
+        self._analyze(encoder_pb2.AnalyzeChunkRequest(format=fmt.to_proto(), audio=codec.encode(fmt, noise)))
+        self.transcriber.transcribe(noise, self.transcriber.language_for(""), timestamps=False)
+
+    def close(self) -> None:
+        self._analysis.shutdown(wait=False, cancel_futures=True)
+        self._asr.shutdown(wait=False, cancel_futures=True)
+
+    async def _run(self, pool: concurrent.futures.Executor, fn, *args):
+        # A cancelled call drops work that has not started yet (e.g. a stale speculative decode).
+        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+
+    # ------------------------------------------------------------------ AnalyzeChunk
+
+    async def analyze_chunk(self, req: encoder_pb2.AnalyzeChunkRequest) -> encoder_pb2.AnalyzeChunkResponse:
+        return await self._run(self._analysis, self._analyze, req)
+
+    def _analyze(self, req: encoder_pb2.AnalyzeChunkRequest) -> encoder_pb2.AnalyzeChunkResponse:
+        fmt = codec.validate_format(codec.Format.from_proto(req.format))
+        if not req.audio:
+            raise InvalidRequest("audio is empty: AnalyzeChunk needs at least one sample")
+        samples = codec.decode(fmt, req.audio)
+        stream = stream_state.unpack(req.stream_state, fmt)
+        start = stream.output_samples
+        pcm, stream.history = resampler.process(
+            resampler.design(fmt.sample_rate_hz), stream.history, stream.input_samples, samples)
+        stream.input_samples += samples.size
+        end = start + pcm.size
+        boundaries = self.vad.process(stream.vad, pcm, end)
+        tags = sound_events.advance(self.tagger, stream.sound, pcm, end, self._hop_frames,
+                                    self.settings.sound_report_threshold)
+        activity = stream.vad.activity
+        # Voice activity is known up to the last whole VAD frame.
+        vad_end = end - stream.vad.remainder.size
+        run_ms = max(0, vad_end - activity.since) * 1000 // RATE
+        return encoder_pb2.AnalyzeChunkResponse(
+            pcm16k=codec.pcm16_bytes(pcm),
+            pcm_start_sample=start,
+            boundaries=[encoder_pb2.SpeechBoundary(kind=_BOUNDARY_KINDS[b.kind], sample=b.sample) for b in boundaries],
+            in_speech=activity.in_speech,
+            speech_ms=run_ms if activity.in_speech else 0,
+            silence_ms=0 if activity.in_speech else run_ms,
+            sound_tags=[_tag_proto(t) for t in tags],
+            stream_state=stream_state.pack(stream),
+        )
+
+    # ------------------------------------------------------------------ TranscribeUtterance
+
+    async def transcribe_utterance(
+            self, req: encoder_pb2.TranscribeUtteranceRequest) -> encoder_pb2.TranscribeUtteranceResponse:
+        if not req.pcm16k:
+            raise InvalidRequest("pcm16k is empty: TranscribeUtterance needs 16 kHz PCM16LE audio")
+        fmt = codec.Format(codec.PCM16, RATE)
+        codec.check_chunk(fmt, req.pcm16k)
+        language = self.transcriber.language_for(req.language)
+        samples = codec.decode(fmt, req.pcm16k)
+        result = await self._run(self._asr, self.transcriber.transcribe, samples, language, False)
+        return encoder_pb2.TranscribeUtteranceResponse(
+            text=result.text, avg_logprob=result.avg_logprob, no_speech_prob=result.no_speech_prob)
+
+    # ------------------------------------------------------------------ TranscribeClip
+
+    async def transcribe_clip(self, req: encoder_pb2.TranscribeClipRequest) -> encoder_pb2.TranscribeClipResponse:
+        fmt = codec.validate_format(codec.Format.from_proto(req.format))
+        if not req.audio:
+            raise InvalidRequest("audio is empty: TranscribeClip needs a clip to transcribe")
+        language = self.transcriber.language_for(req.language)
+        decoded = codec.decode(fmt, req.audio)
+        samples = codec.resample(decoded, fmt.sample_rate_hz, RATE)
+        transcript, tags = await asyncio.gather(
+            self._run(self._asr, self.transcriber.transcribe, samples, language, True),
+            self._run(self._analysis, sound_events.tag_clip, self.tagger, samples, CLIP_HOP_FRAMES,
+                      self.settings.sound_report_threshold))
+        return encoder_pb2.TranscribeClipResponse(
+            text=transcript.text,
+            segments=[encoder_pb2.ClipSegment(text=s.text, start_ms=s.start_ms, end_ms=s.end_ms)
+                      for s in transcript.segments],
+            sound_tags=[_tag_proto(t) for t in tags],
+            duration_ms=round(decoded.size * 1000 / fmt.sample_rate_hz),
+        )
+
+
+def _tag_proto(tag: sound_events.Tag) -> encoder_pb2.SoundTag:
+    return encoder_pb2.SoundTag(label=tag.label, score=tag.score, start_sample=tag.start_sample,
+                                end_sample=tag.end_sample)
