@@ -1,0 +1,39 @@
+"""Ray Serve deployment of the LLM stage: the same methods as `LlmStage`, one model per replica.
+
+    response = handle.options(stream=True).generate.remote(request)
+    async for item in response: ...      # response.cancel() stops the generation (barge-in)
+
+Overload (more than MAX_PENDING generations queued on the replica's model) raises
+`services.llm.chat.Overloaded`; bad requests raise `InvalidRequest`, a ValueError.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+
+from ray import serve
+
+from soundloop.llm.v1 import llm_pb2
+from soundloop.settings import Settings, load_settings
+
+
+@serve.deployment(max_ongoing_requests=8)
+class LlmDeployment:
+    def __init__(self, settings: Settings | dict | None = None):
+        """`settings`: a Settings, or overrides for `load_settings` (what soundloop.app binds)."""
+        # Before llama.cpp loads: OpenMP spin-waits fight over the cores with the other stages.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from services.llm.stage import LlmStage
+        if not isinstance(settings, Settings):
+            settings = load_settings(**(settings or {}))
+        self._stage = LlmStage.from_settings(settings)
+
+    async def generate(self, request: llm_pb2.GenerateRequest) -> AsyncIterator[llm_pb2.GenerateResponse]:
+        async with contextlib.aclosing(self._stage.generate(request)) as responses:
+            async for response in responses:
+                yield response
+
+    async def __del__(self) -> None:
+        await self._stage.close()
