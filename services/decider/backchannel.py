@@ -1,0 +1,66 @@
+"""Recognizes backchannels: the "mm-hm", "yeah", "I see" a listener says over a speaker.
+
+Whisper spells them many ways ("Mm-hmm.", "mhm", "Uh huh.", "Mmm.", "Yeah, yeah."),
+so both sides are normalised: lower case, punctuation and hyphens to spaces, and
+runs of one letter collapsed ("mmm" -> "m", "hmmm" -> "hm"). A transcript is a
+backchannel when it is made only of backchannel phrases, and is short.
+"""
+from __future__ import annotations
+
+import re
+
+_PHRASES = (
+    "mm", "mm-hm", "mm-hmm", "mhm", "hm", "hmm", "uh-huh", "uh huh", "huh", "um", "uh", "ah", "oh",
+    "yeah", "yes", "yep", "yup", "yah", "ya", "right", "okay", "ok", "o.k.", "sure", "alright", "all right",
+    "i see", "got it", "gotcha", "cool", "nice", "great", "wow", "true", "exactly", "indeed", "totally",
+    "of course", "makes sense", "that makes sense", "uh-hm", "aha", "ahh", "oh okay",
+)
+# A listener's acknowledgement is a few words; anything longer is a turn of its own.
+MAX_WORDS = 5
+_MAX_PHRASE_WORDS = 3
+
+
+def _normalise(text: str) -> list[str]:
+    text = text.lower().replace("’", "'")
+    text = re.sub(r"[^a-z' ]+", " ", text)  # punctuation, hyphens, digits
+    words = [re.sub(r"(.)\1+", r"\1", w.strip("'")) for w in text.split()]
+    return [w for w in words if w]
+
+
+_KNOWN: frozenset[tuple[str, ...]] = frozenset(tuple(_normalise(p)) for p in _PHRASES)
+
+
+def words(text: str) -> list[str]:
+    """The normalised words of a transcript."""
+    return _normalise(text)
+
+
+_PREFIXES: frozenset[tuple[str, ...]] = frozenset(p[:n] for p in _KNOWN for n in range(1, len(p)))
+
+
+def _parse(tokens: list[str]) -> int:
+    """How many leading tokens are a sequence of backchannel phrases (longest phrase first)."""
+    i = 0
+    while i < len(tokens):
+        for n in range(min(_MAX_PHRASE_WORDS, len(tokens) - i), 0, -1):
+            if tuple(tokens[i:i + n]) in _KNOWN:
+                i += n
+                break
+        else:
+            return i
+    return i
+
+
+def is_backchannel(text: str) -> bool:
+    """True when `text` is only acknowledgement phrases ("Mm-hmm.", "Yeah, I see.")."""
+    tokens = _normalise(text)
+    return 0 < len(tokens) <= MAX_WORDS and _parse(tokens) == len(tokens)
+
+
+def may_become_backchannel(text: str) -> bool:
+    """True for a backchannel, or for a partial transcript that could still end as one ("I" of "I see")."""
+    tokens = _normalise(text)
+    if not 0 < len(tokens) <= MAX_WORDS:
+        return False
+    done = _parse(tokens)
+    return done == len(tokens) or tuple(tokens[done:]) in _PREFIXES

@@ -1,0 +1,113 @@
+"""Caller speech over the reply: hold the reply, stop it, or let it carry on.
+
+While a reply is active and barge-in is allowed:
+
+1. Onset. The first chunk with caller speech (in_speech, or a SPEECH_START
+   boundary) while the reply is not paused -> PAUSE_SPEAKING, and the state
+   remembers overlap_started_ms. The gateway holds reply audio at once, so the
+   caller never waits for the recogniser to hear the assistant go quiet.
+2. While the overlap lasts:
+   - words in the new utterance that are not a backchannel -> STOP_SPEAKING;
+   - speech longer than BARGE_IN_SPEECH_MS (BACKCHANNEL_MAX_SPEECH_MS while the
+     words so far are a backchannel, as in a slow "yeah, yeah, okay") -> STOP_SPEAKING;
+   - otherwise KEEP_LISTENING: the reply stays held.
+3. When the overlap speech ends short:
+   - a backchannel transcript ("Mm-hmm.", "Yeah.") -> IGNORE_BACKCHANNEL, the
+     gateway resumes the reply; the utterance counts as answered;
+   - an empty final transcript, or no words FALSE_INTERRUPTION_GRACE_MS into the
+     silence (a cough, a door) -> RESUME_SPEAKING;
+   - otherwise wait for the transcript (KEEP_LISTENING).
+4. Words of a new utterance that arrive after the reply resumed still stop it
+   (a short "Wait." whose transcript came late); a late backchannel is ignored.
+
+After STOP_SPEAKING the new utterance is the caller's pending turn, answered by
+the turn rules once the caller finishes it. With barge-in disabled, caller
+speech never pauses or stops the reply.
+"""
+from __future__ import annotations
+
+from services.decider.backchannel import is_backchannel, may_become_backchannel
+from services.decider.decision import Outcome, quote
+from soundloop.decider.v1 import decider_pb2
+from soundloop.encoder.v1 import encoder_pb2
+from soundloop.v1 import interaction_pb2 as api
+
+# Longer than any acknowledgement, short enough that a real interruption stops
+# the reply well within a second of its onset.
+BARGE_IN_SPEECH_MS = 600
+BACKCHANNEL_MAX_SPEECH_MS = 1200
+# Covers the recogniser's latency on a short utterance (tiny.en ~450 ms).
+FALSE_INTERRUPTION_GRACE_MS = 600
+SAMPLES_PER_MS = 16  # boundaries are 16 kHz sample indices
+
+
+def speech_onset_ms(obs: decider_pb2.Observation) -> int | None:
+    """When caller speech in this chunk began, or None when there is none."""
+    starts = [b.sample for b in obs.boundaries if b.kind == encoder_pb2.BOUNDARY_KIND_SPEECH_START]
+    if starts:
+        return max(1, starts[-1] // SAMPLES_PER_MS)
+    if obs.in_speech:
+        return max(1, obs.now_ms - obs.speech_ms)
+    return None
+
+
+def new_words(state: decider_pb2.DeciderState, obs: decider_pb2.Observation) -> str:
+    """The transcript when it belongs to an utterance not answered yet, else ''."""
+    return obs.transcript.strip() if obs.utterance != state.answered_utterance else ""
+
+
+def decide_overlap(state: decider_pb2.DeciderState, obs: decider_pb2.Observation,
+                   allow_barge_in: bool) -> Outcome:
+    """The decision while a reply is active; updates `state` (overlap, answered utterance)."""
+    if not allow_barge_in:
+        state.overlap_started_ms = 0
+        if obs.reply.paused:
+            return Outcome(api.ACTION_RESUME_SPEAKING, "barge-in disabled", 1.0)
+        return Outcome(api.ACTION_KEEP_LISTENING, "replying (barge-in disabled)", 1.0)
+    onset = speech_onset_ms(obs)
+    if onset is not None and not obs.reply.paused:
+        if not state.overlap_started_ms:
+            state.overlap_started_ms = onset
+        return Outcome(api.ACTION_PAUSE_SPEAKING, "caller speech over the reply", 0.6)
+    if not state.overlap_started_ms:
+        return _no_overlap(state, obs)
+    return _during_overlap(state, obs)
+
+
+def _no_overlap(state: decider_pb2.DeciderState, obs: decider_pb2.Observation) -> Outcome:
+    words = new_words(state, obs)
+    if obs.reply.paused:  # held, but the state knows of no overlap (lost state): do not hold forever
+        return Outcome(api.ACTION_RESUME_SPEAKING, "reply held without an overlap", 0.7)
+    if words and is_backchannel(words):
+        state.answered_utterance = obs.utterance
+        return Outcome(api.ACTION_IGNORE_BACKCHANNEL, f"backchannel {quote(words)}", 0.8)
+    if words and (obs.transcript_is_final or not may_become_backchannel(words)):
+        return Outcome(api.ACTION_STOP_SPEAKING, f"barge-in (late words): {quote(words)}", 0.9)
+    return Outcome(api.ACTION_KEEP_LISTENING, "replying", 1.0)
+
+
+def _during_overlap(state: decider_pb2.DeciderState, obs: decider_pb2.Observation) -> Outcome:
+    words = new_words(state, obs)
+    backchannel = bool(words) and is_backchannel(words)
+    # A partial "I" may still become "I see": only words that cannot are an interruption.
+    undecided = not obs.transcript_is_final and may_become_backchannel(words)
+    if words and not backchannel and not undecided:
+        state.overlap_started_ms = 0
+        return Outcome(api.ACTION_STOP_SPEAKING, f"barge-in: {quote(words)}", 0.9)
+    if obs.in_speech:
+        limit = BACKCHANNEL_MAX_SPEECH_MS if backchannel or undecided else BARGE_IN_SPEECH_MS
+        if obs.speech_ms >= limit:
+            state.overlap_started_ms = 0
+            return Outcome(api.ACTION_STOP_SPEAKING, f"barge-in: {obs.speech_ms} ms of speech", 0.8)
+        return Outcome(api.ACTION_KEEP_LISTENING, "caller speech over the reply, holding", 0.6)
+    if backchannel:
+        state.overlap_started_ms = 0
+        state.answered_utterance = obs.utterance
+        return Outcome(api.ACTION_IGNORE_BACKCHANNEL, f"backchannel {quote(words)}", 0.8)
+    heard_nothing = obs.utterance != state.answered_utterance and obs.transcript_is_final
+    if heard_nothing or obs.silence_ms >= FALSE_INTERRUPTION_GRACE_MS:
+        state.overlap_started_ms = 0
+        if heard_nothing:
+            state.answered_utterance = obs.utterance
+        return Outcome(api.ACTION_RESUME_SPEAKING, "false interruption: no words", 0.9 if heard_nothing else 0.7)
+    return Outcome(api.ACTION_KEEP_LISTENING, "overlap ended, waiting for its transcript", 0.6)

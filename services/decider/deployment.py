@@ -1,0 +1,34 @@
+"""Ray Serve deployment of the decider stage.
+
+    app = DeciderDeployment.bind({"profile": "light"})
+    handle = serve.run(app)
+    response = await handle.decide.remote(decide_request)  # a DecideResponse
+"""
+from __future__ import annotations
+
+from ray import serve
+
+from soundloop.decider.v1 import decider_pb2
+
+
+# The policy is cheap; the end-of-turn LM runs on one thread for a few tens of ms per new transcript.
+@serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=64)
+class DeciderDeployment:
+    def __init__(self, settings_overrides: dict | None = None):
+        # Imported and built here, not at module level: Serve pickles this class by value.
+        import os
+
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from services.decider.stage import DeciderStage
+        from soundloop.settings import load_settings
+
+        self._stage = DeciderStage.from_settings(load_settings(**(settings_overrides or {})))
+
+    async def decide(self, req: decider_pb2.DecideRequest) -> decider_pb2.DecideResponse:
+        return await self._stage.decide(req)
+
+    def __del__(self):
+        stage = getattr(self, "_stage", None)
+        if stage is not None:
+            stage.close()

@@ -1,0 +1,67 @@
+"""The decider stage: the turn policy behind an async API of DecideRequest -> DecideResponse."""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+
+from services.decider import turn_policy
+from services.decider.end_of_turn import EndOfTurnEstimator, LlamaEndOfTurnEstimator
+from soundloop.decider.v1 import decider_pb2
+
+log = logging.getLogger(__name__)
+
+
+class DeciderStage:
+    """Decides, per processed chunk, whether to keep listening, respond, or act on the reply.
+
+    The policy itself is cheap and runs on the event loop; only a transcript the
+    state has not scored yet goes to the end-of-turn LM, on its own worker thread.
+    While the caller is still talking, a partial transcript is scored in the
+    background when the estimator supports it (`prefetch`): the end-of-turn
+    transcript usually extends it, so scoring that one on the critical path
+    costs only its last words.
+    """
+
+    def __init__(self, estimator: EndOfTurnEstimator):
+        self.estimator = estimator
+        # One thread: the LM is serial anyway, and it keeps the default pool free.
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="end-of-turn")
+        self._prefetch = getattr(estimator, "prefetch", None)
+        self._prefetching = False
+
+    @classmethod
+    def from_settings(cls, settings) -> DeciderStage:
+        estimator = LlamaEndOfTurnEstimator.from_settings(settings)
+        log.info("decider ready (end-of-turn model %s)", settings.decider.eot_model)
+        return cls(estimator)
+
+    async def decide(self, req: decider_pb2.DecideRequest) -> decider_pb2.DecideResponse:
+        state, obs = req.state, req.observation
+        turn_policy.validate(state, obs, req.policy)  # before spending LM time on a bad request
+        text = turn_policy.pending_turn_text(state, obs)
+        if text is not None and text != state.eot_text:
+            p_end = await asyncio.get_running_loop().run_in_executor(
+                self._executor, self.estimator.probability, text)
+            state = decider_pb2.DeciderState()
+            state.CopyFrom(req.state)
+            state.eot_text, state.eot_probability = text, p_end
+        elif obs.in_speech and obs.transcript.strip() and not obs.reply.active:
+            self._prefetch_partial(obs.transcript)
+        return turn_policy.decide(state, obs, req.policy, self.estimator)
+
+    def _prefetch_partial(self, text: str) -> None:
+        # At most one queued: a real scoring never waits behind more than one prefetch.
+        if self._prefetch is None or self._prefetching:
+            return
+        self._prefetching = True
+        future = self._executor.submit(self._prefetch, text)
+        future.add_done_callback(self._prefetched)
+
+    def _prefetched(self, future: concurrent.futures.Future) -> None:
+        self._prefetching = False
+        if not future.cancelled() and future.exception() is not None:
+            log.warning("end-of-turn prefetch failed: %s", future.exception())
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,143 @@
+"""The turn and action policy: one pure function from (state, observation, policy) to a decision.
+
+No wall clock: time is `observation.now_ms`, the session's audio clock, so a
+scripted timeline replays exactly. Rules, first match wins:
+
+1. Typed text (`text_input`) -> RESPOND ("typed instruction").
+2. A reply is active -> the barge-in rules of services/decider/barge_in.py
+   (PAUSE_SPEAKING at the onset of caller speech, then STOP_SPEAKING,
+   IGNORE_BACKCHANNEL or RESUME_SPEAKING; KEEP_LISTENING otherwise).
+3. The caller is speaking -> KEEP_LISTENING ("caller speaking").
+4. The caller's turn is pending (not speaking; the transcript of utterance U is
+   not empty; U is not state.answered_utterance): with p_end the end-of-turn
+   probability of the transcript (estimated once per new text, cached in the state),
+   - silence >= min_silence and p_end >= threshold -> RESPOND ("finished turn");
+   - silence >= max_silence -> RESPOND ("long silence");
+   - else KEEP_LISTENING ("pause mid-turn"), unless rule 5 responds to a sound.
+   Eagerness sets the defaults: min_silence 500 / 250 / 150 ms, max_silence
+   2500 / 1800 / 1000 ms, threshold 0.7 / 0.5 / 0.35 (low / medium / high).
+   An empty transcript never triggers a reply (it was noise).
+5. Sounds (services/decider/sound_reaction.py): an alarm-like tag -> RESPOND_TO_SOUND
+   (at most once per cool-down); any other notable sound -> IGNORE_SOUND.
+6. Otherwise KEEP_LISTENING ("silence", "waiting for the transcript").
+
+Every RESPOND made while the caller is quiet marks the caller's latest
+utterance answered (a typed instruction or a sound reply supersedes a
+half-said turn), so that its words are never answered twice nor taken for a
+barge-in on the new reply. The state's
+last_action / last_reason record the decision.
+"""
+from __future__ import annotations
+
+from services.decider import barge_in, sound_reaction
+from services.decider.decision import Outcome
+from services.decider.end_of_turn import EndOfTurnEstimator
+from services.decider.turn_settings import InvalidRequest, ResolvedPolicy, TurnSettings, resolve
+from soundloop.decider.v1 import decider_pb2
+from soundloop.v1 import interaction_pb2 as api
+
+# The gateway starts reply turns: RESPOND decisions carry no turn id; barge-in
+# decisions act on the active reply and carry its id.
+_ACTS_ON_REPLY = frozenset({api.ACTION_PAUSE_SPEAKING, api.ACTION_STOP_SPEAKING,
+                            api.ACTION_IGNORE_BACKCHANNEL, api.ACTION_RESUME_SPEAKING})
+
+
+def pending_turn_text(state: decider_pb2.DeciderState, obs: decider_pb2.Observation) -> str | None:
+    """The transcript of the caller's unanswered, ended utterance, when rule 4 applies."""
+    if obs.text_input.strip() or obs.reply.active or obs.in_speech:
+        return None
+    text = obs.transcript.strip()
+    if not text or obs.utterance == state.answered_utterance:
+        return None
+    return text
+
+
+def end_of_turn_probability(state: decider_pb2.DeciderState, text: str, estimator: EndOfTurnEstimator) -> float:
+    """p_end of `text`, from the state's cache or the estimator (and then cached)."""
+    if state.eot_text != text:
+        state.eot_probability = estimator.probability(text)
+        state.eot_text = text
+    return state.eot_probability
+
+
+def validate(state: decider_pb2.DeciderState, obs: decider_pb2.Observation,
+             policy: decider_pb2.DeciderPolicy) -> ResolvedPolicy:
+    """The resolved policy; raises InvalidRequest for a bad policy or a clock that went backwards."""
+    settings = resolve(policy)
+    for name in ("overlap_started_ms", "last_sound_response_ms"):
+        if getattr(state, name) > obs.now_ms:
+            raise InvalidRequest(
+                f"observation.now_ms ({obs.now_ms}) is before state.{name} ({getattr(state, name)}): "
+                "the state belongs to a later point of the stream (start a new stream with an empty state)")
+    return settings
+
+
+def decide(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, policy: decider_pb2.DeciderPolicy,
+           estimator: EndOfTurnEstimator) -> decider_pb2.DecideResponse:
+    """The decision for one observation. Raises InvalidRequest for a bad policy or clock."""
+    settings = validate(state, obs, policy)
+    new_state = decider_pb2.DeciderState()
+    new_state.CopyFrom(state)
+    if obs.text_input.strip():
+        new_state.overlap_started_ms = 0  # the typed turn replaces any held reply
+        outcome = Outcome(api.ACTION_RESPOND, "typed instruction", 1.0)
+    elif obs.reply.active:
+        outcome = barge_in.decide_overlap(new_state, obs, settings.turn.allow_barge_in)
+    else:
+        new_state.overlap_started_ms = 0
+        outcome = _listen(new_state, obs, settings, estimator)
+    return _response(new_state, obs, outcome)
+
+
+def _listen(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, settings: ResolvedPolicy,
+            estimator: EndOfTurnEstimator) -> Outcome:
+    """Rules 3-6: no reply is active."""
+    if obs.in_speech:
+        return Outcome(api.ACTION_KEEP_LISTENING, "caller speaking", 1.0)
+    turn = None
+    text = pending_turn_text(state, obs)
+    if text is not None:
+        turn = _end_of_turn(settings.turn, obs.silence_ms, end_of_turn_probability(state, text, estimator))
+        if turn.action == api.ACTION_RESPOND:
+            return turn
+    sound = sound_reaction.react(obs.sound_tags, settings.sound, obs.now_ms, state.last_sound_response_ms)
+    if sound and sound.respond:
+        state.last_sound_response_ms = max(1, obs.now_ms)
+        return Outcome(api.ACTION_RESPOND_TO_SOUND, sound.reason, sound.tag.score, sound=sound.tag)
+    if turn is not None:
+        return turn
+    if sound:
+        return Outcome(api.ACTION_IGNORE_SOUND, sound.reason, sound.tag.score)
+    if obs.utterance != state.answered_utterance and not obs.transcript.strip() and not obs.transcript_is_final:
+        return Outcome(api.ACTION_KEEP_LISTENING, "waiting for the transcript", 0.8)
+    return Outcome(api.ACTION_KEEP_LISTENING, "silence", 1.0)
+
+
+def _end_of_turn(turn: TurnSettings, silence_ms: int, p_end: float) -> Outcome:
+    if silence_ms >= turn.min_silence_ms and p_end >= turn.end_of_turn_threshold:
+        return Outcome(api.ACTION_RESPOND, f"finished turn after {silence_ms} ms silence, p_end={p_end:.2f}",
+                       p_end, end_of_turn_probability=p_end)
+    if silence_ms >= turn.max_silence_ms:
+        return Outcome(api.ACTION_RESPOND, f"long silence ({silence_ms} ms), p_end={p_end:.2f}", 0.6,
+                       end_of_turn_probability=p_end)
+    return Outcome(api.ACTION_KEEP_LISTENING, f"pause mid-turn, p_end={p_end:.2f}", 1.0 - p_end,
+                   end_of_turn_probability=p_end)
+
+
+def _response(state: decider_pb2.DeciderState, obs: decider_pb2.Observation,
+              outcome: Outcome) -> decider_pb2.DecideResponse:
+    if outcome.action in (api.ACTION_RESPOND, api.ACTION_RESPOND_TO_SOUND) and not obs.in_speech:
+        state.answered_utterance = obs.utterance
+    state.last_action = outcome.action
+    state.last_reason = outcome.reason
+    response = decider_pb2.DecideResponse(state=state)
+    response.decision.action = outcome.action
+    response.decision.reason = outcome.reason
+    response.decision.confidence = outcome.confidence
+    if outcome.action in _ACTS_ON_REPLY:
+        response.decision.turn_id = obs.reply.turn_id
+    if outcome.end_of_turn_probability is not None:
+        response.end_of_turn_probability = outcome.end_of_turn_probability
+    if outcome.sound is not None:
+        response.sound.CopyFrom(outcome.sound)
+    return response

@@ -1,0 +1,90 @@
+"""The caller's DeciderPolicy with every default filled in, validated.
+
+Proto3 zeros mean "default": TurnDetection fields take the values of the
+eagerness (medium when unspecified), SoundPolicy an empty label list takes the
+default alarm set and a zero min_score 0.3.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from services.decider.sound_classes import DEFAULT_RESPOND_LABELS, unknown_labels
+from soundloop.decider.v1 import decider_pb2
+from soundloop.v1 import interaction_pb2 as api
+
+
+class InvalidRequest(ValueError):
+    """A DecideRequest the decider cannot act on; the message says which field and why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Eagerness:
+    min_silence_ms: int
+    max_silence_ms: int
+    # End-of-turn probability from which a finished-sounding turn is answered after min_silence_ms.
+    end_of_turn_threshold: float
+
+
+EAGERNESS: dict[int, Eagerness] = {
+    api.EAGERNESS_LOW: Eagerness(min_silence_ms=500, max_silence_ms=2500, end_of_turn_threshold=0.7),
+    api.EAGERNESS_MEDIUM: Eagerness(min_silence_ms=250, max_silence_ms=1800, end_of_turn_threshold=0.5),
+    api.EAGERNESS_HIGH: Eagerness(min_silence_ms=150, max_silence_ms=1000, end_of_turn_threshold=0.35),
+}
+DEFAULT_MIN_SOUND_SCORE = 0.3
+
+
+@dataclasses.dataclass(frozen=True)
+class TurnSettings:
+    min_silence_ms: int
+    max_silence_ms: int
+    end_of_turn_threshold: float
+    allow_barge_in: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class SoundSettings:
+    respond_labels: frozenset[str]
+    min_score: float
+    proactive: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class ResolvedPolicy:
+    turn: TurnSettings
+    sound: SoundSettings
+
+
+def resolve_turn(td: api.TurnDetection) -> TurnSettings:
+    eagerness = td.eagerness or api.EAGERNESS_MEDIUM
+    if eagerness not in EAGERNESS:
+        raise InvalidRequest(f"policy.turn_detection.eagerness: unknown value {td.eagerness}")
+    defaults = EAGERNESS[eagerness]
+    if td.min_silence_ms and td.max_silence_ms and td.max_silence_ms < td.min_silence_ms:
+        raise InvalidRequest(
+            f"policy.turn_detection: max_silence_ms ({td.max_silence_ms}) is below min_silence_ms "
+            f"({td.min_silence_ms})")
+    min_silence = td.min_silence_ms or defaults.min_silence_ms
+    # Only one bound given: the other default never contradicts it.
+    max_silence = max(td.max_silence_ms or defaults.max_silence_ms, min_silence)
+    allow_barge_in = td.allow_barge_in if td.HasField("allow_barge_in") else True
+    return TurnSettings(min_silence_ms=min_silence, max_silence_ms=max_silence,
+                        end_of_turn_threshold=defaults.end_of_turn_threshold, allow_barge_in=allow_barge_in)
+
+
+def resolve_sound(sp: api.SoundPolicy) -> SoundSettings:
+    unknown = unknown_labels(list(sp.respond_labels))
+    if unknown:
+        names = ", ".join(repr(label) for label in unknown)
+        raise InvalidRequest(
+            f"policy.sound_policy.respond_labels: {names} not a YAMNet class name "
+            f"(use AudioSet display names such as 'Smoke detector, smoke alarm')")
+    if math.isnan(sp.min_score) or not 0.0 <= sp.min_score <= 1.0:
+        raise InvalidRequest(f"policy.sound_policy.min_score must be in [0, 1], got {sp.min_score}")
+    labels = frozenset(sp.respond_labels) or DEFAULT_RESPOND_LABELS
+    return SoundSettings(respond_labels=labels, min_score=sp.min_score or DEFAULT_MIN_SOUND_SCORE,
+                         proactive=not sp.disable_proactive)
+
+
+def resolve(policy: decider_pb2.DeciderPolicy) -> ResolvedPolicy:
+    return ResolvedPolicy(turn=resolve_turn(policy.turn_detection), sound=resolve_sound(policy.sound_policy))

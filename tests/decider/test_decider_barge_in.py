@@ -1,0 +1,118 @@
+"""Caller speech over the reply: backchannels, barge-in, false interruptions (Full-Duplex-Bench style)."""
+import pytest
+
+from soundloop.decider.v1 import decider_pb2
+from soundloop.v1 import interaction_pb2 as api
+from tests.decider.decider_timeline import ScriptedEstimator, Timeline, events, first
+
+pytestmark = pytest.mark.unit
+
+EOT = ScriptedEstimator({"What's the weather tomorrow?": 0.95, "What about Tuesday?": 0.9})
+QUESTION = (0, 1200, "What's the weather tomorrow?")
+REPLY_STARTS = 1500  # the question is answered at 1500 ms (250 ms of silence, 100 ms chunks)
+
+
+def conversation(overlap, asr_delay_ms=200) -> Timeline:
+    """The caller asks QUESTION, then speaks `overlap` (start, end, text) over the answer."""
+    return Timeline().speech(*QUESTION).speech(*overlap, asr_delay_ms=asr_delay_ms)
+
+
+def actions_between(steps, start, end):
+    return [a for t, a in events(steps) if start < t <= end]
+
+
+@pytest.mark.parametrize("word", ["Mm-hmm.", "Yeah.", "Uh-huh.", "Okay.", "I see."])
+def test_backchannel_pauses_then_lets_the_reply_go_on(word):
+    steps = conversation((2000, 2400, word)).replay(EOT, until=9000, reply_ms=4000)
+    assert first(steps, api.ACTION_RESPOND).now_ms == REPLY_STARTS
+    assert actions_between(steps, REPLY_STARTS, 9000) == ["PAUSE_SPEAKING", "IGNORE_BACKCHANNEL"]
+    assert first(steps, api.ACTION_PAUSE_SPEAKING).now_ms == 2100  # the chunk holding the onset
+    ignore = first(steps, api.ACTION_IGNORE_BACKCHANNEL)
+    assert ignore.response.decision.turn_id == "turn-1"
+    # The acknowledgement counts as handled: it is not answered after the reply either.
+    assert ignore.response.state.answered_utterance == 2
+    assert steps[-1].observation.reply.active is False
+
+
+def test_barge_in_with_words_stops_within_700_ms():
+    steps = conversation((2000, 3500, "What about Tuesday?"), asr_delay_ms=300).replay(EOT, reply_ms=5000)
+    pause = first(steps, api.ACTION_PAUSE_SPEAKING)
+    stop = first(steps, api.ACTION_STOP_SPEAKING)
+    assert pause.now_ms == 2100
+    assert stop.now_ms - 2000 <= 700
+    assert stop.response.decision.turn_id == "turn-1"
+    # Then the new question is answered once the caller finishes it.
+    assert [a for t, a in events(steps) if t > stop.now_ms] == ["RESPOND"]
+    assert first(steps, api.ACTION_RESPOND, after=stop.now_ms).response.state.answered_utterance == 2
+
+
+def test_barge_in_stops_on_speech_length_before_any_words():
+    # The recogniser lags by a second: the length of the speech decides.
+    steps = conversation((2000, 3500, "What about Tuesday?"), asr_delay_ms=1000).replay(EOT, reply_ms=5000)
+    stop = first(steps, api.ACTION_STOP_SPEAKING)
+    assert stop.now_ms == 2000 + 600
+    assert stop.reason == "barge-in: 600 ms of speech"
+    assert actions_between(steps, REPLY_STARTS, stop.now_ms) == ["PAUSE_SPEAKING", "STOP_SPEAKING"]
+
+
+def test_short_words_that_are_not_a_backchannel_stop_the_reply():
+    steps = conversation((2000, 2300, "Wait.")).replay(EOT, reply_ms=5000)
+    assert actions_between(steps, REPLY_STARTS, 3000) == ["PAUSE_SPEAKING", "STOP_SPEAKING"]
+    assert "'Wait.'" in first(steps, api.ACTION_STOP_SPEAKING).reason
+
+
+def test_late_words_after_a_resume_still_stop_the_reply():
+    # The words arrive after the grace period, when the reply has already resumed.
+    steps = conversation((2000, 2300, "Wait."), asr_delay_ms=1000).replay(EOT, reply_ms=5000)
+    assert actions_between(steps, REPLY_STARTS, 4000) == ["PAUSE_SPEAKING", "RESUME_SPEAKING", "STOP_SPEAKING"]
+    assert first(steps, api.ACTION_STOP_SPEAKING).now_ms == 3300
+    assert "late words" in first(steps, api.ACTION_STOP_SPEAKING).reason
+
+
+def test_cough_resumes_the_reply():
+    steps = conversation((2000, 2300, "")).replay(EOT, reply_ms=5000)
+    assert actions_between(steps, REPLY_STARTS, 9000) == ["PAUSE_SPEAKING", "RESUME_SPEAKING"]
+    resume = first(steps, api.ACTION_RESUME_SPEAKING)
+    # An empty final transcript settles it as soon as it arrives (200 ms after the cough).
+    assert resume.now_ms == 2500
+    assert resume.reason == "false interruption: no words"
+
+
+def test_noise_without_a_transcript_resumes_after_the_grace():
+    # No final transcript in time: the reply resumes 600 ms into the silence after the noise.
+    steps = conversation((2000, 2300, ""), asr_delay_ms=5000).replay(EOT, reply_ms=5000)
+    assert first(steps, api.ACTION_RESUME_SPEAKING).now_ms == 2300 + 600
+    assert first(steps, api.ACTION_STOP_SPEAKING) is None
+
+
+def test_no_barge_in_when_disallowed():
+    policy = decider_pb2.DeciderPolicy(turn_detection=api.TurnDetection(allow_barge_in=False))
+    steps = conversation((2000, 3500, "What about Tuesday?")).replay(EOT, policy, reply_ms=3000)
+    during_reply = [s for s in steps if s.observation.reply.active and s.observation.reply.turn_id == "turn-1"]
+    assert during_reply and all(s.action == api.ACTION_KEEP_LISTENING for s in during_reply)
+    assert "barge-in disabled" in during_reply[-1].reason
+    # The reply played to its end; the question asked over it is answered afterwards.
+    reply_end = during_reply[-1].now_ms
+    assert reply_end == REPLY_STARTS + 3000
+    assert [a for t, a in events(steps) if t > REPLY_STARTS] == ["RESPOND"]
+    assert first(steps, api.ACTION_RESPOND, after=REPLY_STARTS).now_ms == reply_end + 100
+
+
+def test_a_paused_reply_is_never_left_held():
+    # A held reply whose overlap the state does not know (state lost): resume rather than hold forever.
+    obs = decider_pb2.Observation(now_ms=5000, silence_ms=900,
+                                  reply=decider_pb2.ReplyState(active=True, paused=True, turn_id="t"))
+    from services.decider import turn_policy
+    response = turn_policy.decide(decider_pb2.DeciderState(), obs, decider_pb2.DeciderPolicy(), EOT)
+    assert response.decision.action == api.ACTION_RESUME_SPEAKING
+    assert response.decision.turn_id == "t"
+
+
+def test_typed_text_during_a_held_reply_starts_a_new_turn():
+    steps = conversation((2000, 2300, "")).text(2150, "Actually, book it for Friday.").replay(EOT, reply_ms=5000)
+    assert actions_between(steps, REPLY_STARTS, 2200) == ["PAUSE_SPEAKING", "RESPOND"]
+    typed = first(steps, api.ACTION_RESPOND, after=REPLY_STARTS)
+    assert typed.reason == "typed instruction"
+    assert typed.response.state.overlap_started_ms == 0
+    # The new reply plays on: the noise of the overlap does not stop it.
+    assert first(steps, api.ACTION_STOP_SPEAKING) is None

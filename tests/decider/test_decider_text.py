@@ -1,0 +1,64 @@
+"""Backchannel recognition and the text cues of the end-of-turn estimate."""
+import pytest
+
+from services.decider.backchannel import is_backchannel, may_become_backchannel
+from services.decider.end_of_turn import TextCues, combine, lm_text
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("text", [
+    "Mm-hmm.", "Mm-hm", "mhm", "Mmm.", "Hmm.", "Uh-huh.", "Uh huh", "Yeah.", "Yeah, yeah.", "Yes.", "Yep!",
+    "Right.", "Okay.", "OK", "Sure.", "I see.", "Got it.", "Oh, okay.", "All right.", "Okay, sure.", "Mm-hmm, I see.",
+])
+def test_backchannels(text):
+    assert is_backchannel(text)
+
+
+@pytest.mark.parametrize("text", [
+    "", "...", "No.", "Wait.", "Stop.", "Yeah, but what about Tuesday?", "Okay, so what's the price?",
+    "I see what you mean, but no.", "Yes yes yes yes yes yes.", "Sorry?", "Hello?",
+])
+def test_not_backchannels(text):
+    assert not is_backchannel(text)
+
+
+def test_partial_transcripts_that_may_still_become_a_backchannel():
+    assert may_become_backchannel("I")  # "I see"
+    assert may_become_backchannel("Got")  # "Got it"
+    assert may_become_backchannel("Yeah, I")
+    assert not may_become_backchannel("I think")
+    assert not may_become_backchannel("Wait")
+
+
+@pytest.mark.parametrize("text, question, period, continuation", [
+    ("What time is it?", True, False, False),
+    ("Watch out!", True, False, False),
+    ("Tell me a joke.", False, True, False),
+    ("I would like to book", False, False, False),
+    ("I would like to book a table for", False, False, True),
+    ("So I went to the...", False, False, True),
+    ("The thing is, um,", False, False, True),
+    ("And then, um", False, False, True),
+    ("My name is John and", False, False, True),
+    ("What is it for?", True, False, False),  # a question may end on a preposition
+    ("I need a taxi to the.", False, True, True),
+])
+def test_text_cues(text, question, period, continuation):
+    assert TextCues.of(text) == TextCues(question=question, period=period, continuation=continuation)
+
+
+def test_lm_reads_the_words_without_trailing_punctuation():
+    assert lm_text("  What time is it?  ") == "What time is it"
+    assert lm_text("I would like to book...") == "I would like to book"
+    assert lm_text("Well, okay.") == "Well, okay"
+
+
+def test_combination_is_monotonic_in_every_cue():
+    none = TextCues(False, False, False)
+    assert combine(-1.0, none) > combine(-3.0, none)
+    assert combine(-2.0, TextCues(True, False, False)) > combine(-2.0, TextCues(False, True, False)) \
+        > combine(-2.0, none) > combine(-2.0, TextCues(False, False, True))
+    assert combine(-2.0, none) == pytest.approx(0.5)
+    # The LM's log-probability is clipped: a hopeless -20 counts as -6.
+    assert combine(-20.0, none) == combine(-6.0, none)
