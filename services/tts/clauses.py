@@ -1,0 +1,129 @@
+"""Cuts an LLM's streamed reply into clauses that can be spoken one by one.
+
+Speech starts after the first clause instead of the first sentence, so cuts
+come early: at sentence ends, at ; and :, at newlines (lists), and at commas
+once the clause is long enough to sound like a phrase. A cut is made only when
+the character after the punctuation has arrived (a space), so "3.5" and "1,000"
+are never cut, and the result does not depend on how the text was split into
+deltas. When in doubt (abbreviations, initials) the segmenter does not cut: a
+longer clause costs a little latency, a wrong cut sounds broken.
+"""
+from __future__ import annotations
+
+import re
+
+# Punctuation that may end a clause, with closing quotes or brackets after it.
+_CLOSERS = "\"')]}”’»"
+_CLOSER = f"[{re.escape(_CLOSERS)}]"
+_CANDIDATE = re.compile(rf"[.!?…]+{_CLOSER}*|[;:,]{_CLOSER}*|\n")
+_OPENERS = "\"'([{“‘«"
+_LAST_WORD = re.compile(r"(\S+)$")
+_COMPLETE_WORD = re.compile(r"\S+(?=\s)")
+_DOTTED = re.compile(r"(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}")  # e.g, i.e, U.S, a.m, Ph.D
+
+# Words whose trailing period does not end a sentence. Dotted forms (e.g., i.e.,
+# U.S., a.m.) and single letters (initials) are recognised without a list.
+ABBREVIATIONS = frozenset({
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "vs", "etc", "approx", "dept", "fig",
+    "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+    "oct", "nov", "dec", "no", "vol", "ave", "rd", "gen", "capt", "lt", "sgt", "rev", "hon",
+})
+
+
+def _speakable(text: str) -> bool:
+    return any(c.isalnum() for c in text)
+
+
+def _period_ends_sentence(text_before: str) -> bool:
+    match = _LAST_WORD.search(text_before)
+    if not match:
+        return True
+    word = match.group(1).lstrip(_OPENERS)
+    if _DOTTED.fullmatch(word) or word.isdigit():  # "e.g." "U.S." "a.m.", list numbers "1."
+        return False
+    if len(word) == 1 and word.isalpha():  # initials: "J. R. R. Tolkien"
+        return False
+    return word.lower() not in ABBREVIATIONS
+
+
+class ClauseSegmenter:
+    """Streamed reply text in, complete clauses out. One instance per reply.
+
+    `push(delta)` returns the clauses the delta completed; `flush()` returns the
+    rest at the end of the reply and makes the segmenter ready for a new one.
+    Clauses are stripped, never empty, and carry at least one letter or digit
+    (pure punctuation or emoji is kept and spoken with the next clause).
+    """
+
+    def __init__(self, comma_words: int = 4, first_comma_words: int = 3, max_words: int = 30):
+        # A comma cuts only once the clause has this many words; the reply's first
+        # clause may be cut sooner, since it decides when the caller hears anything.
+        self.comma_words = comma_words
+        self.first_comma_words = first_comma_words
+        # A run-on without punctuation is cut after this many words.
+        self.max_words = max_words
+        self._buffer = ""
+        self._emitted = False
+
+    def push(self, delta: str) -> list[str]:
+        self._buffer += delta
+        # Every cut needs whitespace after it: without new whitespace, nothing new can end.
+        if not any(c.isspace() for c in delta):
+            return []
+        return self._take_complete()
+
+    def flush(self) -> list[str]:
+        clauses = self._take_complete()
+        rest = self._buffer.strip()
+        if _speakable(rest):
+            clauses.append(rest)
+        self.reset()
+        return clauses
+
+    def reset(self) -> None:
+        """Drops what was buffered (the reply was interrupted)."""
+        self._buffer = ""
+        self._emitted = False
+
+    def _take_complete(self) -> list[str]:
+        clauses = []
+        while (cut := self._first_cut()) is not None:
+            clauses.append(self._buffer[:cut].strip())
+            self._buffer = self._buffer[cut:]
+            self._emitted = True
+        return clauses
+
+    def _first_cut(self) -> int | None:
+        """End of the first complete clause in the buffer, or None while it is not complete."""
+        buffer = self._buffer
+        limit = self._word_limit_cut(buffer)
+        for match in _CANDIDATE.finditer(buffer):
+            if limit is not None and match.start() >= limit:
+                break
+            end = match.end()
+            if match.group() == "\n":
+                cut = match.start()
+            elif end == len(buffer):
+                break  # the next character decides ("3." then "5"): wait for it
+            elif not buffer[end].isspace() or not self._cuts_at(match.group(), buffer[:match.start()], end):
+                continue
+            else:
+                cut = end
+            if _speakable(buffer[:cut]):
+                return cut
+        return limit if limit is not None and _speakable(buffer[:limit]) else None
+
+    def _cuts_at(self, punctuation: str, text_before: str, end: int) -> bool:
+        mark = punctuation[0]
+        if mark == ",":
+            needed = self.comma_words if self._emitted else self.first_comma_words
+            return len(self._buffer[:end].split()) >= needed
+        if punctuation.rstrip(_CLOSERS) == ".":
+            return _period_ends_sentence(text_before)
+        return True  # ! ? … ... ; :
+
+    def _word_limit_cut(self, buffer: str) -> int | None:
+        for count, match in enumerate(_COMPLETE_WORD.finditer(buffer), start=1):
+            if count >= self.max_words:
+                return match.end()
+        return None

@@ -1,0 +1,41 @@
+"""The TTS stage as a Ray Serve deployment, with the same method names as TtsStage.
+
+`synthesize` streams: call it with `handle.options(stream=True).synthesize.remote(req)`.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from ray import serve
+
+from soundloop.tts.v1 import tts_pb2
+
+# Replica processes run onnxruntime (Piper): keep its threads from spinning, and
+# never let anything reach for a model hub.
+RUNTIME_ENV = {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE", "HF_HUB_OFFLINE": "1"}}
+
+
+@serve.deployment(name="Tts", ray_actor_options={"num_cpus": 0.25, "runtime_env": RUNTIME_ENV},
+                  max_ongoing_requests=16)
+class TtsDeployment:
+    def __init__(self, settings: dict | None = None):
+        # Imported here: Serve pickles this class by value, and models load once per replica.
+        from services.tts.stage import TtsStage
+        from soundloop.settings import load_settings
+
+        self._stage = TtsStage.from_settings(load_settings(**(settings or {})))
+
+    async def synthesize(self, req: tts_pb2.SynthesizeRequest) -> AsyncIterator[tts_pb2.SynthesizeResponse]:
+        # Closing the stage's generator when the caller cancels is what stops the synthesis.
+        async with contextlib.aclosing(self._stage.synthesize(req)) as pieces:
+            async for piece in pieces:
+                yield piece
+
+    async def voices(self) -> list[str]:
+        return self._stage.voices
+
+    def __del__(self):
+        stage = getattr(self, "_stage", None)
+        if stage is not None:
+            stage.close()
