@@ -98,7 +98,8 @@ MODELS: dict[str, ModelSpec] = {m.name: m for m in (
 
 # Which models each profile needs. Espeak-ng and flite voices come from Debian.
 PROFILES: dict[str, tuple[str, ...]] = {
-    "light": ("silero-vad", "whisper-tiny.en", "smollm2-135m", "yamnet"),
+    # piper-joe too: the TTS tests exercise every engine, and it is only 63 MB.
+    "light": ("silero-vad", "whisper-tiny.en", "smollm2-135m", "yamnet", "piper-joe"),
     "default": ("silero-vad", "whisper-base", "qwen2.5-coder-1.5b", "smollm2-135m", "yamnet", "piper-joe"),
 }
 

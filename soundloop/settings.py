@@ -65,6 +65,9 @@ class GatewaySettings(BaseModel):
     port: int = 50051
     # Caller audio is batched into chunks of this length before it crosses to a stage.
     chunk_ms: int = 100
+    # Partial transcripts while the caller talks, at most this often (0: none). Each is
+    # a full Whisper decode, so this trades CPU for live captions.
+    partial_transcript_ms: int = 1200
     max_sessions: int = 64
     # Reply audio is paced at real time with this much lead over the caller's playback.
     playback_lead_ms: int = 200

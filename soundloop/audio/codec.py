@@ -134,7 +134,7 @@ def encode(fmt: Format, samples: np.ndarray) -> bytes:
 
 
 def resample(samples: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
-    """Whole-signal resampling (clauses, clips). Streams use StreamResampler."""
+    """Whole-signal resampling (clauses, clips). Streams: services.encoder.resampler."""
     if from_hz == to_hz or samples.size == 0:
         return samples.astype(np.float32, copy=False)
     return soxr.resample(samples, from_hz, to_hz, quality="HQ").astype(np.float32)

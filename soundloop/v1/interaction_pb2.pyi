@@ -268,24 +268,46 @@ class TurnStarted(_message.Message):
     def __init__(self, turn_id: _Optional[str] = ..., cause: _Optional[_Union[TurnCause, str]] = ..., prompt: _Optional[str] = ...) -> None: ...
 
 class TurnCompleted(_message.Message):
-    __slots__ = ("turn_id", "text", "audio_samples")
+    __slots__ = ("turn_id", "text", "audio_samples", "metrics")
     TURN_ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     AUDIO_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
     turn_id: str
     text: str
     audio_samples: int
-    def __init__(self, turn_id: _Optional[str] = ..., text: _Optional[str] = ..., audio_samples: _Optional[int] = ...) -> None: ...
+    metrics: TurnMetrics
+    def __init__(self, turn_id: _Optional[str] = ..., text: _Optional[str] = ..., audio_samples: _Optional[int] = ..., metrics: _Optional[_Union[TurnMetrics, _Mapping]] = ...) -> None: ...
 
 class TurnInterrupted(_message.Message):
-    __slots__ = ("turn_id", "heard_text", "samples_heard")
+    __slots__ = ("turn_id", "heard_text", "samples_heard", "metrics")
     TURN_ID_FIELD_NUMBER: _ClassVar[int]
     HEARD_TEXT_FIELD_NUMBER: _ClassVar[int]
     SAMPLES_HEARD_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
     turn_id: str
     heard_text: str
     samples_heard: int
-    def __init__(self, turn_id: _Optional[str] = ..., heard_text: _Optional[str] = ..., samples_heard: _Optional[int] = ...) -> None: ...
+    metrics: TurnMetrics
+    def __init__(self, turn_id: _Optional[str] = ..., heard_text: _Optional[str] = ..., samples_heard: _Optional[int] = ..., metrics: _Optional[_Union[TurnMetrics, _Mapping]] = ...) -> None: ...
+
+class TurnMetrics(_message.Message):
+    __slots__ = ("voice_to_voice", "end_of_speech_to_decision", "recognition", "llm_first_token", "tts_first_audio", "decision_to_first_audio", "barge_in_stop")
+    VOICE_TO_VOICE_FIELD_NUMBER: _ClassVar[int]
+    END_OF_SPEECH_TO_DECISION_FIELD_NUMBER: _ClassVar[int]
+    RECOGNITION_FIELD_NUMBER: _ClassVar[int]
+    LLM_FIRST_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TTS_FIRST_AUDIO_FIELD_NUMBER: _ClassVar[int]
+    DECISION_TO_FIRST_AUDIO_FIELD_NUMBER: _ClassVar[int]
+    BARGE_IN_STOP_FIELD_NUMBER: _ClassVar[int]
+    voice_to_voice: _duration_pb2.Duration
+    end_of_speech_to_decision: _duration_pb2.Duration
+    recognition: _duration_pb2.Duration
+    llm_first_token: _duration_pb2.Duration
+    tts_first_audio: _duration_pb2.Duration
+    decision_to_first_audio: _duration_pb2.Duration
+    barge_in_stop: _duration_pb2.Duration
+    def __init__(self, voice_to_voice: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., end_of_speech_to_decision: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., recognition: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., llm_first_token: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., tts_first_audio: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., decision_to_first_audio: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., barge_in_stop: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Error(_message.Message):
     __slots__ = ("code", "message")

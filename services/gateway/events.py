@@ -1,0 +1,92 @@
+"""Numbers, logs and delivers the events of one session.
+
+Every event gets the next per-session sequence number and the caller-audio time
+it refers to, goes into the Redis event log (for replay after a reconnect) and
+into a bounded queue that the Converse stream drains. If the caller stops
+reading, the queue fills and the session is cut off with RESOURCE_EXHAUSTED
+instead of growing without bound.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from google.protobuf import duration_pb2
+
+from soundloop.v1 import interaction_pb2
+
+from .session_store import SessionStore
+
+log = logging.getLogger(__name__)
+
+OUTBOX_LIMIT = 4096  # events; ~7 minutes of 100 ms reply audio
+
+
+class CallerNotReading(RuntimeError):
+    pass
+
+
+def duration(ms: float) -> duration_pb2.Duration:
+    d = duration_pb2.Duration()
+    d.FromMilliseconds(int(round(ms)))
+    return d
+
+
+class EventSink:
+    def __init__(self, store: SessionStore, session_id: str, last_sequence: int, send_timeout_s: float):
+        self._store = store
+        self._sid = session_id
+        self._sequence = last_sequence
+        self._send_timeout_s = send_timeout_s
+        self.outbox: asyncio.Queue[interaction_pb2.ConverseResponse] = asyncio.Queue(OUTBOX_LIMIT)
+        self._pending_log: list[interaction_pb2.ConverseResponse] = []
+        self._log_task: asyncio.Task | None = None
+        self._log_wakeup = asyncio.Event()
+        self._closed = False
+
+    @property
+    def last_sequence(self) -> int:
+        return self._sequence
+
+    def start(self) -> None:
+        self._log_task = asyncio.create_task(self._log_writer(), name=f"event-log-{self._sid}")
+
+    async def emit(self, audio_ms: float, **event) -> interaction_pb2.ConverseResponse:
+        """Sends one event, e.g. `emit(1200, transcript=Transcript(...))`."""
+        self._sequence += 1
+        msg = interaction_pb2.ConverseResponse(sequence=self._sequence, audio_offset=duration(audio_ms), **event)
+        self._pending_log.append(msg)
+        self._log_wakeup.set()
+        try:
+            await asyncio.wait_for(self.outbox.put(msg), self._send_timeout_s)
+        except TimeoutError as err:
+            raise CallerNotReading(
+                f"the caller has not read events for {self._send_timeout_s:.0f} s; "
+                f"resume with the session's resume token") from err
+        return msg
+
+    async def replay(self, events: list[interaction_pb2.ConverseResponse]) -> None:
+        """Re-delivers logged events (already numbered) after a reconnect."""
+        for event in events:
+            await self.outbox.put(event)
+
+    async def _log_writer(self) -> None:
+        # Batches events into one pipelined Redis round trip, off the hot path.
+        while True:
+            await self._log_wakeup.wait()
+            self._log_wakeup.clear()
+            batch, self._pending_log = self._pending_log, []
+            if batch:
+                try:
+                    await self._store.append_events(self._sid, batch)
+                except Exception:  # noqa: BLE001 - the live stream must not die with the log
+                    log.exception("could not log %d events of session %s", len(batch), self._sid)
+            if self._closed and not self._pending_log:
+                return
+
+    async def close(self) -> None:
+        """Flushes the event log to Redis. Idempotent."""
+        self._closed = True
+        self._log_wakeup.set()
+        if self._log_task:
+            await asyncio.gather(self._log_task, return_exceptions=True)

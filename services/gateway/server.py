@@ -1,0 +1,74 @@
+"""The gateway: terminates callers' Converse streams and runs the loop against the stages.
+
+Standalone (stages as separate gRPC servers, e.g. docker-compose):
+    python -m services.gateway.server --port 50051
+Inside Ray Serve the same `start_gateway` runs in the Gateway deployment's replica.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import signal
+
+import grpc
+
+from soundloop.grpc_server import start_server
+from soundloop.settings import Settings, load_settings
+
+from .servicer import SERVICE_NAME, InteractionServicer, add_to_server
+from .session_store import SessionStore
+from .stage_clients import GrpcStageClients, StageClients
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class Gateway:
+    server: grpc.aio.Server
+    port: int
+    store: SessionStore
+    stages: StageClients
+
+    async def stop(self, grace_s: float = 5.0) -> None:
+        await self.server.stop(grace_s)
+        await self.stages.close()
+        await self.store.close()
+
+
+async def start_gateway(settings: Settings, stages: StageClients, address: str | None = None) -> Gateway:
+    if not settings.redis_url:
+        raise ValueError("the gateway needs SOUNDLOOP_REDIS_URL (sessions live in Redis)")
+    store = SessionStore.from_url(settings.redis_url, settings.session.ttl_s, settings.session.event_log_max)
+    await store.ping()
+    servicer = InteractionServicer(stages, store, settings)
+    address = address or f"{settings.gateway.host}:{settings.gateway.port}"
+    server, port = await start_server(address, [(add_to_server, servicer, SERVICE_NAME)])
+    return Gateway(server, port, store, stages)
+
+
+async def _serve(settings: Settings, port: int | None) -> None:
+    address = f"{settings.gateway.host}:{port if port is not None else settings.gateway.port}"
+    gateway = await start_gateway(settings, GrpcStageClients(settings.stages), address)
+    log.info("gateway ready on port %d (stages: %s)", gateway.port, settings.stages.model_dump())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await gateway.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--profile", choices=["default", "light"], default=None)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    overrides = {"profile": args.profile} if args.profile else {}
+    asyncio.run(_serve(load_settings(**overrides), args.port))
+
+
+if __name__ == "__main__":
+    main()

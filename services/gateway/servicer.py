@@ -1,0 +1,267 @@
+"""The public soundloop.v1.Interaction service: protos in, events out, errors to status codes.
+
+Stream-level problems (no config, bad config, unknown resume token, capacity)
+end the call with a status code. Problems with one message (odd byte count,
+oversized chunk, undecodable bytes) are reported as an Error event naming the
+message, and the session goes on.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import grpc
+
+from soundloop.audio import codec
+from soundloop.encoder.v1 import encoder_pb2
+from soundloop.llm.v1 import llm_pb2
+from soundloop.settings import Settings
+from soundloop.v1 import interaction_pb2 as pb
+
+from .conversation import Conversation
+from .events import CallerNotReading, EventSink
+from .session_config import InvalidConfig, check_audio_chunk, check_text, normalize_config
+from .session_store import SessionNotFound, SessionStore
+from .stage_clients import StageClients, StageError
+
+log = logging.getLogger(__name__)
+
+CONFIG_TIMEOUT_S = 10.0
+SERVICE_NAME = "soundloop.v1.Interaction"
+
+
+class Undecodable:
+    """Stands in for a message whose bytes are not a valid protobuf, so the stream can say so."""
+
+    def __init__(self, size: int, error: str):
+        self.size, self.error = size, error
+
+
+def tolerant(message_type):
+    def deserialize(data: bytes):
+        try:
+            return message_type.FromString(data)
+        except Exception as err:  # noqa: BLE001 - DecodeError and friends
+            return Undecodable(len(data), str(err))
+    return deserialize
+
+
+class InteractionServicer:
+    def __init__(self, stages: StageClients, store: SessionStore, settings: Settings):
+        self._stages = stages
+        self._store = store
+        self._settings = settings
+        self._active = 0
+
+    # ------------------------------------------------------------ Converse
+
+    async def Converse(self, request_iterator, context: grpc.aio.ServicerContext):
+        config = await self._first_config(request_iterator, context)
+        if self._active >= self._settings.gateway.max_sessions:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                f"gateway at capacity ({self._settings.gateway.max_sessions} sessions); retry later")
+        self._active += 1
+        try:
+            async for event in self._converse(config, request_iterator, context):
+                yield event
+        finally:
+            self._active -= 1
+
+    async def _first_config(self, request_iterator, context) -> pb.SessionConfig:
+        try:
+            first = await asyncio.wait_for(anext(request_iterator), CONFIG_TIMEOUT_S)
+        except StopAsyncIteration:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "empty stream: the first message must be `config`")
+        except TimeoutError:
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED,
+                                f"no `config` within {CONFIG_TIMEOUT_S:.0f} s of opening the stream")
+        if isinstance(first, Undecodable):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"first message ({first.size} bytes) is not a ConverseRequest: {first.error}")
+        kind = first.WhichOneof("message")
+        if kind != "config":
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"the first message must be `config`, got `{kind or 'empty message'}`")
+        return first.config
+
+    async def _open(self, config: pb.SessionConfig, context):
+        if config.resume_token:
+            try:
+                snapshot = await self._store.load(config.resume_token)
+            except SessionNotFound as err:
+                await context.abort(grpc.StatusCode.NOT_FOUND, f"{err}; start a new session without resume_token")
+            return snapshot, True
+        try:
+            normalized = normalize_config(config, self._settings.encoder.asr_model)
+        except InvalidConfig as err:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
+        await self._check_policy(normalized, context)
+        return await self._store.create(normalized), False
+
+    async def _check_policy(self, config: pb.SessionConfig, context) -> None:
+        """Lets the decider reject a bad turn/sound policy before any audio flows."""
+        from soundloop.decider.v1 import decider_pb2
+        try:
+            await self._stages.decide(decider_pb2.DecideRequest(
+                observation=decider_pb2.Observation(), policy=decider_pb2.DeciderPolicy(
+                    turn_detection=config.turn_detection, sound_policy=config.sound_policy)))
+        except StageError as err:
+            code = err.code if err.code == grpc.StatusCode.INVALID_ARGUMENT else grpc.StatusCode.UNAVAILABLE
+            await context.abort(code, f"config rejected by the decider: {err}")
+
+    async def _converse(self, config, request_iterator, context):
+        snapshot, resumed = await self._open(config, context)
+        sink = EventSink(self._store, snapshot.session_id, snapshot.last_sequence,
+                         self._settings.gateway.send_timeout_s)
+        sink.start()
+        conversation = Conversation(snapshot, self._stages, self._store, sink,
+                                    chunk_ms=self._settings.gateway.chunk_ms,
+                                    playback_lead_ms=self._settings.gateway.playback_lead_ms,
+                                    instructions=self._settings.gateway.default_instructions,
+                                    partial_transcript_ms=self._settings.gateway.partial_transcript_ms)
+        if resumed:
+            await sink.replay(await self._store.events_after(snapshot.session_id, config.replay_after_sequence))
+        await sink.emit(0, session_started=pb.SessionStarted(
+            session_id=snapshot.session_id, resume_token=snapshot.resume_token, resumed=resumed,
+            output_audio=snapshot.config.output_audio))
+        conversation.start()
+        reader = asyncio.create_task(self._read(request_iterator, conversation, sink), name="converse-reader")
+        finished = asyncio.create_task(conversation.finished.wait(), name="converse-finished")
+        failure: tuple[grpc.StatusCode, str] | None = None
+        try:
+            while failure is None:
+                getter = asyncio.create_task(sink.outbox.get())
+                waits = {getter, finished} | ({reader} if not reader.done() else set())
+                done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                if getter in done:
+                    yield getter.result()
+                    continue
+                getter.cancel()
+                if reader in done:
+                    failure = self._failure_of(reader)
+                elif finished in done:
+                    failure = self._failure_of(conversation.worker)
+                    break
+            await conversation.close()
+            await sink.close()
+            while failure is None and (event := sink.outbox.get_nowait() if not sink.outbox.empty() else None):
+                yield event
+        finally:
+            reader.cancel()
+            finished.cancel()
+            await conversation.close()
+            await sink.close()
+        if failure:
+            await context.abort(*failure)
+
+    @staticmethod
+    def _failure_of(task: asyncio.Task | None) -> tuple[grpc.StatusCode, str] | None:
+        if task is None or not task.done() or task.cancelled() or task.exception() is None:
+            return None
+        err = task.exception()
+        if isinstance(err, CallerNotReading):
+            return grpc.StatusCode.RESOURCE_EXHAUSTED, str(err)
+        if isinstance(err, StageError):
+            return grpc.StatusCode.UNAVAILABLE, str(err)
+        log.error("conversation failed", exc_info=err)
+        return grpc.StatusCode.INTERNAL, f"internal error: {err}"
+
+    async def _read(self, request_iterator, conversation: Conversation, sink: EventSink) -> None:
+        fmt = codec.Format.from_proto(conversation.config.input_audio)
+        index = 1
+        async for request in request_iterator:
+            index += 1
+            problem = self._accept(request, fmt, conversation)
+            if problem:
+                await sink.emit(conversation.audio_ms, error=pb.Error(
+                    code="INVALID_ARGUMENT", message=f"message {index} rejected, not processed: {problem}"))
+            if not isinstance(request, Undecodable) and request.WhichOneof("message") == "end_of_input":
+                return
+        conversation.end_of_input()
+
+    @staticmethod
+    def _accept(request, fmt: codec.Format, conversation: Conversation) -> str | None:
+        """Hands one message to the conversation; returns why it was rejected, if it was."""
+        if isinstance(request, Undecodable):
+            return f"{request.size} bytes are not a ConverseRequest ({request.error})"
+        kind = request.WhichOneof("message")
+        try:
+            if kind == "audio":
+                check_audio_chunk(fmt, request.audio.data)
+                conversation.add_audio(request.audio.data)
+            elif kind == "text":
+                conversation.add_text(check_text(request.text.text))
+            elif kind == "playback":
+                conversation.add_playback(request.playback)
+            elif kind == "end_of_input":
+                conversation.end_of_input()
+            elif kind == "config":
+                return "`config` is only allowed as the first message"
+            else:
+                return "empty message"
+        except ValueError as err:
+            return str(err)
+        return None
+
+    # ------------------------------------------------------------ offline tasks
+
+    async def Transcribe(self, request, context):
+        return await self._perceive(request, context)
+
+    async def _perceive(self, request, context) -> pb.TranscribeResponse:
+        if isinstance(request, Undecodable):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"request is not valid protobuf: {request.error}")
+        if not request.audio:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "audio is empty")
+        try:
+            fmt = codec.validate_format(codec.Format.from_proto(request.audio_format))
+            codec.check_chunk(fmt, request.audio)
+            clip = await self._stages.transcribe_clip(encoder_pb2.TranscribeClipRequest(
+                format=fmt.to_proto(), audio=request.audio, language=request.language or "en"))
+        except codec.AudioFormatError as err:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
+        except StageError as err:
+            await context.abort(err.code, str(err))
+        from .events import duration
+        return pb.TranscribeResponse(
+            text=clip.text, duration=duration(clip.duration_ms),
+            segments=[pb.TranscriptSegment(text=s.text, start=duration(s.start_ms), end=duration(s.end_ms))
+                      for s in clip.segments],
+            sound_events=[pb.SoundEvent(label=t.label, score=t.score, start=duration(t.start_sample / 16),
+                                        end=duration(t.end_sample / 16)) for t in clip.sound_tags])
+
+    async def AnswerAboutClip(self, request, context):
+        if isinstance(request, Undecodable):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"request is not valid protobuf: {request.error}")
+        instruction = request.instruction.strip() or "Summarize what was said and what sounds were heard."
+        perception = await self._perceive(request, context)
+        sounds = ", ".join(f"{e.label} ({e.score:.2f})" for e in perception.sound_events) or "none"
+        prompt = (f"{instruction}\n\nClip facts:\n- duration: {perception.duration.ToMilliseconds() / 1000:.1f} s\n"
+                  f"- transcript: {perception.text or '(no speech)'}\n- sounds heard: {sounds}")
+        messages = [llm_pb2.ChatMessage(role=llm_pb2.ROLE_SYSTEM, content=(
+                        "You answer questions about an audio clip from its transcript and detected sounds. "
+                        "Be brief and factual.")),
+                    llm_pb2.ChatMessage(role=llm_pb2.ROLE_USER, content=prompt)]
+        answer = ""
+        try:
+            async for chunk in self._stages.generate(llm_pb2.GenerateRequest(messages=messages, turn_id="clip")):
+                answer += chunk.delta
+        except StageError as err:
+            await context.abort(err.code, str(err))
+        return pb.AnswerAboutClipResponse(answer=answer.strip(), perception=perception)
+
+
+def add_to_server(servicer: InteractionServicer, server: grpc.aio.Server) -> None:
+    """Registers the service with deserializers that report garbage instead of killing the call."""
+    handlers = {
+        "Converse": grpc.stream_stream_rpc_method_handler(
+            servicer.Converse, request_deserializer=tolerant(pb.ConverseRequest),
+            response_serializer=pb.ConverseResponse.SerializeToString),
+        "Transcribe": grpc.unary_unary_rpc_method_handler(
+            servicer.Transcribe, request_deserializer=tolerant(pb.TranscribeRequest),
+            response_serializer=pb.TranscribeResponse.SerializeToString),
+        "AnswerAboutClip": grpc.unary_unary_rpc_method_handler(
+            servicer.AnswerAboutClip, request_deserializer=tolerant(pb.AnswerAboutClipRequest),
+            response_serializer=pb.AnswerAboutClipResponse.SerializeToString),
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))

@@ -1,0 +1,69 @@
+"""Validation of the caller's SessionConfig and of each inbound message.
+
+Every rejection says what was wrong and what is allowed, so an integrator can
+fix the client from the error alone.
+"""
+from __future__ import annotations
+
+from soundloop.audio import codec
+from soundloop.v1 import interaction_pb2 as pb
+
+MIN_CHUNK_MS = 10
+MAX_CHUNK_MS = 200
+MAX_INSTRUCTIONS_CHARS = 8000
+MAX_TEXT_CHARS = 4000
+ENGLISH_ONLY_SUFFIX = ".en"
+
+
+class InvalidConfig(ValueError):
+    pass
+
+
+def normalize_config(config: pb.SessionConfig, asr_model: str) -> pb.SessionConfig:
+    """Returns a copy with defaults filled in; raises InvalidConfig naming the bad field."""
+    out = pb.SessionConfig()
+    out.CopyFrom(config)
+    if not config.HasField("input_audio"):
+        raise InvalidConfig("config.input_audio is required (encoding and sample_rate_hz)")
+    try:
+        out.input_audio.CopyFrom(codec.validate_format(codec.Format.from_proto(config.input_audio)).to_proto())
+        if not config.HasField("output_audio"):
+            out.output_audio.CopyFrom(out.input_audio)
+        out.output_audio.CopyFrom(codec.validate_format(codec.Format.from_proto(out.output_audio)).to_proto())
+    except codec.AudioFormatError as err:
+        raise InvalidConfig(f"config audio format: {err}") from err
+    out.language = (config.language or "en").lower()
+    if asr_model.endswith(ENGLISH_ONLY_SUFFIX) and not out.language.startswith("en"):
+        raise InvalidConfig(f"language {config.language!r} is not supported by the English-only "
+                            f"speech model {asr_model}; use 'en' or run the default profile")
+    if len(config.instructions) > MAX_INSTRUCTIONS_CHARS:
+        raise InvalidConfig(f"config.instructions is {len(config.instructions)} characters; "
+                            f"the limit is {MAX_INSTRUCTIONS_CHARS}")
+    td = config.turn_detection
+    if td.min_silence_ms and td.max_silence_ms and td.min_silence_ms > td.max_silence_ms:
+        raise InvalidConfig("turn_detection.min_silence_ms must not exceed max_silence_ms")
+    if td.max_silence_ms > 10000:
+        raise InvalidConfig("turn_detection.max_silence_ms must be at most 10000")
+    if not 0.0 <= config.sound_policy.min_score <= 1.0:
+        raise InvalidConfig("sound_policy.min_score must be in [0, 1]")
+    return out
+
+
+def check_audio_chunk(fmt: codec.Format, data: bytes) -> None:
+    """Raises ValueError if one audio message breaks the 10-200 ms framing contract."""
+    if not data:
+        raise ValueError("audio chunk is empty")
+    codec.check_chunk(fmt, data)
+    ms = fmt.duration_ms(len(data))
+    if ms > MAX_CHUNK_MS:
+        raise ValueError(f"audio chunk of {len(data)} bytes is {ms:.0f} ms of {fmt.describe()}; "
+                         f"send at most {MAX_CHUNK_MS} ms ({fmt.byte_count(MAX_CHUNK_MS)} bytes) per message")
+
+
+def check_text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ValueError("text input is empty")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValueError(f"text input is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+    return text

@@ -1,0 +1,148 @@
+"""A caller for soundloop's public API: streams audio in 20 ms frames at real-time
+pace (or faster), like a phone line would, and records every event with the
+wall-clock time it arrived. Used by the CLI, the tests and the benchmarks.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Callable
+
+import grpc
+import numpy as np
+
+from soundloop.audio import codec
+from soundloop.grpc_server import MAX_MESSAGE_BYTES
+from soundloop.v1 import audio_pb2, interaction_pb2 as pb, interaction_pb2_grpc
+
+FRAME_MS = 20
+
+
+@dataclasses.dataclass
+class ReceivedEvent:
+    at: float  # seconds since the first audio frame was sent
+    event: pb.ConverseResponse
+
+    @property
+    def kind(self) -> str:
+        return self.event.WhichOneof("event")
+
+
+@dataclasses.dataclass
+class CallerScript:
+    """What the caller does: audio (float32 at `rate`), typed texts at audio offsets (s)."""
+    audio: np.ndarray
+    rate: int
+    texts: list[tuple[float, str]] = dataclasses.field(default_factory=list)
+    # After the audio: keep streaming silence until the replies are done, at most this long.
+    tail_s: float = 8.0
+    # Once the audio is sent, stop as soon as this many reply turns have ended.
+    stop_after_turns: int | None = 1
+    # Talk over the first reply: this audio (at `rate`) starts `barge_in_delay_s`
+    # after the first reply audio arrives.
+    barge_in: np.ndarray | None = None
+    barge_in_delay_s: float = 0.6
+
+
+@dataclasses.dataclass
+class ConversationRecord:
+    events: list[ReceivedEvent]
+    reply_audio: bytearray
+    output_format: audio_pb2.AudioFormat | None
+    session_id: str = ""
+    resume_token: str = ""
+    audio_sent_at: float = 0.0  # when the script's audio (not the trailing silence) was all sent
+    barge_in_at: float | None = None  # when the barge-in audio started
+
+    def of(self, kind: str) -> list[ReceivedEvent]:
+        return [e for e in self.events if e.kind == kind]
+
+    def final_transcripts(self) -> list[str]:
+        return [e.event.transcript.text for e in self.of("transcript") if e.event.transcript.is_final]
+
+    def actions(self) -> list[int]:
+        return [e.event.decision.action for e in self.of("decision")]
+
+    def reply_text(self) -> str:
+        return "".join(e.event.reply_text.delta for e in self.of("reply_text"))
+
+
+def channel(address: str) -> grpc.aio.Channel:
+    return grpc.aio.insecure_channel(address, options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                                                       ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)])
+
+
+def _frames(script: CallerScript, fmt: codec.Format) -> list[bytes]:
+    audio = codec.resample(script.audio.astype(np.float32), script.rate, fmt.sample_rate_hz)
+    data = codec.encode(fmt, audio)
+    step = fmt.byte_count(FRAME_MS)
+    return [data[i:i + step] for i in range(0, len(data), step)]
+
+
+async def converse(address: str, config: pb.SessionConfig, script: CallerScript, *, speed: float = 1.0,
+                   on_event: Callable[[ReceivedEvent], None] | None = None) -> ConversationRecord:
+    """Runs one conversation and returns everything the server sent."""
+    fmt = codec.validate_format(codec.Format.from_proto(config.input_audio))
+    frames = _frames(script, fmt)
+    silence = codec.encode(fmt, np.zeros(fmt.sample_rate_hz * FRAME_MS // 1000, dtype=np.float32))
+    record = ConversationRecord([], bytearray(), None)
+    barge_in = _frames(dataclasses.replace(script, audio=script.barge_in), fmt) if script.barge_in is not None else []
+
+    def replies_done() -> bool:
+        ended = sum(1 for e in record.events if e.kind in ("turn_completed", "turn_interrupted"))
+        return script.stop_after_turns is not None and ended >= script.stop_after_turns
+    started = time.monotonic()
+
+    async def requests():
+        nonlocal barge_in
+        yield pb.ConverseRequest(config=config)
+        texts = sorted(script.texts)
+        for i, frame in enumerate(frames):
+            offset = i * FRAME_MS / 1000
+            while texts and texts[0][0] <= offset:
+                yield pb.ConverseRequest(text=pb.TextInput(text=texts.pop(0)[1]))
+            await _pace(started, offset, speed)
+            yield pb.ConverseRequest(audio=pb.AudioChunk(data=frame))
+        record.audio_sent_at = time.monotonic() - started
+        for _, text in texts:
+            yield pb.ConverseRequest(text=pb.TextInput(text=text))
+        deadline = time.monotonic() + script.tail_s
+        offset = len(frames) * FRAME_MS / 1000
+        while time.monotonic() < deadline and not replies_done():
+            await _pace(started, offset, speed)
+            first_audio = next((e.at for e in record.events if e.kind == "reply_audio"), None)
+            due = barge_in and first_audio is not None and time.monotonic() - started >= first_audio + script.barge_in_delay_s
+            if due:
+                record.barge_in_at = time.monotonic() - started
+                deadline += len(barge_in) * FRAME_MS / 1000
+            frames_now, barge_in = (barge_in, []) if due else ([silence], barge_in)
+            for frame in frames_now:
+                await _pace(started, offset, speed)
+                yield pb.ConverseRequest(audio=pb.AudioChunk(data=frame))
+                offset += FRAME_MS / 1000
+        yield pb.ConverseRequest(end_of_input=pb.EndOfInput())
+
+    async with channel(address) as ch:
+        stub = interaction_pb2_grpc.InteractionStub(ch)
+        async for event in stub.Converse(requests()):
+            received = ReceivedEvent(time.monotonic() - started, event)
+            record.events.append(received)
+            kind = received.kind
+            if kind == "session_started":
+                record.session_id = event.session_started.session_id
+                record.resume_token = event.session_started.resume_token
+                record.output_format = event.session_started.output_audio
+            elif kind == "reply_audio":
+                record.reply_audio += event.reply_audio.data
+            if on_event:
+                on_event(received)
+    return record
+
+
+async def _pace(started: float, offset_s: float, speed: float) -> None:
+    if speed <= 0:
+        return
+    delay = started + offset_s / speed - time.monotonic()
+    if delay > 0:
+        await asyncio.sleep(delay)

@@ -1,0 +1,81 @@
+"""Runs the whole system on this machine as separate processes, without Ray:
+the four stage servers and the gateway, each on a loopback port, the same
+processes docker-compose runs. `soundloop serve --mode processes` and the
+end-to-end tests use it; `soundloop serve` (the default) runs the Ray Serve app.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from soundloop.local_redis import free_port
+
+STAGES = ("encoder", "llm", "decider", "tts")
+
+
+@dataclasses.dataclass
+class LocalStack:
+    gateway_address: str
+    stage_addresses: dict[str, str]
+    processes: dict[str, subprocess.Popen]
+
+
+def wait_serving(address: str, timeout_s: float, proc: subprocess.Popen | None = None, name: str = "") -> None:
+    """Blocks until the gRPC server at `address` reports SERVING (grpc.health.v1)."""
+    deadline = time.monotonic() + timeout_s
+    with grpc.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"{name or address} exited with code {proc.returncode} during start-up")
+            try:
+                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.1)
+    raise TimeoutError(f"{name or address} not serving after {timeout_s:.0f} s")
+
+
+def _spawn(module: str, port: int, env: dict[str, str], log_dir: str | None) -> subprocess.Popen:
+    out = open(os.path.join(log_dir, f"{module.split('.')[1]}.log"), "wb") if log_dir else None
+    return subprocess.Popen([sys.executable, "-m", module, "--port", str(port)], env=env,
+                            stdout=out or subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+
+@contextlib.contextmanager
+def local_stack(profile: str, redis_url: str, *, gateway_port: int = 0, log_dir: str | None = None,
+                extra_env: dict[str, str] | None = None, start_timeout_s: float = 180) -> Iterator[LocalStack]:
+    """Starts stages, then the gateway; yields once all report SERVING; stops them all after."""
+    ports = {stage: free_port() for stage in STAGES}
+    addresses = {stage: f"127.0.0.1:{port}" for stage, port in ports.items()}
+    env = {**os.environ, "SOUNDLOOP_PROFILE": profile, "SOUNDLOOP_REDIS_URL": redis_url,
+           "OMP_WAIT_POLICY": "PASSIVE", "HF_HUB_OFFLINE": "1", **(extra_env or {})}
+    env.update({f"SOUNDLOOP_STAGES__{stage.upper()}": address for stage, address in addresses.items()})
+    processes: dict[str, subprocess.Popen] = {}
+    try:
+        for stage in STAGES:
+            processes[stage] = _spawn(f"services.{stage}.server", ports[stage], env, log_dir)
+        for stage in STAGES:
+            wait_serving(addresses[stage], start_timeout_s, processes[stage], stage)
+        gateway_port = gateway_port or free_port()
+        processes["gateway"] = _spawn("services.gateway.server", gateway_port, env, log_dir)
+        gateway_address = f"127.0.0.1:{gateway_port}"
+        wait_serving(gateway_address, 30, processes["gateway"], "gateway")
+        yield LocalStack(gateway_address, addresses, processes)
+    finally:
+        for proc in processes.values():
+            proc.terminate()
+        for proc in processes.values():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()

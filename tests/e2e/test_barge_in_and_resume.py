@@ -1,0 +1,70 @@
+"""Barge-in (the reply stops, the history keeps only what was heard) and resuming a session."""
+from __future__ import annotations
+
+import pytest
+
+from services.gateway.session_store import SessionStore
+from soundloop.client import CallerScript, converse
+from soundloop.v1 import audio_pb2, interaction_pb2 as pb
+from tests.support.audio import RATE, join, silence, speak
+
+pytestmark = pytest.mark.e2e
+
+PCM16K = audio_pb2.AudioFormat(encoding=audio_pb2.AUDIO_ENCODING_PCM16LE, sample_rate_hz=16000)
+LONG_REPLIES = ("You are a storyteller. Always answer with a long story of at least eight sentences.")
+
+
+async def test_barge_in_stops_the_reply_and_truncates_history(gateway, redis_url):
+    question = join(silence(0.4), speak("Tell me a long story about a dragon."), silence(0.2))
+    interruption = speak("Stop, stop. What is the weather like in Paris today?")
+    script = CallerScript(question, RATE, barge_in=interruption, barge_in_delay_s=0.8, stop_after_turns=2,
+                          tail_s=25)
+    record = await converse(gateway, pb.SessionConfig(input_audio=PCM16K, instructions=LONG_REPLIES), script)
+
+    assert record.barge_in_at is not None, "the first reply ended before the caller could barge in"
+    interrupted = record.of("turn_interrupted")
+    assert len(interrupted) == 1, [e.kind for e in record.events]
+    turn = interrupted[0].event.turn_interrupted
+    actions = record.actions()
+    assert pb.ACTION_PAUSE_SPEAKING in actions and pb.ACTION_STOP_SPEAKING in actions
+    # No audio of the interrupted turn after the interruption.
+    late = [e for e in record.of("reply_audio") if e.event.reply_audio.turn_id == turn.turn_id
+            and e.event.sequence > interrupted[0].event.sequence]
+    assert late == []
+    # The full reply text was longer than what was heard; the history keeps the heard part only.
+    full_text = "".join(e.event.reply_text.delta for e in record.of("reply_text")
+                        if e.event.reply_text.turn_id == turn.turn_id)
+    assert len(turn.heard_text) < len(full_text)
+    store = SessionStore.from_url(redis_url)
+    snapshot = await store.load(record.resume_token)
+    await store.close()
+    assistant = [t.content for t in snapshot.history if t.role == "assistant"]
+    assert turn.heard_text == "" or turn.heard_text in assistant
+    assert full_text not in assistant
+    # The new content gets its own answer.
+    finals = record.final_transcripts()
+    assert any("weather" in f.lower() or "paris" in f.lower() for f in finals), finals
+
+
+async def test_resume_after_disconnect_continues_the_conversation(gateway, redis_url):
+    first = await converse(gateway, pb.SessionConfig(input_audio=PCM16K),
+                           CallerScript(join(silence(0.4), speak("My name is Alice."), silence(0.2)), RATE))
+    assert first.resume_token
+    last_seq = first.events[-1].event.sequence
+
+    resumed = await converse(
+        gateway, pb.SessionConfig(resume_token=first.resume_token, replay_after_sequence=last_seq - 3,
+                                  input_audio=PCM16K),  # the client encodes with it; the server uses the stored one
+        CallerScript(join(silence(0.4), speak("What is my name?"), silence(0.2)), RATE))
+
+    started = resumed.of("session_started")[0].event.session_started
+    assert started.resumed and started.session_id == first.session_id
+    replayed = [e.event.sequence for e in resumed.events[:3]]
+    assert replayed == [last_seq - 2, last_seq - 1, last_seq]  # the events after the given sequence
+    new_sequences = [e.event.sequence for e in resumed.events[3:]]
+    assert new_sequences[0] == last_seq + 1 and new_sequences == sorted(new_sequences)
+    store = SessionStore.from_url(redis_url)
+    snapshot = await store.load(first.resume_token)
+    await store.close()
+    users = [t.content.lower() for t in snapshot.history if t.role == "user"]
+    assert len(users) == 2 and "alice" in users[0] and "name" in users[1]

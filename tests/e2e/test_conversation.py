@@ -1,0 +1,82 @@
+"""Spoken conversations through the public API, light profile, real models end to end."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from soundloop.client import CallerScript, converse
+from soundloop.v1 import audio_pb2, interaction_pb2 as pb
+from tests.support.audio import RATE, join, silence, sound, speak
+
+pytestmark = pytest.mark.e2e
+
+PCM16K = audio_pb2.AudioFormat(encoding=audio_pb2.AUDIO_ENCODING_PCM16LE, sample_rate_hz=16000)
+MULAW = audio_pb2.AudioFormat(encoding=audio_pb2.AUDIO_ENCODING_MULAW, sample_rate_hz=8000)
+
+
+def seconds(audio: np.ndarray) -> float:
+    return len(audio) / RATE
+
+
+def offset_s(event) -> float:
+    return event.event.audio_offset.ToMilliseconds() / 1000
+
+
+async def test_question_with_a_mid_sentence_pause_gets_one_reply_after_it_ends(gateway):
+    lead, first, pause, second = silence(0.5), speak("I would like to know"), silence(1.0), \
+        speak("what the capital of France is?")
+    audio = join(lead, first, pause, second, silence(0.2))
+    second_starts = seconds(lead) + seconds(first) + seconds(pause)
+    speech_ends = second_starts + seconds(second)
+
+    record = await converse(gateway, pb.SessionConfig(input_audio=PCM16K), CallerScript(audio, RATE))
+
+    finals = record.final_transcripts()
+    assert len(finals) == 1, finals
+    words = finals[0].lower()
+    assert "capital" in words and "france" in words, finals
+    responds = [e for e in record.of("decision") if e.event.decision.action == pb.ACTION_RESPOND]
+    assert len(responds) == 1
+    # Not during the pause: only once the caller had finished the question.
+    assert offset_s(responds[0]) >= speech_ends, (offset_s(responds[0]), speech_ends)
+    assert responds[0].event.decision.reason
+    started = record.of("turn_started")
+    assert [e.event.turn_started.cause for e in started] == [pb.TURN_CAUSE_SPEECH]
+    assert record.reply_text().strip()
+    assert len(record.reply_audio) > 16000  # > 0.5 s of 16 kHz PCM16
+    assert len(record.of("turn_completed")) == 1
+    sequences = [e.event.sequence for e in record.events]
+    assert sequences == list(range(1, len(sequences) + 1))
+
+
+async def test_telephone_caller_in_8khz_mulaw(gateway):
+    audio = join(silence(0.4), speak("Please tell me a joke about cats."), silence(0.2))
+    record = await converse(gateway, pb.SessionConfig(input_audio=MULAW), CallerScript(audio, RATE))
+
+    assert record.output_format == MULAW  # replies come back in the caller's encoding
+    finals = record.final_transcripts()
+    assert finals and "joke" in finals[0].lower(), finals
+    assert len(record.reply_audio) > 4000  # > 0.5 s of 8 kHz mu-law (1 byte per sample)
+
+
+async def test_alarm_sound_gets_a_proactive_reply(gateway):
+    alarm = sound("alarm-clock-elapsed")
+    audio = join(silence(0.5), alarm, alarm, silence(0.5))
+    record = await converse(gateway, pb.SessionConfig(input_audio=PCM16K), CallerScript(audio, RATE, tail_s=10))
+
+    labels = {e.event.sound_event.label for e in record.of("sound_event")}
+    assert labels, "no sound events reported"
+    actions = record.actions()
+    assert pb.ACTION_RESPOND_TO_SOUND in actions, (labels, actions)
+    started = record.of("turn_started")
+    assert started and started[0].event.turn_started.cause == pb.TURN_CAUSE_SOUND
+    assert record.reply_text().strip()
+
+
+async def test_typed_instruction_is_answered(gateway):
+    script = CallerScript(silence(0.5), RATE, texts=[(0.2, "Say hello in one short sentence.")])
+    record = await converse(gateway, pb.SessionConfig(input_audio=PCM16K), script)
+
+    started = record.of("turn_started")
+    assert [e.event.turn_started.cause for e in started] == [pb.TURN_CAUSE_TEXT]
+    assert record.reply_text().strip()
