@@ -1,0 +1,437 @@
+"""Consistency between the manifests and the code: ports, env, entry points, image.
+
+Compose, the Serve configs, the RayService, the Dockerfile and soundloop's settings
+name the same ports, hosts, variables and modules in different syntaxes; these
+checks fail when one of them changes alone. Each has a negative twin.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import math
+import pathlib
+import re
+import shutil
+import subprocess
+
+import manifest_checks as mc
+import pytest
+import yaml
+
+pytestmark = pytest.mark.unit
+
+STAGES = ("encoder", "llm", "decider", "tts")
+IMAGE_REPO = "ghcr.io/soundloop/soundloop"
+PROBE = "/app/deploy/docker/grpc_health_probe.py"
+HEAD_RESOURCE = "node:__internal_head__"
+
+
+def settings_ports() -> dict[str, int]:
+    from soundloop.settings import GatewaySettings, StageAddresses
+    ports = {s: int(getattr(StageAddresses(), s).rsplit(":", 1)[1]) for s in STAGES}
+    return ports | {"gateway": GatewaySettings().port}
+
+
+def pins() -> dict[str, str]:
+    lines = (mc.REPO / "requirements" / "runtime.txt").read_text().splitlines()
+    pinned = (re.match(r"([A-Za-z0-9_.-]+)(?:\[[^]]*\])?==(\S+)", line) for line in lines)
+    return dict(m.groups() for m in pinned if m)
+
+
+def project_version() -> str:
+    return re.search(r'^version = "([^"]+)"', (mc.REPO / "pyproject.toml").read_text(), re.MULTILINE).group(1)
+
+
+def module_file(module: str) -> pathlib.Path | None:
+    base = mc.REPO.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__main__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load(rel: str):
+    return mc.load_yaml(mc.REPO / rel)
+
+
+def loaded():
+    (rayservice,) = mc.load_yaml_all(mc.REPO / "deploy/kuberay/rayservice.yaml")
+    return {"compose": load("docker-compose.yml"), "serve": load("deploy/serve/soundloop.yaml"),
+            "rayservice": rayservice, "redis": mc.load_yaml_all(mc.REPO / "deploy/kuberay/redis.yaml"),
+            "dockerfile": (mc.REPO / "deploy/docker/Dockerfile").read_text(),
+            "dockerignore": (mc.REPO / ".dockerignore").read_text()}
+
+
+# ---------------------------------------------------------------- checks
+
+def entry_point_problems(compose, serve_docs, dockerfile: str) -> list[str]:
+    """Every process the manifests start names a module that exists and takes --port."""
+    problems, commands = [], [(f"compose {n}", s.get("command")) for n, s in compose["services"].items()]
+    commands += [("Dockerfile CMD", yaml.safe_load(line.split(None, 1)[1]))
+                 for line in dockerfile.splitlines() if line.startswith("CMD ")]
+    for where, cmd in commands:
+        if isinstance(cmd, list) and cmd[:2] == ["python", "-m"]:
+            path = module_file(cmd[2])
+            if path is None:
+                problems.append(f"{where}: module {cmd[2]} does not exist in the repo")
+            elif "--port" in cmd and "--port" not in path.read_text():
+                problems.append(f"{where}: {path.relative_to(mc.REPO)} has no --port option")
+    for doc in serve_docs:
+        for app in doc["applications"]:
+            module, _, attr = app["import_path"].partition(":")
+            path = module_file(module)
+            if path is None:
+                problems.append(f"{app['import_path']}: module {module} does not exist in the repo")
+            elif attr not in {n.name for n in ast.parse(path.read_text()).body if hasattr(n, "name")}:
+                problems.append(f"{app['import_path']}: {path.relative_to(mc.REPO)} defines no {attr}")
+    return problems
+
+
+def _arg(cmd: list, flag: str):
+    return cmd[cmd.index(flag) + 1] if flag in cmd else None
+
+
+def compose_wiring_problems(compose) -> list[str]:
+    problems, services, ports = [], compose["services"], settings_ports()
+    for name, port in ports.items():
+        svc = services.get(name)
+        if svc is None:
+            problems.append(f"compose: no service {name!r}")
+            continue
+        cmd = svc.get("command", [])
+        if cmd[:3] != ["python", "-m", f"services.{name}.server"] or _arg(cmd, "--port") != str(port):
+            problems.append(f"compose {name}: command {cmd} should serve services.{name}.server on {port}")
+        test = svc.get("healthcheck", {}).get("test", [])
+        if test[:3] != ["CMD", "python", PROBE] or f"127.0.0.1:{port}" not in test:
+            problems.append(f"compose {name}: healthcheck {test} should probe 127.0.0.1:{port} with {PROBE}")
+    gateway = services.get("gateway", {})
+    env = gateway.get("environment", {})
+    for stage in STAGES:
+        if env.get(f"SOUNDLOOP_STAGES__{stage.upper()}") != f"{stage}:{ports[stage]}":
+            problems.append(f"compose gateway: SOUNDLOOP_STAGES__{stage.upper()} should be {stage}:{ports[stage]}")
+        if gateway.get("depends_on", {}).get(stage, {}).get("condition") != "service_healthy":
+            problems.append(f"compose gateway: should wait for {stage} to be healthy")
+    if f"{ports['gateway']}:{ports['gateway']}" not in gateway.get("ports", []):
+        problems.append(f"compose gateway: should publish {ports['gateway']}")
+    redis = [n for n, s in services.items() if str(s.get("image", "")).startswith("redis:")]
+    for name, svc in services.items():
+        problems += _compose_service_problems(name, svc, services, redis)
+    return problems + _compose_serve_problems(services.get("serve", {}))
+
+
+def _compose_service_problems(name: str, svc: dict, services: dict, redis: list[str]) -> list[str]:
+    """Env names, Redis URL, health dependencies, CPU limit vs threads, image build of one service."""
+    env = {k: str(v) for k, v in (svc.get("environment") or {}).items()}
+    problems = mc.settings_env_problems(env, f"compose {name}")
+    url = env.get("SOUNDLOOP_REDIS_URL")
+    if url and not any(url.startswith(f"redis://{r}:6379/") for r in redis):
+        problems.append(f"compose {name}: SOUNDLOOP_REDIS_URL {url} names no redis service on 6379")
+    if url and svc.get("depends_on", {}).get(redis[0] if redis else "", {}).get("condition") != "service_healthy":
+        problems.append(f"compose {name}: uses Redis but does not wait for it to be healthy")
+    for dep, how in (svc.get("depends_on") or {}).items():
+        if how.get("condition") == "service_healthy" and "healthcheck" not in services.get(dep, {}):
+            problems.append(f"compose {name}: waits for {dep} to be healthy, but {dep} has no healthcheck")
+    cpus = svc.get("deploy", {}).get("resources", {}).get("limits", {}).get("cpus")
+    if cpus is None:
+        problems.append(f"compose {name}: no CPU limit")
+    for key, value in env.items():
+        if cpus is not None and key.endswith("THREADS") and int(value) > math.ceil(float(cpus)):
+            problems.append(f"compose {name}: {key}={value} exceeds its {cpus} CPU limit")
+    if "build" in svc:
+        build = svc["build"]
+        if not (mc.REPO / build["context"] / build["dockerfile"]).is_file():
+            problems.append(f"compose {name}: no Dockerfile at {build['dockerfile']}")
+        if build.get("args", {}).get("PROFILE") != env.get("SOUNDLOOP_PROFILE"):
+            problems.append(f"compose {name}: image PROFILE and SOUNDLOOP_PROFILE differ (models are baked in)")
+    return problems
+
+
+def _compose_serve_problems(serve: dict) -> list[str]:
+    """The one-container Ray Serve service runs a config of the image's profile on the gateway port."""
+    problems = []
+    cmd = serve.get("command", [])
+    config = mc.REPO / mc.interpolate_defaults(cmd[-1]) if cmd[:2] == ["serve", "run"] else None
+    if config is None or not config.is_file():
+        problems.append(f"compose serve: command {cmd} should `serve run` an existing config")
+    else:
+        doc = mc.load_yaml(config)
+        profile = mc.interpolate_defaults(serve.get("build", {}).get("args", {}).get("PROFILE", ""))
+        if doc["applications"][0]["args"]["profile"] != profile:
+            problems.append(f"compose serve: {config.name} runs another profile than the image's {profile}")
+        port = mc.serve_gateway_port(doc)
+        if not any(str(p).endswith(f":{port}") for p in serve.get("ports", [])):
+            problems.append(f"compose serve: should publish the gateway port {port}")
+    return problems
+
+
+def _containers(rayservice):
+    cluster = rayservice["spec"]["rayClusterConfig"]
+    groups = [("head", cluster["headGroupSpec"])] + [(g["groupName"], g) for g in cluster["workerGroupSpecs"]]
+    return [(name, group, c) for name, group in groups for c in group["template"]["spec"]["containers"]]
+
+
+def rayservice_wiring_problems(rayservice, serve_doc, redis_docs) -> list[str]:
+    problems, cluster = [], rayservice["spec"]["rayClusterConfig"]
+    if cluster.get("authOptions", {}).get("mode") != "token":
+        problems.append("authOptions.mode should be token: Ray's dashboard runs code for anyone who reaches it")
+    if cluster["rayVersion"] != pins()["ray"]:
+        problems.append(f"rayVersion {cluster['rayVersion']} != ray pin {pins()['ray']} in requirements/runtime.txt")
+    gateway_port = mc.serve_gateway_port(serve_doc)
+    secrets = {d["metadata"]["name"]: d.get("stringData", {}) for d in redis_docs if d["kind"] == "Secret"}
+    endpoint = None
+    for group, spec, container in _containers(rayservice):
+        where = f"{group} container {container['name']}"
+        if container["image"] != f"{IMAGE_REPO}:{project_version()}":
+            problems.append(f"{where}: image {container['image']} is not {IMAGE_REPO}:{project_version()}")
+        env = {e["name"]: e for e in container.get("env", [])}
+        for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME", "SOUNDLOOP_REDIS_URL"):
+            if name not in env:
+                problems.append(f"{where}: no {name} (proxies and replicas run on every node)")
+        endpoint = endpoint or env.get("OTEL_EXPORTER_OTLP_ENDPOINT", {}).get("value")
+        if env.get("OTEL_EXPORTER_OTLP_ENDPOINT", {}).get("value") != endpoint:
+            problems.append(f"{where}: another OTLP endpoint than the other groups")
+        ref = env.get("SOUNDLOOP_REDIS_URL", {}).get("valueFrom", {}).get("secretKeyRef", {})
+        if ref.get("key") not in secrets.get(ref.get("name"), {}):
+            problems.append(f"{where}: SOUNDLOOP_REDIS_URL should come from a Secret in redis.yaml, got {ref}")
+        problems += mc.settings_env_problems({k: e.get("value", "x") for k, e in env.items()}, where)
+        ports = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
+        if group == "head":
+            head_ports = ports
+            for name in ("gcs-server", "dashboard", "client"):
+                if name not in ports:
+                    problems.append(f"head: declare port {name!r}: listing any port drops KubeRay's defaults")
+        elif "serve-grpc" in ports:
+            problems.append(f"{where}: declares serve-grpc, but no Gateway runs there")
+        limits = container.get("resources", {}).get("limits", {})
+        if "nvidia.com/gpu" in limits and not any(t.get("key") == "nvidia.com/gpu" for t in
+                                                  spec["template"]["spec"].get("tolerations", [])):
+            problems.append(f"{where}: GPU pods need a nvidia.com/gpu toleration")
+    if not any("nvidia.com/gpu" in c.get("resources", {}).get("limits", {}) for _, _, c in _containers(rayservice)):
+        problems.append("no GPU worker group")
+    if head_ports.get("serve-grpc") != gateway_port:
+        problems.append(f"head: port serve-grpc should be the gateway port {gateway_port}")
+    if serve_doc.get("http_options", {}).get("port", 8000) != head_ports.get("serve", 8000):
+        problems.append("http_options.port is not the port KubeRay health-checks (head port `serve`, else 8000)")
+    for port in rayservice["spec"].get("serveService", {}).get("spec", {}).get("ports", []):
+        if port.get("name") not in head_ports or not re.fullmatch(r"serve(-.+)?", port.get("name", "")):
+            problems.append(f"serveService port {port.get('name')}: KubeRay drops ports not named after a head "
+                            "container port `serve` / `serve-*`")
+        if port.get("name") == "serve-grpc" and (port.get("port"), port.get("targetPort"), port.get(
+                "appProtocol")) != (gateway_port, "serve-grpc", "kubernetes.io/h2c"):
+            problems.append(f"serveService serve-grpc: want port {gateway_port}, targetPort serve-grpc (by name, "
+                            "so only the head is an endpoint), appProtocol kubernetes.io/h2c")
+    problems += _placement_problems(cluster, serve_doc)
+    return problems
+
+
+def cpu_quantity(value) -> float:
+    text = str(value)
+    return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+
+
+def _placement_problems(cluster, serve_doc) -> list[str]:
+    """Deployments must be schedulable where the RayService puts capacity."""
+    problems, deps = [], mc.deployments(serve_doc)
+    head_cpus = float(cluster["headGroupSpec"].get("rayStartParams", {}).get("num-cpus", "inf"))
+    on_head = {n for n, d in deps.items() if HEAD_RESOURCE in d.get("ray_actor_options", {}).get("resources", {})}
+    if "Gateway" not in on_head:
+        problems.append("Gateway must be pinned to the head node: only the head pod exposes serve-grpc")
+    head_need = sum(deps[n]["ray_actor_options"].get("num_cpus", 1) * mc.max_replicas(deps[n]) for n in on_head)
+    if head_need > head_cpus:
+        problems.append(f"head-pinned deployments need {head_need} CPUs, the head offers num-cpus {head_cpus}")
+    workers = [(g["maxReplicas"], cpu_quantity(g["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"]))
+               for g in cluster["workerGroupSpecs"]]
+    for name in set(deps) - on_head:
+        need = deps[name]["ray_actor_options"].get("num_cpus", 1)
+        if not any(need <= cpus for _, cpus in workers):
+            problems.append(f"{name}: a replica needs {need} CPUs, no worker pod has that many")
+    total = sum(deps[n]["ray_actor_options"].get("num_cpus", 1) * mc.max_replicas(deps[n]) for n in set(deps) - on_head)
+    if total > sum(n * cpus for n, cpus in workers):
+        problems.append(f"at max_replicas the stages need {total} CPUs, more than the worker groups can reach")
+    return problems
+
+
+def redis_wiring_problems(redis_docs) -> list[str]:
+    services = {d["metadata"]["name"]: d for d in redis_docs if d["kind"] == "Service"}
+    problems = []
+    for secret in (d for d in redis_docs if d["kind"] == "Secret"):
+        match = re.fullmatch(r"rediss?://(?:[^@]*@)?([^:/]+):(\d+)/\d+", secret.get("stringData", {}).get("url", ""))
+        if not match:
+            problems.append(f"Secret {secret['metadata']['name']}: url is not a redis:// URL")
+        elif match.group(1) in services and int(match.group(2)) not in [
+                p["port"] for p in services[match.group(1)]["spec"]["ports"]]:
+            problems.append(f"Secret {secret['metadata']['name']}: port {match.group(2)} is not the Service's")
+        elif match.group(1) not in services and "." not in match.group(1):
+            problems.append(f"Secret {secret['metadata']['name']}: host {match.group(1)} is no Service here")
+    return problems
+
+
+def _dockerfile_stage_problems(stage: dict, global_args: list[str], ignore) -> list[str]:
+    """Variables declared in the stage that uses them; COPY sources present and not dockerignored."""
+    problems = []
+    declared = {a.split("=")[0] for k, a in stage["instructions"] if k == "ARG"}
+    declared |= {m for k, a in stage["instructions"] if k == "ENV" for m in re.findall(r"(\w+)=", a)}
+    for keyword, args in stage["instructions"]:
+        for var in re.findall(r"\$\{?(\w+)", args):
+            if var not in declared | {"PATH", "HOME"} and keyword in ("RUN", "ENV", "COPY", "WORKDIR"):
+                problems.append(f"Dockerfile {stage['name']}: ${var} is not declared in this stage"
+                                + (" (a global ARG must be re-declared after FROM)" if var in global_args else ""))
+        if keyword != "COPY" or "--from" in args:
+            continue
+        for source in (s for s in args.split()[:-1] if not s.startswith("--")):
+            if not (mc.REPO / source).exists():
+                problems.append(f"Dockerfile: COPY source {source} does not exist")
+            elif mc.is_dockerignored(source, ignore):
+                problems.append(f"Dockerfile: COPY source {source} is excluded by .dockerignore")
+    return problems
+
+
+def dockerfile_problems(text: str, dockerignore: str) -> list[str]:
+    problems = []
+    global_args, stages = mc.dockerfile_stages(text)
+    names = {s["name"]: s for s in stages}
+    runtime = stages[-1]
+    if "builder" not in names or runtime["name"] == "builder":
+        problems.append("Dockerfile: needs a `builder` stage and a separate final runtime stage")
+    builder_env = " ".join(a for k, a in names.get("builder", {}).get("instructions", []) if k == "ENV")
+    for flag in ("-DGGML_NATIVE=OFF", "-DGGML_AVX2=ON", "-DGGML_FMA=ON", "-DGGML_F16C=ON"):
+        if flag not in builder_env:
+            problems.append(f"Dockerfile builder: CMAKE_ARGS lacks {flag} (portable llama.cpp)")
+    runtime_run = " ".join(a for k, a in runtime["instructions"] if k == "RUN")
+    for tool in ("build-essential", "gcc", "g++", "cmake", "clang", "git"):
+        if re.search(rf"apt-get install[^&;]*\s{re.escape(tool)}(\s|$)", runtime_run):
+            problems.append(f"Dockerfile runtime: installs {tool}; compilers belong in the builder")
+    for package in ("espeak-ng", "flite", "libsndfile1", "wget"):
+        if not re.search(rf"apt-get install[^&;]*\s{re.escape(package)}(\s|$)", runtime_run):
+            problems.append(f"Dockerfile runtime: does not install {package}")
+    if "pip install" not in runtime_run or "--no-index" not in runtime_run:
+        problems.append("Dockerfile runtime: pip install must use --no-index (only the builder's wheels)")
+    requirements = "\n".join(p.read_text() for p in (mc.REPO / "requirements").glob("*.txt"))
+    installs = " ".join(a for s in stages for k, a in s["instructions"] if k == "RUN" and "pip " in a)
+    listed = re.search(r"^\s*torch", requirements, re.MULTILINE | re.IGNORECASE)
+    if listed or re.search(r"pip (install|wheel)[^&;]*\btorch", installs):
+        problems.append("torch is listed for installation: no image needs it")
+    ignore = mc.dockerignore_patterns(dockerignore)
+    for stage in stages:
+        problems += _dockerfile_stage_problems(stage, global_args, ignore)
+    assemble = [s for s in stages if any("assemble_models.py --profile" in a for _, a in s["instructions"])]
+    copied = {a.split()[-1] for k, a in runtime["instructions"] if k == "COPY" and any(
+        f"--from={s['name']}" in a for s in assemble)}
+    models_dir = re.search(r"SOUNDLOOP_MODELS_DIR=(\S+)", " ".join(a for k, a in runtime["instructions"] if k == "ENV"))
+    if not assemble or not models_dir or models_dir.group(1) not in copied:
+        problems.append("Dockerfile: models must be assembled at build time and copied to SOUNDLOOP_MODELS_DIR")
+    if not any(k == "USER" and a not in ("root", "0") for k, a in runtime["instructions"]):
+        problems.append("Dockerfile runtime: runs as root")
+    return problems
+
+
+# ---------------------------------------------------------------- tests
+
+def test_entry_points_exist():
+    """services.<stage>.server (with --port) and soundloop.app:build_app, as the manifests name them."""
+    d = loaded()
+    assert entry_point_problems(d["compose"], [d["serve"], load("deploy/serve/soundloop-light.yaml")],
+                                d["dockerfile"]) == []
+
+
+def test_entry_point_check_catches_a_missing_module():
+    d = loaded()
+    broken = copy.deepcopy(d["compose"])
+    broken["services"]["tts"]["command"][2] = "services.tts.nope"
+    serve = copy.deepcopy(d["serve"])
+    serve["applications"][0]["import_path"] = "soundloop.nope:build_app"
+    problems = entry_point_problems(broken, [serve], "")
+    assert any("services.tts.nope" in p for p in problems) and any("soundloop.nope" in p for p in problems)
+
+
+def test_compose_wiring():
+    assert compose_wiring_problems(loaded()["compose"]) == []
+
+
+@pytest.mark.parametrize("service, path, value, needle", [
+    ("gateway", ("environment", "SOUNDLOOP_STAGES__LLM"), "llm:50099", "SOUNDLOOP_STAGES__LLM"),
+    ("encoder", ("command", 4), "50099", "services.encoder.server"),
+    ("tts", ("healthcheck", "test", 3), "127.0.0.1:50099", "healthcheck"),
+    ("gateway", ("environment", "SOUNDLOOP_REDIS__URL"), "redis://redis:6379/0", "no setting"),
+    ("llm", ("environment", "SOUNDLOOP_LLM__THREADS"), "8", "exceeds"),
+    ("gateway", ("environment", "SOUNDLOOP_REDIS_URL"), "redis://cache:6379/0", "names no redis service"),
+    ("redis", ("healthcheck",), None, "no healthcheck"),
+    ("serve", ("command", 2), "deploy/serve/soundloop-light.yaml", "another profile"),
+])
+def test_compose_wiring_catches_drift(service, path, value, needle):
+    compose = copy.deepcopy(loaded()["compose"])
+    target = compose["services"][service]
+    for key in path[:-1]:
+        target = target[key]
+    if value is None:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    assert any(needle in p for p in compose_wiring_problems(compose)), compose_wiring_problems(compose)
+
+
+def test_rayservice_wiring():
+    d = loaded()
+    assert rayservice_wiring_problems(d["rayservice"], d["serve"], d["redis"]) == []
+    assert redis_wiring_problems(d["redis"]) == []
+
+
+def test_rayservice_wiring_catches_drift():
+    d = loaded()
+    broken = copy.deepcopy(d["rayservice"])
+    cluster = broken["spec"]["rayClusterConfig"]
+    head = cluster["headGroupSpec"]["template"]["spec"]["containers"][0]
+    head["ports"] = [p for p in head["ports"] if p["name"] != "gcs-server"]
+    next(p for p in head["ports"] if p["name"] == "serve-grpc")["containerPort"] = 50052
+    cluster["workerGroupSpecs"][0]["template"]["spec"]["containers"][0]["env"] = []
+    cluster["workerGroupSpecs"][1]["template"]["spec"].pop("tolerations")
+    cluster["rayVersion"] = "2.59.0"
+    broken["spec"]["serveService"]["spec"]["ports"][0]["targetPort"] = 50051
+    serve = copy.deepcopy(d["serve"])
+    mc.deployments(serve)["Gateway"]["ray_actor_options"] = {"num_cpus": 0.25}
+    mc.deployments(serve)["Llm"]["ray_actor_options"]["num_cpus"] = 8
+    problems = rayservice_wiring_problems(broken, serve, d["redis"])
+    for needle in ("gcs-server", "serve-grpc should be", "OTEL_EXPORTER_OTLP_ENDPOINT", "toleration",
+                   "rayVersion", "targetPort serve-grpc", "pinned to the head", "Llm: a replica needs"):
+        assert any(needle in p for p in problems), (needle, problems)
+    redis = copy.deepcopy(d["redis"])
+    next(x for x in redis if x["kind"] == "Secret")["stringData"]["url"] = "redis://soundloop-redis:6380/0"
+    assert redis_wiring_problems(redis)
+
+
+def test_dockerfile_and_dockerignore():
+    d = loaded()
+    assert dockerfile_problems(d["dockerfile"], d["dockerignore"]) == []
+    patterns = mc.dockerignore_patterns(d["dockerignore"])
+    for heavy in ("models", ".venv", "node_modules", "tests", "bench-out", ".git"):
+        assert mc.is_dockerignored(f"{heavy}/x", patterns), f".dockerignore should exclude {heavy}/"
+
+
+def test_dockerfile_check_catches_drift():
+    d = loaded()
+    broken = d["dockerfile"].replace("espeak-ng flite libsndfile1 wget", "espeak-ng flite libsndfile1 wget gcc")
+    broken = broken.replace('-DGGML_NATIVE=OFF ', "")
+    broken = broken.replace("FROM ${PYTHON_IMAGE} AS models\nARG PROFILE=default", "FROM ${PYTHON_IMAGE} AS models")
+    broken = broken.replace("USER 1000", "USER root")
+    problems = dockerfile_problems(broken, d["dockerignore"] + "\nservices/\n")
+    for needle in ("installs gcc", "GGML_NATIVE", "$PROFILE is not declared", "runs as root", "services is excluded"):
+        assert any(needle in p for p in problems), (needle, problems)
+
+
+def test_kustomization_ties_the_manifests_together():
+    folder = mc.REPO / "deploy" / "kuberay"
+    kustomization = mc.load_yaml(folder / "kustomization.yaml")
+    listed = set(kustomization["resources"])
+    assert listed == {p.name for p in folder.glob("*.yaml")} - {"kustomization.yaml"}
+    assert {i["name"] for i in kustomization.get("images", [])} == {IMAGE_REPO}
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (with its built-in kustomize) not installed")
+def test_kustomize_renders_offline():
+    out = subprocess.run(["kubectl", "kustomize", str(mc.REPO / "deploy" / "kuberay")],
+                         check=False, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    docs = [x for x in yaml.safe_load_all(out.stdout) if x]
+    (rayservice,) = [x for x in docs if x["kind"] == "RayService"]
+    assert mc.rayservice_problems(rayservice) == []
+    assert yaml.safe_load(rayservice["spec"]["serveConfigV2"]) == loaded()["serve"]
