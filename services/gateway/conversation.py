@@ -31,6 +31,7 @@ from .reply import ReplyTurn
 from .session_store import ChatTurn, SessionSnapshot, SessionStore
 from .stage_clients import StageClients
 from .turn_metrics import ArrivalClock, TurnClock
+from .turn_tracing import record_turn
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class Conversation:
         self._activity = (0, 0)  # (speech_ms, silence_ms) at the end of the last chunk
         self._transcript = ""  # latest recognition of the open caller turn
         self._transcript_until = -1  # stream sample the transcript covers up to
-        self._transcript_asr_s: float | None = None  # how long its recognition took
+        self._transcript_asr: tuple[float, float] | None = None  # when its recognition ran
         self._last_onset = 0  # stream sample of the latest speech onset
         self._arrivals = ArrivalClock()
         self._asr_task: asyncio.Task | None = None
@@ -212,16 +213,16 @@ class Conversation:
             started = time.monotonic()
             result = await self._stages.transcribe_utterance(encoder_pb2.TranscribeUtteranceRequest(
                 pcm16k=pcm, language=self.config.language or "en", is_final=False))
-            self._inbox.put_nowait(("asr", (result.text.strip(), until, utterance, time.monotonic() - started)))
+            self._inbox.put_nowait(("asr", (result.text.strip(), until, utterance, (started, time.monotonic()))))
         except Exception:  # noqa: BLE001 - a failed partial must not end the session
             log.exception("recognition failed")
             self._inbox.put_nowait(("asr_failed", None))
 
-    async def _asr_done(self, text: str, until: int, utterance: int, asr_s: float) -> None:
+    async def _asr_done(self, text: str, until: int, utterance: int, ran: tuple[float, float]) -> None:
         rerun, self._asr_wanted = self._asr_wanted, False
         if utterance != self._utterance or not self._caller.open:
             return  # the turn it belonged to is gone
-        self._transcript, self._transcript_until, self._transcript_asr_s = text, until, asr_s
+        self._transcript, self._transcript_until, self._transcript_asr = text, until, ran
         start_ms = (self._caller.turn_start or 0) / RATE * 1000
         if text:
             await self._sink.emit(self.audio_ms, transcript=pb.Transcript(
@@ -271,7 +272,7 @@ class Conversation:
                     start=duration((self._caller.turn_start or 0) / RATE * 1000),
                     end=duration(self._transcript_until / RATE * 1000)))
                 prompt = self._transcript
-                clock.recognition_s = self._transcript_asr_s
+                clock.recognition = self._transcript_asr
                 if self._caller.speech_end is not None:
                     clock.speech_end = self._arrivals.wall_at(self._caller.speech_end / RATE * 1000)
                 self._close_caller_turn()
@@ -329,6 +330,7 @@ class Conversation:
         self._reply = ReplyTurn(turn_id, messages, self._stages, self._player, self.config.output_audio,
                                 self.config.voice, self.snapshot.session_id, self._out.bytes_per_sample, on_text)
         self._reply.clock = clock
+        self._reply.cause, self._reply.prompt = cause, prompt
         task = self._reply.start()
         task.add_done_callback(lambda t, reply=self._reply: self._inbox.put_nowait(("reply_done", reply)))
 
@@ -344,7 +346,7 @@ class Conversation:
         await self._remember([ChatTurn("assistant", reply.text)])
         await self._sink.emit(self.audio_ms, turn_completed=pb.TurnCompleted(
             turn_id=reply.turn_id, text=reply.text, audio_samples=self._player.samples_sent(reply.turn_id),
-            metrics=self._metrics(reply)))
+            metrics=self._metrics(reply, "completed")))
 
     async def _interrupt_reply(self, reason: str) -> None:
         reply, self._reply = self._reply, None
@@ -358,13 +360,16 @@ class Conversation:
             await self._remember([ChatTurn("assistant", heard_text)])
         log.info("turn %s interrupted (%s): heard %d samples", reply.turn_id, reason, heard)
         await self._sink.emit(self.audio_ms, turn_interrupted=pb.TurnInterrupted(
-            turn_id=reply.turn_id, heard_text=heard_text, samples_heard=heard, metrics=self._metrics(reply)))
+            turn_id=reply.turn_id, heard_text=heard_text, samples_heard=heard, metrics=self._metrics(reply, "interrupted")))
 
-    def _metrics(self, reply: ReplyTurn) -> pb.TurnMetrics:
+    def _metrics(self, reply: ReplyTurn, outcome: str) -> pb.TurnMetrics:
+        """The turn's latency breakdown; also written as a trace (when tracing is on)."""
         t = reply.timings
-        return reply.clock.metrics(t.first_token, t.first_clause, t.first_audio,
-                                   self._player.first_sent.get(reply.turn_id),
-                                   self._player.last_sent.get(reply.turn_id))
+        first_sent, last_sent = self._player.first_sent.get(reply.turn_id), self._player.last_sent.get(reply.turn_id)
+        metrics = reply.clock.metrics(t.first_token, t.first_clause, t.first_audio, first_sent, last_sent)
+        record_turn(reply, self.snapshot.session_id, reply.cause, reply.prompt, outcome, metrics,
+                    first_sent, last_sent)
+        return metrics
 
     async def _remember(self, turns: list[ChatTurn]) -> None:
         self._history += turns

@@ -13,6 +13,7 @@ import logging
 from ray import serve
 
 from soundloop.settings import load_settings
+from soundloop.telemetry import configure_tracing
 
 from .server import Gateway, start_gateway
 from .stage_clients import ServeStageClients
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 @serve.deployment(name="Gateway")
 class GatewayDeployment:
     async def __init__(self, encoder, llm, decider, tts, settings: dict | None = None):
+        configure_tracing("soundloop-gateway")
         self._settings = load_settings(**(settings or {}))
         self._gateway: Gateway = await start_gateway(self._settings, ServeStageClients(encoder, llm, decider, tts))
         log.info("gateway replica serving soundloop.v1.Interaction on port %d", self._gateway.port)

@@ -38,6 +38,7 @@ class ReplyTimings:
     first_token: float = 0.0
     first_clause: float = 0.0
     first_audio: float = 0.0
+    generated: float = 0.0  # the LLM finished (or was cancelled)
 
 
 class ReplyTurn:
@@ -57,6 +58,10 @@ class ReplyTurn:
         self.clauses: list[SpokenClause] = []
         self.timings = ReplyTimings()
         self._queued_samples = 0
+        # Set by the conversation that starts the turn: its TurnClock, cause and prompt.
+        self.clock = None
+        self.cause = 0
+        self.prompt = ""
         self._task: asyncio.Task | None = None
 
     def start(self) -> asyncio.Task:
@@ -106,6 +111,7 @@ class ReplyTurn:
             await self._on_text(chunk.delta)
             for clause in segmenter.push(chunk.delta):
                 clauses.put_nowait(clause)
+        self.timings.generated = time.monotonic()
         for clause in segmenter.flush():
             clauses.put_nowait(clause)
         clauses.put_nowait(None)

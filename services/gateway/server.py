@@ -16,6 +16,7 @@ import grpc
 
 from soundloop.grpc_server import start_server
 from soundloop.settings import Settings, load_settings
+from soundloop.telemetry import configure_tracing
 
 from .servicer import SERVICE_NAME, InteractionServicer, add_to_server
 from .session_store import SessionStore
@@ -49,6 +50,7 @@ async def start_gateway(settings: Settings, stages: StageClients, address: str |
 
 
 async def _serve(settings: Settings, port: int | None) -> None:
+    configure_tracing("soundloop-gateway")
     address = f"{settings.gateway.host}:{port if port is not None else settings.gateway.port}"
     gateway = await start_gateway(settings, GrpcStageClients(settings.stages), address)
     log.info("gateway ready on port %d (stages: %s)", gateway.port, settings.stages.model_dump())

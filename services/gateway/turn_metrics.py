@@ -37,7 +37,7 @@ class TurnClock:
     """Wall-clock marks of one reply turn (seconds, time.monotonic)."""
     decision: float
     speech_end: float | None = None  # when the caller's last speech frame arrived
-    recognition_s: float | None = None
+    recognition: tuple[float, float] | None = None  # start, end of the answered transcript's ASR call
     overlap_onset: float | None = None  # when barge-in speech began arriving
 
     def metrics(self, first_token: float, first_clause: float, first_tts_audio: float,
@@ -50,7 +50,7 @@ class TurnClock:
 
         put("voice_to_voice", _minus(first_sent, self.speech_end))
         put("end_of_speech_to_decision", _minus(self.decision, self.speech_end))
-        put("recognition", self.recognition_s)
+        put("recognition", self.recognition[1] - self.recognition[0] if self.recognition else None)
         put("llm_first_token", _minus(first_token or None, self.decision))
         put("tts_first_audio", _minus(first_tts_audio or None, first_clause or None))
         put("decision_to_first_audio", _minus(first_sent, self.decision))
