@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): scripted callers against the real system and its baselines."""
