@@ -109,10 +109,10 @@ def run_soundloop(profile: str, turns: int, barge_ins: int, log_dir: str) -> dic
 def run_baseline(profile: str, turns: int) -> dict:
     settings = load_settings(profile=profile)
     pipeline = NaivePipeline(settings, GatewaySettings().default_instructions)
-    pipeline.run(corpus.turn(0).audio, corpus.turn(0).speech_end_s)  # warm-up
+    pipeline.run(corpus.turn(0, tail_s=1.0).audio, corpus.turn(0).speech_end_s)  # warm-up
     results = []
     for i in range(turns):
-        caller = corpus.turn(i)
+        caller = corpus.turn(i, tail_s=1.0)  # room for its 320 ms silence endpoint
         result = pipeline.run(caller.audio, caller.speech_end_s)
         if result:
             results.append(result)

@@ -33,7 +33,9 @@ class LlmSettings(BaseModel):
     backend: Literal["llama_cpp", "openai"] = "llama_cpp"
     model: str = ""  # assembled GGUF folder for llama_cpp; empty: chosen by the profile
     context_tokens: int = 4096
-    threads: int = 2
+    # 0: by profile. A 135M model decodes faster on one thread than on two here
+    # (thread wake-ups cost more than the matmuls); a 1.5B model wants both cores.
+    threads: int = 0
     max_tokens: int = 160
     temperature: float = 0.3
     # OpenAI-compatible endpoint (vLLM, Ray Serve LLM, llama_cpp.server).
@@ -68,6 +70,9 @@ class GatewaySettings(BaseModel):
     # Partial transcripts while the caller talks, at most this often (0: none). Each is
     # a full Whisper decode, so this trades CPU for live captions.
     partial_transcript_ms: int = 1200
+    # Start recognition once the caller has been quiet this long, before the VAD
+    # confirms the end of speech (0: wait for the VAD). Wasted if the caller goes on.
+    early_recognition_ms: int = 64
     max_sessions: int = 64
     # Reply audio is paced at real time with this much lead over the caller's playback.
     playback_lead_ms: int = 200
@@ -103,6 +108,7 @@ class Settings(BaseSettings):
         out = self.model_copy(deep=True)
         out.encoder.asr_model = out.encoder.asr_model or ("whisper-tiny.en" if light else "whisper-base")
         out.llm.model = out.llm.model or ("smollm2-135m" if light else "qwen2.5-coder-1.5b")
+        out.llm.threads = out.llm.threads or (1 if light else 2)
         out.tts.engine = out.tts.engine or ("espeak-ng" if light else "piper")
         return out
 

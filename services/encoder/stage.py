@@ -98,6 +98,8 @@ class EncoderStage:
         # Voice activity is known up to the last whole VAD frame.
         vad_end = end - stream.vad.remainder.size
         run_ms = max(0, vad_end - activity.since) * 1000 // RATE
+        quiet = activity.in_speech and activity.run_frames > 0
+        pending_silence_ms = max(0, vad_end - activity.run_start) * 1000 // RATE if quiet else 0
         return encoder_pb2.AnalyzeChunkResponse(
             pcm16k=codec.pcm16_bytes(pcm),
             pcm_start_sample=start,
@@ -105,6 +107,7 @@ class EncoderStage:
             in_speech=activity.in_speech,
             speech_ms=run_ms if activity.in_speech else 0,
             silence_ms=0 if activity.in_speech else run_ms,
+            pending_silence_ms=pending_silence_ms,
             sound_tags=[_tag_proto(t) for t in tags],
             stream_state=stream_state.pack(stream),
         )

@@ -35,6 +35,10 @@ from .turn_tracing import record_turn
 
 log = logging.getLogger(__name__)
 
+# A transcript that stops this close to the end of speech covers it: the gap is at
+# most one VAD frame (32 ms) plus resampler delay, too short to hold a word.
+COVER_TOLERANCE = 512 + 64
+
 ROLES = {"system": llm_pb2.ROLE_SYSTEM, "user": llm_pb2.ROLE_USER, "assistant": llm_pb2.ROLE_ASSISTANT}
 HISTORY_TURNS = 24  # messages sent to the LLM, newest kept
 
@@ -42,7 +46,7 @@ HISTORY_TURNS = 24  # messages sent to the LLM, newest kept
 class Conversation:
     def __init__(self, snapshot: SessionSnapshot, stages: StageClients, store: SessionStore,
                  sink: EventSink, *, chunk_ms: int, playback_lead_ms: int, instructions: str,
-                 partial_transcript_ms: int = 1200):
+                 partial_transcript_ms: int = 1200, early_recognition_ms: int = 64):
         self.snapshot = snapshot
         self.config = snapshot.config
         self._stages = stages
@@ -52,6 +56,9 @@ class Conversation:
         self._out = codec.Format.from_proto(self.config.output_audio)
         self._chunk_bytes = self._in.byte_count(chunk_ms)
         self._partial_every_s = partial_transcript_ms / 1000
+        self._early_recognition_ms = early_recognition_ms
+        self._early_run_start = -1  # the quiet run early recognition last started for
+        self._asr_requested_until = -1  # stream sample the latest recognition request covers
         self._instructions = self.config.instructions or instructions
         self._policy = decider_pb2.DeciderPolicy(turn_detection=self.config.turn_detection,
                                                  sound_policy=self.config.sound_policy)
@@ -165,6 +172,7 @@ class Conversation:
             await self._on_boundary(boundary)
         self._in_speech = result.in_speech
         self._activity = (result.speech_ms, result.silence_ms)
+        self._recognize_early(result)
         for tag in result.sound_tags:
             if tag.label in NOT_SOUNDS:
                 continue  # speech is reported as transcripts, not as a sound
@@ -189,9 +197,26 @@ class Conversation:
         elif boundary.kind == encoder_pb2.BOUNDARY_KIND_SPEECH_END and self._caller.open:
             self._caller.speech_ended(boundary.sample)
             await self._sink.emit(at_ms, speech_stopped=pb.SpeechStopped())
-            self._request_asr(preempt=True)  # speculative: the turn may be over
+            if not self._recognition_reaches(boundary.sample):
+                self._request_asr(preempt=True)  # speculative: the turn may be over
 
     # ------------------------------------------------------------ recognition beside the loop
+
+    def _recognize_early(self, result: encoder_pb2.AnalyzeChunkResponse) -> None:
+        """Starts recognition as soon as the caller goes quiet, before the VAD's hangover
+        confirms the end of speech: if the turn is over, its transcript is ready sooner."""
+        if not (self._early_recognition_ms and self._caller.open and result.in_speech
+                and result.pending_silence_ms >= self._early_recognition_ms):
+            return
+        run_start = self._caller.end - result.pending_silence_ms * RATE // 1000
+        if abs(run_start - self._early_run_start) > RATE // 100:  # a new quiet run, not the same one again
+            self._early_run_start = run_start
+            self._request_asr(preempt=True)
+
+    def _recognition_reaches(self, sample: int) -> bool:
+        """A recognition covering the turn up to `sample` is done or under way."""
+        reach = sample - COVER_TOLERANCE
+        return self._asr_requested_until >= reach and (self._asr_busy() or self._transcript_until >= reach)
 
     def _request_asr(self, preempt: bool = False) -> None:
         """Recognizes the open turn so far. `preempt` drops a partial in flight: the
@@ -206,6 +231,7 @@ class Conversation:
         pcm, until, utterance = self._caller.turn_pcm(), self._caller.end, self._utterance
         if not pcm:
             return
+        self._asr_requested_until = until
         self._asr_task = asyncio.create_task(self._recognize(pcm, until, utterance), name="asr")
 
     async def _recognize(self, pcm: bytes, until: int, utterance: int) -> None:
@@ -235,7 +261,7 @@ class Conversation:
     def _covers_turn(self) -> bool:
         """The transcript includes all speech of the open turn (the caller has gone quiet since)."""
         end = self._caller.speech_end
-        return not self._in_speech and end is not None and self._transcript_until >= end
+        return not self._in_speech and end is not None and self._transcript_until >= end - COVER_TOLERANCE
 
     # ------------------------------------------------------------ decisions
 

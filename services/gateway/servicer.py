@@ -118,7 +118,8 @@ class InteractionServicer:
                                     chunk_ms=self._settings.gateway.chunk_ms,
                                     playback_lead_ms=self._settings.gateway.playback_lead_ms,
                                     instructions=self._settings.gateway.default_instructions,
-                                    partial_transcript_ms=self._settings.gateway.partial_transcript_ms)
+                                    partial_transcript_ms=self._settings.gateway.partial_transcript_ms,
+                                    early_recognition_ms=self._settings.gateway.early_recognition_ms)
         if resumed:
             await sink.replay(await self._store.events_after(snapshot.session_id, config.replay_after_sequence))
         await sink.emit(0, session_started=pb.SessionStarted(

@@ -48,7 +48,7 @@ class SoundTag(_message.Message):
     def __init__(self, label: _Optional[str] = ..., score: _Optional[float] = ..., start_sample: _Optional[int] = ..., end_sample: _Optional[int] = ...) -> None: ...
 
 class AnalyzeChunkResponse(_message.Message):
-    __slots__ = ("pcm16k", "pcm_start_sample", "boundaries", "in_speech", "speech_ms", "silence_ms", "sound_tags", "stream_state")
+    __slots__ = ("pcm16k", "pcm_start_sample", "boundaries", "in_speech", "speech_ms", "silence_ms", "sound_tags", "stream_state", "pending_silence_ms")
     PCM16K_FIELD_NUMBER: _ClassVar[int]
     PCM_START_SAMPLE_FIELD_NUMBER: _ClassVar[int]
     BOUNDARIES_FIELD_NUMBER: _ClassVar[int]
@@ -57,6 +57,7 @@ class AnalyzeChunkResponse(_message.Message):
     SILENCE_MS_FIELD_NUMBER: _ClassVar[int]
     SOUND_TAGS_FIELD_NUMBER: _ClassVar[int]
     STREAM_STATE_FIELD_NUMBER: _ClassVar[int]
+    PENDING_SILENCE_MS_FIELD_NUMBER: _ClassVar[int]
     pcm16k: bytes
     pcm_start_sample: int
     boundaries: _containers.RepeatedCompositeFieldContainer[SpeechBoundary]
@@ -65,7 +66,8 @@ class AnalyzeChunkResponse(_message.Message):
     silence_ms: int
     sound_tags: _containers.RepeatedCompositeFieldContainer[SoundTag]
     stream_state: bytes
-    def __init__(self, pcm16k: _Optional[bytes] = ..., pcm_start_sample: _Optional[int] = ..., boundaries: _Optional[_Iterable[_Union[SpeechBoundary, _Mapping]]] = ..., in_speech: _Optional[bool] = ..., speech_ms: _Optional[int] = ..., silence_ms: _Optional[int] = ..., sound_tags: _Optional[_Iterable[_Union[SoundTag, _Mapping]]] = ..., stream_state: _Optional[bytes] = ...) -> None: ...
+    pending_silence_ms: int
+    def __init__(self, pcm16k: _Optional[bytes] = ..., pcm_start_sample: _Optional[int] = ..., boundaries: _Optional[_Iterable[_Union[SpeechBoundary, _Mapping]]] = ..., in_speech: _Optional[bool] = ..., speech_ms: _Optional[int] = ..., silence_ms: _Optional[int] = ..., sound_tags: _Optional[_Iterable[_Union[SoundTag, _Mapping]]] = ..., stream_state: _Optional[bytes] = ..., pending_silence_ms: _Optional[int] = ...) -> None: ...
 
 class TranscribeUtteranceRequest(_message.Message):
     __slots__ = ("pcm16k", "language", "is_final")
