@@ -24,6 +24,7 @@ import numpy as np
 from bench import corpus
 from bench.naive_pipeline import NaivePipeline
 from bench.process_stats import ProcessStats
+from soundloop import process_env
 from soundloop.client import CallerScript, converse
 from soundloop.local_redis import local_redis_server
 from soundloop.local_stack import local_stack
@@ -107,8 +108,14 @@ def run_soundloop(profile: str, turns: int, barge_ins: int, log_dir: str) -> dic
 
 
 def run_baseline(profile: str, turns: int) -> dict:
+    # Whisper and llama.cpp share this process: give it the llama.cpp-friendly OpenMP setting
+    # while they load, then restore the environment so later stacks never inherit it.
+    saved = dict(os.environ)
+    process_env.apply(process_env.LLM_STAGE)
     settings = load_settings(profile=profile)
     pipeline = NaivePipeline(settings, GatewaySettings().default_instructions)
+    os.environ.clear()
+    os.environ.update(saved)
     pipeline.run(corpus.turn(0, tail_s=1.0).audio, corpus.turn(0).speech_end_s)  # warm-up
     results = []
     for i in range(turns):
@@ -160,7 +167,6 @@ def main() -> None:
     parser.add_argument("--barge-ins", type=int, default=10)
     parser.add_argument("--out", default="bench-out")
     args = parser.parse_args()
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results = {"machine": {"cpus": os.cpu_count()}, "started": time.strftime("%Y-%m-%d %H:%M:%S"), "profiles": {}}

@@ -15,8 +15,6 @@ import pathlib
 import sys
 import time
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
 

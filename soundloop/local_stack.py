@@ -57,8 +57,8 @@ def local_stack(profile: str, redis_url: str, *, gateway_port: int = 0, log_dir:
     """Starts stages, then the gateway; yields once all report SERVING; stops them all after."""
     ports = {stage: free_port() for stage in STAGES}
     addresses = {stage: f"127.0.0.1:{port}" for stage, port in ports.items()}
-    env = {"OMP_WAIT_POLICY": "PASSIVE", "HF_HUB_OFFLINE": "1", **os.environ,
-           "SOUNDLOOP_PROFILE": profile, "SOUNDLOOP_REDIS_URL": redis_url, **(extra_env or {})}
+    # Each server sets its own OpenMP wait policy (soundloop/process_env.py) unless the operator did.
+    env = {**os.environ, "SOUNDLOOP_PROFILE": profile, "SOUNDLOOP_REDIS_URL": redis_url, **(extra_env or {})}
     env.update({f"SOUNDLOOP_STAGES__{stage.upper()}": address for stage, address in addresses.items()})
     processes: dict[str, subprocess.Popen] = {}
     try:

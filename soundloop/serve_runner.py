@@ -5,11 +5,10 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 
+from soundloop import process_env
 from soundloop.local_stack import wait_serving
 from soundloop.models import models_dir
 
-# What every replica process needs in its environment.
-REPLICA_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "HF_HUB_OFFLINE": "1"}
 
 
 @contextlib.contextmanager
@@ -20,7 +19,8 @@ def serve_app(profile: str, redis_url: str, port: int, progress: Callable[[str],
 
     from soundloop.app import build_app
 
-    env = {**REPLICA_ENV, "SOUNDLOOP_MODELS_DIR": str(models_dir())}
+    # Cluster-wide: offline and the models folder. OpenMP waiting is per deployment (process_env).
+    env = {**process_env.OFFLINE, "SOUNDLOOP_MODELS_DIR": str(models_dir())}
     progress("starting Ray (local cluster)...")
     # Logical CPUs: stage replicas ask for fractions; the OS shares the real cores.
     ray.init(num_cpus=max(4, os.cpu_count() or 2), include_dashboard=False, log_to_driver=False,

@@ -69,7 +69,7 @@ class GatewaySettings(BaseModel):
     chunk_ms: int = 100
     # Partial transcripts while the caller talks, at most this often (0: none). Each is
     # a full Whisper decode, so this trades CPU for live captions.
-    partial_transcript_ms: int = 1200
+    partial_transcript_ms: int = 2000
     # Start recognition once the caller has been quiet this long, before the VAD
     # confirms the end of speech (0: wait for the VAD). Wasted if the caller goes on.
     early_recognition_ms: int = 64

@@ -16,10 +16,9 @@ from soundloop.decider.v1 import decider_pb2
 class DeciderDeployment:
     def __init__(self, settings_overrides: dict | None = None):
         # Imported and built here, not at module level: Serve pickles this class by value.
-        import os
+        from soundloop import process_env
 
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        process_env.apply(process_env.MODEL_STAGE)
         from services.decider.stage import DeciderStage
         from soundloop.settings import load_settings
 

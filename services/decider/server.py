@@ -4,11 +4,11 @@
 """
 from __future__ import annotations
 
-import os
 
 # Before llama.cpp is imported: OpenMP spin-waits would fight the other stages for the cores.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from soundloop import process_env  # noqa: E402 - first, before any model library
+
+process_env.apply(process_env.MODEL_STAGE)
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402

@@ -3,17 +3,21 @@ from __future__ import annotations
 
 from ray import serve
 
+from soundloop import process_env
+
 from soundloop.encoder.v1 import encoder_pb2
 
 # Replica processes load CTranslate2 and onnxruntime: keep their OpenMP threads
 # from spinning, and never let them reach for a model hub.
-RUNTIME_ENV = {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE", "HF_HUB_OFFLINE": "1"}}
+RUNTIME_ENV = {"env_vars": dict(process_env.MODEL_STAGE)}
 
 
 @serve.deployment(name="Encoder", ray_actor_options={"num_cpus": 1, "runtime_env": RUNTIME_ENV},
                   max_ongoing_requests=64)
 class EncoderDeployment:
     def __init__(self, settings: dict | None = None):
+        # Before the model libraries load (a config's ray_actor_options may drop RUNTIME_ENV).
+        process_env.apply(process_env.MODEL_STAGE)
         # Imported here: Serve pickles this class by value, and models load once per replica.
         from services.encoder.stage import EncoderStage
         from soundloop.settings import load_settings

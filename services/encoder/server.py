@@ -7,13 +7,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 
 # Before any model library is imported (they are imported in `serve`): OpenMP
 # spin-waits fight over the cores, and nothing may be downloaded at run time.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from soundloop import process_env  # noqa: E402 - first, before any model library
+
+process_env.apply(process_env.MODEL_STAGE)
 
 log = logging.getLogger("services.encoder.server")
 

@@ -9,7 +9,6 @@ Overload (more than MAX_PENDING generations queued on the replica's model) raise
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import AsyncIterator
 
 from ray import serve
@@ -22,9 +21,10 @@ from soundloop.settings import Settings, load_settings
 class LlmDeployment:
     def __init__(self, settings: Settings | dict | None = None):
         """`settings`: a Settings, or overrides for `load_settings` (what soundloop.app binds)."""
-        # Before llama.cpp loads: OpenMP spin-waits fight over the cores with the other stages.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        # Before llama.cpp loads: a short OpenMP spin (see soundloop/process_env.py).
+        from soundloop import process_env
+
+        process_env.apply(process_env.LLM_STAGE)
         from services.llm.stage import LlmStage
         if not isinstance(settings, Settings):
             settings = load_settings(**(settings or {}))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 
 DEFAULT_PORT = 50062
@@ -48,9 +47,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", choices=["light", "default"], default=None,
                         help="model profile (default: SOUNDLOOP_PROFILE, else 'default')")
     args = parser.parse_args(argv)
-    # OpenMP spin-waits fight over the cores when several model runtimes share a machine.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # Before llama.cpp loads: a short OpenMP spin (see soundloop/process_env.py).
+    from soundloop import process_env
+
+    process_env.apply(process_env.LLM_STAGE)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(serve(args.host, args.port, args.profile))
 

@@ -132,7 +132,9 @@ def test_serve_config_shape(name):
     assert app["route_prefix"] is None, "callers use the Gateway's own port, not Serve's proxy"
     assert app["args"]["profile"] == ("light" if "light" in name else "default")
     env = app["runtime_env"]["env_vars"]
-    assert env["OMP_WAIT_POLICY"] == "PASSIVE" and env["HF_HUB_OFFLINE"] == "1"
+    assert env["HF_HUB_OFFLINE"] == "1"
+    # An app-wide OpenMP policy would override the Llm replica's short spin (soundloop/process_env.py).
+    assert "OMP_WAIT_POLICY" not in env
     deps = mc.deployments(doc)
     assert set(deps) == {"Gateway", "Encoder", "Llm", "Decider", "Tts"}
     for dep_name in ("Encoder", "Llm", "Decider", "Tts"):  # all on the per-chunk / per-turn path
