@@ -65,11 +65,6 @@ class EventSink:
                 f"resume with the session's resume token") from err
         return msg
 
-    async def replay(self, events: list[interaction_pb2.ConverseResponse]) -> None:
-        """Re-delivers logged events (already numbered) after a reconnect."""
-        for event in events:
-            await self.outbox.put(event)
-
     async def _log_writer(self) -> None:
         # Batches events into one pipelined Redis round trip, off the hot path.
         while True:
@@ -79,7 +74,7 @@ class EventSink:
             if batch:
                 try:
                     await self._store.append_events(self._sid, batch)
-                except Exception:  # noqa: BLE001 - the live stream must not die with the log
+                except Exception:
                     log.exception("could not log %d events of session %s", len(batch), self._sid)
             if self._closed and not self._pending_log:
                 return

@@ -41,7 +41,7 @@ def tolerant(message_type):
     def deserialize(data: bytes):
         try:
             return message_type.FromString(data)
-        except Exception as err:  # noqa: BLE001 - DecodeError and friends
+        except Exception as err:
             return Undecodable(len(data), str(err))
     return deserialize
 
@@ -111,6 +111,9 @@ class InteractionServicer:
 
     async def _converse(self, config, request_iterator, context):
         snapshot, resumed = await self._open(config, context)
+        if resumed:  # straight to the caller: the replay may be longer than the outbox
+            for event in await self._store.events_after(snapshot.session_id, config.replay_after_sequence):
+                yield event
         sink = EventSink(self._store, snapshot.session_id, snapshot.last_sequence,
                          self._settings.gateway.send_timeout_s)
         sink.start()
@@ -120,8 +123,6 @@ class InteractionServicer:
                                     instructions=self._settings.gateway.default_instructions,
                                     partial_transcript_ms=self._settings.gateway.partial_transcript_ms,
                                     early_recognition_ms=self._settings.gateway.early_recognition_ms)
-        if resumed:
-            await sink.replay(await self._store.events_after(snapshot.session_id, config.replay_after_sequence))
         await sink.emit(0, session_started=pb.SessionStarted(
             session_id=snapshot.session_id, resume_token=snapshot.resume_token, resumed=resumed,
             output_audio=snapshot.config.output_audio))
