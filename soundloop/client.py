@@ -43,6 +43,9 @@ class CallerScript:
     # after the first reply audio arrives.
     barge_in: np.ndarray | None = None
     barge_in_delay_s: float = 0.6
+    # Report playback like a real client: "heard up to sample N", this far behind what arrived
+    # (the client's jitter buffer). None: send no reports.
+    playback_lag_s: float | None = None
 
 
 @dataclasses.dataclass
@@ -94,6 +97,12 @@ async def converse(address: str, config: pb.SessionConfig, script: CallerScript,
         return script.stop_after_turns is not None and ended >= script.stop_after_turns
     started = time.monotonic()
 
+    reports: list[pb.PlaybackReport] = []
+
+    def drain_reports():
+        while reports:
+            yield pb.ConverseRequest(playback=reports.pop(0))
+
     async def requests():
         nonlocal barge_in
         yield pb.ConverseRequest(config=config)
@@ -104,6 +113,8 @@ async def converse(address: str, config: pb.SessionConfig, script: CallerScript,
                 yield pb.ConverseRequest(text=pb.TextInput(text=texts.pop(0)[1]))
             await _pace(started, offset, speed)
             yield pb.ConverseRequest(audio=pb.AudioChunk(data=frame))
+            for report in drain_reports():
+                yield report
         record.audio_sent_at = time.monotonic() - started
         for _, text in texts:
             yield pb.ConverseRequest(text=pb.TextInput(text=text))
@@ -112,7 +123,8 @@ async def converse(address: str, config: pb.SessionConfig, script: CallerScript,
         while time.monotonic() < deadline and not replies_done():
             await _pace(started, offset, speed)
             first_audio = next((e.at for e in record.events if e.kind == "reply_audio"), None)
-            due = barge_in and first_audio is not None and time.monotonic() - started >= first_audio + script.barge_in_delay_s
+            now = time.monotonic() - started
+            due = barge_in and first_audio is not None and now >= first_audio + script.barge_in_delay_s
             if due:
                 record.barge_in_at = time.monotonic() - started
                 deadline += len(barge_in) * FRAME_MS / 1000
@@ -120,6 +132,8 @@ async def converse(address: str, config: pb.SessionConfig, script: CallerScript,
             for frame in frames_now:
                 await _pace(started, offset, speed)
                 yield pb.ConverseRequest(audio=pb.AudioChunk(data=frame))
+                for report in drain_reports():
+                    yield report
                 offset += FRAME_MS / 1000
         yield pb.ConverseRequest(end_of_input=pb.EndOfInput())
 
@@ -135,9 +149,18 @@ async def converse(address: str, config: pb.SessionConfig, script: CallerScript,
                 record.output_format = event.session_started.output_audio
             elif kind == "reply_audio":
                 record.reply_audio += event.reply_audio.data
+                if script.playback_lag_s is not None:
+                    reports.append(_playback_report(event.reply_audio, record.output_format, script.playback_lag_s))
             if on_event:
                 on_event(received)
     return record
+
+
+def _playback_report(audio: pb.ReplyAudio, fmt: audio_pb2.AudioFormat, lag_s: float) -> pb.PlaybackReport:
+    bytes_per_sample = 2 if fmt.encoding == audio_pb2.AUDIO_ENCODING_PCM16LE else 1
+    arrived = audio.start_sample + len(audio.data) // bytes_per_sample
+    return pb.PlaybackReport(turn_id=audio.turn_id,
+                             samples_played=max(0, arrived - int(lag_s * fmt.sample_rate_hz)))
 
 
 async def _pace(started: float, offset_s: float, speed: float) -> None:

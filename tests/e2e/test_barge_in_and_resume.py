@@ -18,7 +18,7 @@ async def test_barge_in_stops_the_reply_and_truncates_history(gateway, redis_url
     question = join(silence(0.4), speak("Tell me a long story about a dragon."), silence(0.2))
     interruption = speak("Stop, stop. What is the weather like in Paris today?")
     script = CallerScript(question, RATE, barge_in=interruption, barge_in_delay_s=0.8, stop_after_turns=2,
-                          tail_s=25)
+                          tail_s=25, playback_lag_s=0.3)
     record = await converse(gateway, pb.SessionConfig(input_audio=PCM16K, instructions=LONG_REPLIES), script)
 
     assert record.barge_in_at is not None, "the first reply ended before the caller could barge in"
@@ -31,6 +31,10 @@ async def test_barge_in_stops_the_reply_and_truncates_history(gateway, redis_url
     late = [e for e in record.of("reply_audio") if e.event.reply_audio.turn_id == turn.turn_id
             and e.event.sequence > interrupted[0].event.sequence]
     assert late == []
+    # The caller's playback reports lag 300 ms behind what arrived: what it heard is what it reported.
+    sent = sum(len(e.event.reply_audio.data) // 2 for e in record.of("reply_audio")
+               if e.event.reply_audio.turn_id == turn.turn_id)
+    assert 0 < turn.samples_heard <= sent - int(0.3 * 16000) + 1
     # The full reply text was longer than what was heard; the history keeps the heard part only.
     full_text = "".join(e.event.reply_text.delta for e in record.of("reply_text")
                         if e.event.reply_text.turn_id == turn.turn_id)
