@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import pathlib
-import statistics
 import tempfile
 import time
 

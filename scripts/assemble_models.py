@@ -21,7 +21,7 @@ import time
 import zipfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from soundloop.models import MODELS, PROFILES, ModelSpec, models_dir  # noqa: E402
+from soundloop.models import MODELS, PROFILES, ModelSpec, models_dir
 
 MARKER = ".assembled.json"
 

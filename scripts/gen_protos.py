@@ -48,7 +48,8 @@ def main() -> None:
         wanted = generated_files(fresh)
         if args.check:
             have = generated_files(ROOT) - {f for f in generated_files(ROOT) if not f.startswith("soundloop/")}
-            stale = sorted(f for f in wanted if not (ROOT / f).exists() or not filecmp.cmp(fresh / f, ROOT / f, shallow=False))
+            stale = sorted(f for f in wanted
+                           if not (ROOT / f).exists() or not filecmp.cmp(fresh / f, ROOT / f, shallow=False))
             stale += sorted(have - wanted)
             if stale:
                 sys.exit("generated code is stale, run scripts/gen_protos.py:\n  " + "\n  ".join(stale))

@@ -12,6 +12,8 @@ if command -v npm >/dev/null 2>&1; then
 else
   echo "[test] npm not found: skipping buf lint"
 fi
+echo "[test] ruff"
+.venv/bin/ruff check .
 echo "[test] pytest"
 set +e
 .venv/bin/python -m pytest "$@"

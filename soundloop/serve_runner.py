@@ -10,7 +10,6 @@ from soundloop.local_stack import wait_serving
 from soundloop.models import models_dir
 
 
-
 @contextlib.contextmanager
 def serve_app(profile: str, redis_url: str, port: int, progress: Callable[[str], None] = print,
               start_timeout_s: float = 300) -> Iterator[str]:

@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     session: SessionSettings = Field(default_factory=SessionSettings)
 
-    def resolved(self) -> "Settings":
+    def resolved(self) -> Settings:
         """A copy with the profile's model choices filled in where fields are empty."""
         light = self.profile == "light"
         out = self.model_copy(deep=True)

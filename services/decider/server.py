@@ -4,9 +4,8 @@
 """
 from __future__ import annotations
 
-
 # Before llama.cpp is imported: OpenMP spin-waits would fight the other stages for the cores.
-from soundloop import process_env  # noqa: E402 - first, before any model library
+from soundloop import process_env
 
 process_env.apply(process_env.MODEL_STAGE)
 

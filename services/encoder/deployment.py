@@ -4,7 +4,6 @@ from __future__ import annotations
 from ray import serve
 
 from soundloop import process_env
-
 from soundloop.encoder.v1 import encoder_pb2
 
 # Replica processes load CTranslate2 and onnxruntime: keep their OpenMP threads

@@ -11,7 +11,7 @@ import signal
 
 # Before any model library is imported (they are imported in `serve`): OpenMP
 # spin-waits fight over the cores, and nothing may be downloaded at run time.
-from soundloop import process_env  # noqa: E402 - first, before any model library
+from soundloop import process_env
 
 process_env.apply(process_env.MODEL_STAGE)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 
 from services.decider.sound_classes import NOT_SOUNDS
 from soundloop.audio import codec
@@ -24,7 +23,7 @@ from soundloop.encoder.v1 import encoder_pb2
 from soundloop.llm.v1 import llm_pb2
 from soundloop.v1 import interaction_pb2 as pb
 
-from .caller_audio import CallerTurnAudio, RATE
+from .caller_audio import RATE, CallerTurnAudio
 from .events import EventSink, duration
 from .playback import ReplyPlayer
 from .reply import ReplyTurn
@@ -240,7 +239,7 @@ class Conversation:
             result = await self._stages.transcribe_utterance(encoder_pb2.TranscribeUtteranceRequest(
                 pcm16k=pcm, language=self.config.language or "en", is_final=False))
             self._inbox.put_nowait(("asr", (result.text.strip(), until, utterance, (started, time.monotonic()))))
-        except Exception:  # noqa: BLE001 - a failed partial must not end the session
+        except Exception:
             log.exception("recognition failed")
             self._inbox.put_nowait(("asr_failed", None))
 
@@ -386,7 +385,8 @@ class Conversation:
             await self._remember([ChatTurn("assistant", heard_text)])
         log.info("turn %s interrupted (%s): heard %d samples", reply.turn_id, reason, heard)
         await self._sink.emit(self.audio_ms, turn_interrupted=pb.TurnInterrupted(
-            turn_id=reply.turn_id, heard_text=heard_text, samples_heard=heard, metrics=self._metrics(reply, "interrupted")))
+            turn_id=reply.turn_id, heard_text=heard_text, samples_heard=heard,
+            metrics=self._metrics(reply, "interrupted")))
 
     def _metrics(self, reply: ReplyTurn, outcome: str) -> pb.TurnMetrics:
         """The turn's latency breakdown; also written as a trace (when tracing is on)."""

@@ -60,7 +60,7 @@ class SessionStore:
         self._event_log_max = event_log_max
 
     @classmethod
-    def from_url(cls, url: str, ttl_s: int = 3600, event_log_max: int = 5000) -> "SessionStore":
+    def from_url(cls, url: str, ttl_s: int = 3600, event_log_max: int = 5000) -> SessionStore:
         return cls(aioredis.from_url(url), ttl_s, event_log_max)
 
     async def close(self) -> None:

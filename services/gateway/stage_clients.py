@@ -110,7 +110,7 @@ class ServeStageClients:
             return await getattr(handle, method).remote(req)
         except ValueError as err:  # the stage rejected the request
             raise StageError(stage, grpc.StatusCode.INVALID_ARGUMENT, str(err)) from err
-        except Exception as err:  # noqa: BLE001 - replica died, actor errors, ...
+        except Exception as err:
             raise StageError(stage, grpc.StatusCode.UNAVAILABLE, str(err)) from err
 
     @staticmethod

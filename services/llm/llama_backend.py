@@ -158,7 +158,7 @@ class LlamaCppBackend:
         except LlmError as e:
             stats.outcome = "error"
             emit(e)
-        except Exception as e:  # noqa: BLE001 - handed to the consumer, which logs and maps it
+        except Exception as e:
             stats.outcome = "error"
             log.exception("generation failed for session %r", session_id)
             # A failed decode can leave the KV cache and the token bookkeeping out of step: start clean.

@@ -136,7 +136,7 @@ class ProcessSynthesis:
             self._check_exit(self._proc.wait())
             if self._cancelled:
                 raise StopIteration
-            source = self._source = open(self._output_file, "rb")  # noqa: SIM115 - closed by _release
+            source = self._source = open(self._output_file, "rb")
         try:
             self.sample_rate = read_wav_header(source)
         except EOFError:

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from ray import serve
 
 from soundloop import process_env
-
 from soundloop.tts.v1 import tts_pb2
 
 # Replica processes run onnxruntime (Piper): keep its threads from spinning, and

@@ -29,7 +29,7 @@ class Format:
     sample_rate_hz: int
 
     @classmethod
-    def from_proto(cls, fmt: audio_pb2.AudioFormat) -> "Format":
+    def from_proto(cls, fmt: audio_pb2.AudioFormat) -> Format:
         return cls(fmt.encoding, fmt.sample_rate_hz)
 
     def to_proto(self) -> audio_pb2.AudioFormat:

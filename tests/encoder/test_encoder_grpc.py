@@ -7,8 +7,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.encoder.servicer import SERVICE_NAME, register
 from soundloop.audio import codec
-from soundloop.encoder.v1 import encoder_pb2 as pb
-from soundloop.encoder.v1 import encoder_pb2_grpc
+from soundloop.encoder.v1 import encoder_pb2 as pb, encoder_pb2_grpc
 from soundloop.grpc_server import start_server
 from soundloop.v1 import audio_pb2
 

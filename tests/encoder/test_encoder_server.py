@@ -8,8 +8,7 @@ import grpc
 import pytest
 
 from soundloop.audio import codec
-from soundloop.encoder.v1 import encoder_pb2 as pb
-from soundloop.encoder.v1 import encoder_pb2_grpc
+from soundloop.encoder.v1 import encoder_pb2 as pb, encoder_pb2_grpc
 from soundloop.models import REPO_ROOT
 
 pytestmark = pytest.mark.integration

@@ -7,10 +7,10 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import pytest  # noqa: E402
+import pytest
 
-from soundloop.llm.v1 import llm_pb2  # noqa: E402
-from soundloop.settings import Settings, load_settings  # noqa: E402
+from soundloop.llm.v1 import llm_pb2
+from soundloop.settings import Settings, load_settings
 
 ROLES = {"system": llm_pb2.ROLE_SYSTEM, "user": llm_pb2.ROLE_USER, "assistant": llm_pb2.ROLE_ASSISTANT}
 
