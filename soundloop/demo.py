@@ -69,9 +69,8 @@ def run_demo(*, profile: str, mode: str, out_dir: pathlib.Path, progress, print_
     with running_system(profile, "", 50051, mode) as address:
         progress(f"system ready on {address}; streaming the call at real-time pace")
         record = converse_file(address, str(call), out=str(out_dir / "reply.wav"))
-        stopped = [e.at for e in record.of("speech_stopped")]
-        first_audio = [e.at for e in record.of("reply_audio")]
-        if stopped and first_audio:
-            progress(f"end of caller speech -> first reply audio: {first_audio[0] - stopped[-1]:.2f} s "
-                     f"(measured at the client, includes the VAD hangover)")
+        for ended in record.of("turn_completed") + record.of("turn_interrupted"):
+            turn = getattr(ended.event, ended.kind)
+            times = {f.name: round(v.ToNanoseconds() / 1e6) for f, v in turn.metrics.ListFields()}
+            progress(f"turn {turn.turn_id} latency at the gateway, ms: {times}")
         progress(f"final transcript: {record.final_transcripts()}; reply: {record.reply_text()!r}")

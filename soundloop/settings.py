@@ -67,9 +67,10 @@ class GatewaySettings(BaseModel):
     port: int = 50051
     # Caller audio is batched into chunks of this length before it crosses to a stage.
     chunk_ms: int = 100
-    # Partial transcripts while the caller talks, at most this often (0: none). Each is
-    # a full Whisper decode, so this trades CPU for live captions.
-    partial_transcript_ms: int = 2000
+    # Partial transcripts once a turn has gone on this long, and as often after (0: none).
+    # Each is a full Whisper decode: on 2 cores one still running when the caller stops
+    # delays the final transcript, so short questions (< 3 s) get none.
+    partial_transcript_ms: int = 3000
     # Start recognition once the caller has been quiet this long, before the VAD
     # confirms the end of speech (0: wait for the VAD). Wasted if the caller goes on.
     early_recognition_ms: int = 64

@@ -45,7 +45,7 @@ HISTORY_TURNS = 24  # messages sent to the LLM, newest kept
 class Conversation:
     def __init__(self, snapshot: SessionSnapshot, stages: StageClients, store: SessionStore,
                  sink: EventSink, *, chunk_ms: int, playback_lead_ms: int, instructions: str,
-                 partial_transcript_ms: int = 2000, early_recognition_ms: int = 64):
+                 partial_transcript_ms: int = 3000, early_recognition_ms: int = 64):
         self.snapshot = snapshot
         self.config = snapshot.config
         self._stages = stages
