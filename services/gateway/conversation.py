@@ -67,8 +67,9 @@ class Conversation:
         self._turns = snapshot.turns
         self._utterance = snapshot.utterances
         self._pending = bytearray()  # caller bytes not yet a full chunk
-        self._received_samples = 0
-        self._processed_ms = 0.0
+        # The session's clock continues across reconnects: the decider's state refers to it.
+        self._processed_ms = snapshot.audio_ms
+        self._received_samples = round(snapshot.audio_ms * self._in.sample_rate_hz / 1000)
         self._caller = CallerTurnAudio()
         self._in_speech = False
         self._activity = (0, 0)  # (speech_ms, silence_ms) at the end of the last chunk
@@ -130,7 +131,7 @@ class Conversation:
             self._asr_task.cancel()
         await self._interrupt_reply(reason="caller disconnected")
         await self._player.stop()
-        await self._store.set_counters(self.snapshot.session_id, turns=self._turns, utterances=self._utterance)
+        await self._save_progress()
 
     # ------------------------------------------------------------ the loop
 
@@ -182,7 +183,12 @@ class Conversation:
                 and time.monotonic() - self._last_partial > self._partial_every_s):
             self._request_asr()
         await self._decide(chunk=result)
-        await self._store.save_stream_state(self.snapshot.session_id, self._encoder_state, self._decider_state)
+        await self._save_progress()
+
+    async def _save_progress(self) -> None:
+        await self._store.save_progress(
+            self.snapshot.session_id, encoder_state=self._encoder_state, decider_state=self._decider_state,
+            audio_ms=self._processed_ms, turns=self._turns, utterances=self._utterance)
 
     async def _on_boundary(self, boundary: encoder_pb2.SpeechBoundary) -> None:
         at_ms = boundary.sample / RATE * 1000

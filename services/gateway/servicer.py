@@ -123,7 +123,7 @@ class InteractionServicer:
                                     instructions=self._settings.gateway.default_instructions,
                                     partial_transcript_ms=self._settings.gateway.partial_transcript_ms,
                                     early_recognition_ms=self._settings.gateway.early_recognition_ms)
-        await sink.emit(0, session_started=pb.SessionStarted(
+        await sink.emit(snapshot.audio_ms, session_started=pb.SessionStarted(
             session_id=snapshot.session_id, resume_token=snapshot.resume_token, resumed=resumed,
             output_audio=snapshot.config.output_audio))
         conversation.start()

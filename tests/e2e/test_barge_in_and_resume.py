@@ -65,6 +65,9 @@ async def test_resume_after_disconnect_continues_the_conversation(gateway, redis
     assert started.resumed and started.session_id == first.session_id
     replayed = [e.event.sequence for e in resumed.events[:3]]
     assert replayed == [last_seq - 2, last_seq - 1, last_seq]  # the events after the given sequence
+    # The session's audio clock goes on from where the first connection left it.
+    first_audio_end = max(e.event.audio_offset.ToMilliseconds() for e in first.events)
+    assert min(e.event.audio_offset.ToMilliseconds() for e in resumed.events[3:]) >= first_audio_end - 100
     new_sequences = [e.event.sequence for e in resumed.events[3:]]
     assert new_sequences[0] == last_seq + 1 and new_sequences == sorted(new_sequences)
     store = SessionStore.from_url(redis_url)

@@ -23,10 +23,11 @@ def _config() -> pb.SessionConfig:
 async def test_resume_restores_config_history_state_and_events(store):
     created = await store.create(_config())
     await store.append_history(created.session_id, [ChatTurn("user", "hi"), ChatTurn("assistant", "hello")])
-    await store.save_stream_state(created.session_id, b"\x01encoder", decider_pb2.DeciderState(answered_utterance=3))
+    await store.save_progress(created.session_id, encoder_state=b"\x01encoder",
+                              decider_state=decider_pb2.DeciderState(answered_utterance=3),
+                              audio_ms=12340.0, turns=2, utterances=4)
     events = [pb.ConverseResponse(sequence=i, error=pb.Error(code="X", message=str(i))) for i in range(1, 6)]
     await store.append_events(created.session_id, events)
-    await store.set_counters(created.session_id, turns=2, utterances=4)
 
     loaded = await store.load(created.resume_token)
 
@@ -36,7 +37,7 @@ async def test_resume_restores_config_history_state_and_events(store):
     assert loaded.encoder_state == b"\x01encoder"
     assert loaded.decider_state.answered_utterance == 3
     assert loaded.last_sequence == 5
-    assert (loaded.turns, loaded.utterances) == (2, 4)
+    assert (loaded.turns, loaded.utterances, loaded.audio_ms) == (2, 4, 12340.0)
     replay = await store.events_after(created.session_id, 3)
     assert [e.sequence for e in replay] == [4, 5]
 
