@@ -20,6 +20,7 @@ class CallerTurnAudio:
         self._start = 0  # stream sample index of self._pcm[0]
         self.turn_start: int | None = None  # sample of the turn's first onset (minus pre-roll)
         self.speech_end: int | None = None  # sample of the last offset inside the turn
+        self.trimmed = False  # the open turn lost its oldest audio (over MAX_TURN_S) since last asked
 
     @property
     def end(self) -> int:
@@ -37,6 +38,13 @@ class CallerTurnAudio:
         if keep_from > self._start:
             del self._pcm[:(keep_from - self._start) * BYTES_PER_SAMPLE]
             self._start = keep_from
+            self.trimmed = self.turn_start is not None
+
+    def restore(self, turn_start: int, pcm: bytes, speech_end: int | None) -> None:
+        """Picks up a turn in progress saved by an earlier connection."""
+        self._pcm = bytearray(pcm)
+        self._start = self.turn_start = turn_start
+        self.speech_end = speech_end
 
     def speech_started(self, sample: int) -> bool:
         """Marks an onset; returns True if it opened a new caller turn."""

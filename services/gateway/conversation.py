@@ -13,6 +13,7 @@ decider state advance in order; the state is written to Redis after every chunk.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -27,7 +28,7 @@ from .caller_audio import RATE, CallerTurnAudio
 from .events import EventSink, duration
 from .playback import ReplyPlayer
 from .reply import ReplyTurn
-from .session_store import ChatTurn, SessionSnapshot, SessionStore
+from .session_store import ChatTurn, Progress, SessionSnapshot, SessionStore, SessionTakenOver
 from .stage_clients import StageClients
 from .turn_metrics import ArrivalClock, TurnClock
 from .turn_tracing import record_turn
@@ -71,6 +72,10 @@ class Conversation:
         self._processed_ms = snapshot.audio_ms
         self._received_samples = round(snapshot.audio_ms * self._in.sample_rate_hz / 1000)
         self._caller = CallerTurnAudio()
+        if snapshot.open_turn:  # the caller was mid-turn when the last connection dropped
+            turn = snapshot.open_turn
+            self._caller.restore(turn.start, turn.pcm, turn.speech_end)
+        self._turn_saved = snapshot.open_turn is not None  # turn_audio in Redis mirrors the open turn
         self._in_speech = False
         self._activity = (0, 0)  # (speech_ms, silence_ms) at the end of the last chunk
         self._transcript = ""  # latest recognition of the open caller turn
@@ -97,6 +102,8 @@ class Conversation:
     def start(self) -> None:
         self._player.start()
         self.worker = asyncio.create_task(self._work(), name=f"conversation-{self.snapshot.session_id}")
+        if self._caller.open and self._caller.speech_end is not None:
+            self._request_asr()  # a restored turn whose speech had ended: it may be answerable
 
     def add_audio(self, data: bytes) -> None:
         """Caller audio, already validated. Cheap: only whole chunks go further."""
@@ -131,7 +138,8 @@ class Conversation:
             self._asr_task.cancel()
         await self._interrupt_reply(reason="caller disconnected")
         await self._player.stop()
-        await self._save_progress()
+        with contextlib.suppress(SessionTakenOver):  # the new owner has the session now
+            await self._save_progress()
 
     # ------------------------------------------------------------ the loop
 
@@ -183,12 +191,22 @@ class Conversation:
                 and time.monotonic() - self._last_partial > self._partial_every_s):
             self._request_asr()
         await self._decide(chunk=result)
-        await self._save_progress()
+        await self._save_progress(result.pcm16k)
 
-    async def _save_progress(self) -> None:
-        await self._store.save_progress(
-            self.snapshot.session_id, encoder_state=self._encoder_state, decider_state=self._decider_state,
-            audio_ms=self._processed_ms, turns=self._turns, utterances=self._utterance)
+    async def _save_progress(self, chunk_pcm: bytes = b"") -> None:
+        """Parks the session's progress in Redis, the open caller turn's audio included."""
+        caller = self._caller
+        progress = Progress(self._encoder_state, self._decider_state, self._processed_ms, self._turns,
+                            self._utterance, caller.turn_start, caller.speech_end)
+        if caller.open and (not self._turn_saved or caller.trimmed or not chunk_pcm):
+            progress.turn_audio_op, progress.turn_pcm = "set", caller.turn_pcm()
+        elif caller.open:
+            progress.turn_audio_op, progress.turn_pcm = "append", chunk_pcm
+        elif self._turn_saved:
+            progress.turn_audio_op = "clear"
+        await self._store.save_progress(self.snapshot.session_id, self.snapshot.resume_token,
+                                        self.snapshot.owner, progress)
+        self._turn_saved, caller.trimmed = caller.open, False
 
     async def _on_boundary(self, boundary: encoder_pb2.SpeechBoundary) -> None:
         at_ms = boundary.sample / RATE * 1000

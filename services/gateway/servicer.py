@@ -21,7 +21,7 @@ from soundloop.v1 import interaction_pb2 as pb
 from .conversation import Conversation
 from .events import CallerNotReading, EventSink
 from .session_config import InvalidConfig, check_audio_chunk, check_text, normalize_config
-from .session_store import SessionNotFound, SessionStore
+from .session_store import SessionNotFound, SessionStore, SessionTakenOver
 from .stage_clients import StageClients, StageError
 
 log = logging.getLogger(__name__)
@@ -163,6 +163,8 @@ class InteractionServicer:
         err = task.exception()
         if isinstance(err, CallerNotReading):
             return grpc.StatusCode.RESOURCE_EXHAUSTED, str(err)
+        if isinstance(err, SessionTakenOver):
+            return grpc.StatusCode.ABORTED, str(err)
         if isinstance(err, StageError):
             return grpc.StatusCode.UNAVAILABLE, str(err)
         log.error("conversation failed", exc_info=err)

@@ -2,13 +2,17 @@
 
 Keys share the hash tag `{session id}` so one session lives on one Redis Cluster
 slot. Per session:
-  sl:{sid}:meta     hash: config (SessionConfig bytes), resume token, counters
-  sl:{sid}:history  list: conversation messages as JSON, oldest first
-  sl:{sid}:state    hash: encoder and decider state (bytes), audio clock and counters
-  sl:{sid}:events   stream: every event sent, field `ev` = ConverseResponse bytes
-  sl:resume:<token> string: session id
-All keys expire `ttl_s` after the session was last touched. Any gateway replica
-can pick a session up from these keys alone.
+  sl:{sid}:meta        hash: config (SessionConfig bytes), resume token
+  sl:{sid}:history     list: conversation messages as JSON, oldest first
+  sl:{sid}:state       hash: encoder and decider state (bytes), audio clock, counters,
+                       where the caller turn in progress starts and its speech ends
+  sl:{sid}:turn_audio  string: that turn's 16 kHz audio so far (appended per chunk)
+  sl:{sid}:events      stream: every event sent, field `ev` = ConverseResponse bytes
+  sl:{sid}:owner       string: the connection that owns the session now
+  sl:resume:<token>    string: session id
+Every per-chunk write refreshes the expiry of all of them (`ttl_s`). Any gateway
+replica can pick a session up from these keys alone; the newest connection takes
+it over and the older one is told so at its next chunk.
 """
 from __future__ import annotations
 
@@ -26,6 +30,48 @@ from soundloop.v1 import interaction_pb2
 
 class SessionNotFound(LookupError):
     """The resume token is unknown or its session has expired."""
+
+
+class SessionTakenOver(RuntimeError):
+    """Another connection resumed this session; this one must stop."""
+
+
+@dataclasses.dataclass
+class OpenTurn:
+    """A caller turn in progress: 16 kHz PCM from stream sample `start` on."""
+    start: int
+    pcm: bytes
+    speech_end: int | None
+
+
+@dataclasses.dataclass
+class Progress:
+    """What advances with every processed chunk."""
+    encoder_state: bytes
+    decider_state: decider_pb2.DeciderState
+    audio_ms: float
+    turns: int
+    utterances: int
+    turn_start: int | None = None
+    speech_end: int | None = None
+    # How turn_audio changes: "keep", "set" (to turn_pcm), "append" (turn_pcm), "clear".
+    turn_audio_op: str = "keep"
+    turn_pcm: bytes = b""
+
+
+# Checks ownership, writes the progress and refreshes every key's expiry in one atomic step.
+# KEYS: owner, state, turn_audio, meta, history, events, resume; ARGV: owner id, ttl, op, pcm, fields...
+_SAVE_PROGRESS = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local fields = {}
+for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[2], unpack(fields))
+if ARGV[3] == 'set' then redis.call('SET', KEYS[3], ARGV[4])
+elseif ARGV[3] == 'append' then redis.call('APPEND', KEYS[3], ARGV[4])
+elseif ARGV[3] == 'clear' then redis.call('DEL', KEYS[3]) end
+for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2])) end
+return 1
+"""
 
 
 @dataclasses.dataclass
@@ -46,12 +92,13 @@ class SessionSnapshot:
     turns: int
     utterances: int
     audio_ms: float  # caller audio processed so far: the session's clock, continued on resume
+    owner: str  # this connection's claim on the session
+    open_turn: OpenTurn | None = None
 
 
 def _keys(sid: str) -> dict[str, str]:
     base = f"sl:{{{sid}}}"
-    return {"meta": f"{base}:meta", "history": f"{base}:history", "state": f"{base}:state",
-            "events": f"{base}:events"}
+    return {name: f"{base}:{name}" for name in ("owner", "state", "turn_audio", "meta", "history", "events")}
 
 
 class SessionStore:
@@ -59,6 +106,7 @@ class SessionStore:
         self._redis = client
         self._ttl = ttl_s
         self._event_log_max = event_log_max
+        self._save_progress = client.register_script(_SAVE_PROGRESS)
 
     @classmethod
     def from_url(cls, url: str, ttl_s: int = 3600, event_log_max: int = 5000) -> SessionStore:
@@ -75,11 +123,13 @@ class SessionStore:
         token = secrets.token_urlsafe(24)
         keys = _keys(sid)
         pipe = self._redis.pipeline(transaction=True)
+        owner = uuid.uuid4().hex
         pipe.hset(keys["meta"], mapping={"config": config.SerializeToString(), "resume_token": token})
-        pipe.set(f"sl:resume:{token}", sid)
+        pipe.set(f"sl:resume:{token}", sid, ex=self._ttl)
+        pipe.set(keys["owner"], owner, ex=self._ttl)
+        pipe.expire(keys["meta"], self._ttl)
         await pipe.execute()
-        await self.touch(sid, token)
-        return SessionSnapshot(sid, token, config, [], b"", decider_pb2.DeciderState(), 0, 0, 0, 0.0)
+        return SessionSnapshot(sid, token, config, [], b"", decider_pb2.DeciderState(), 0, 0, 0, 0.0, owner)
 
     async def load(self, resume_token: str) -> SessionSnapshot:
         sid = await self._redis.get(f"sl:resume:{resume_token}")
@@ -92,19 +142,26 @@ class SessionStore:
         pipe.lrange(keys["history"], 0, -1)
         pipe.hgetall(keys["state"])
         pipe.xrevrange(keys["events"], count=1)
-        meta, history, state, last = await pipe.execute()
+        pipe.get(keys["turn_audio"])
+        meta, history, state, last, turn_pcm = await pipe.execute()
         if not meta:
             raise SessionNotFound("unknown or expired resume token")
         config = interaction_pb2.SessionConfig.FromString(meta[b"config"])
         decider_state = decider_pb2.DeciderState.FromString(state.get(b"decider", b""))
         last_sequence = int(last[0][1][b"seq"]) if last else 0
+        owner = uuid.uuid4().hex
+        await self._redis.set(keys["owner"], owner, ex=self._ttl)  # the newest connection wins
         await self.touch(sid, resume_token)
+        turn_start, speech_end = int(state.get(b"turn_start", -1)), int(state.get(b"speech_end", -1))
+        open_turn = (OpenTurn(turn_start, turn_pcm or b"", speech_end if speech_end >= 0 else None)
+                     if turn_start >= 0 else None)
         return SessionSnapshot(
             session_id=sid, resume_token=resume_token, config=config,
             history=[ChatTurn(**json.loads(item)) for item in history],
             encoder_state=state.get(b"encoder", b""), decider_state=decider_state,
             last_sequence=last_sequence, turns=int(state.get(b"turns", 0)),
-            utterances=int(state.get(b"utterances", 0)), audio_ms=float(state.get(b"audio_ms", 0.0)))
+            utterances=int(state.get(b"utterances", 0)), audio_ms=float(state.get(b"audio_ms", 0.0)),
+            owner=owner, open_turn=open_turn)
 
     async def touch(self, sid: str, resume_token: str) -> None:
         """Pushes the expiry of every key of the session `ttl_s` into the future."""
@@ -114,12 +171,22 @@ class SessionStore:
         pipe.expire(f"sl:resume:{resume_token}", self._ttl)
         await pipe.execute()
 
-    async def save_progress(self, sid: str, *, encoder_state: bytes, decider_state: decider_pb2.DeciderState,
-                            audio_ms: float, turns: int, utterances: int) -> None:
-        """Everything that advances per chunk, in one round trip (~0.1 ms; a stage call is ~2 ms)."""
-        await self._redis.hset(_keys(sid)["state"], mapping={
-            "encoder": encoder_state, "decider": decider_state.SerializeToString(),
-            "audio_ms": audio_ms, "turns": turns, "utterances": utterances})
+    async def save_progress(self, sid: str, resume_token: str, owner: str, progress: Progress) -> None:
+        """Everything that advances per chunk, in one atomic round trip (~0.1 ms; a stage call
+        is ~2 ms). Raises SessionTakenOver if another connection owns the session now."""
+        keys = _keys(sid)
+        fields = {"encoder": progress.encoder_state, "decider": progress.decider_state.SerializeToString(),
+                  "audio_ms": progress.audio_ms, "turns": progress.turns, "utterances": progress.utterances,
+                  "turn_start": -1 if progress.turn_start is None else progress.turn_start,
+                  "speech_end": -1 if progress.speech_end is None else progress.speech_end}
+        args = [owner, self._ttl, progress.turn_audio_op, progress.turn_pcm]
+        for name, value in fields.items():
+            args += [name, value]
+        saved = await self._save_progress(
+            keys=[keys["owner"], keys["state"], keys["turn_audio"], keys["meta"], keys["history"], keys["events"],
+                  f"sl:resume:{resume_token}"], args=args)
+        if not saved:
+            raise SessionTakenOver("this session was resumed by another connection")
 
     async def append_history(self, sid: str, turns: Sequence[ChatTurn]) -> None:
         if turns:

@@ -1,6 +1,9 @@
 """Barge-in (the reply stops, the history keeps only what was heard) and resuming a session."""
 from __future__ import annotations
 
+import asyncio
+
+import grpc
 import pytest
 
 from services.gateway.session_store import SessionStore
@@ -76,3 +79,51 @@ async def test_resume_after_disconnect_continues_the_conversation(gateway, redis
     await store.close()
     users = [t.content.lower() for t in snapshot.history if t.role == "user"]
     assert len(users) == 2 and "alice" in users[0] and "name" in users[1]
+
+
+async def _open_and_speak(gateway: str, audio):
+    """Opens a session, streams `audio` at real-time pace; returns (call, channel, resume token)."""
+    from soundloop.audio import codec
+    from soundloop.client import channel
+    from soundloop.v1 import interaction_pb2_grpc
+    ch = channel(gateway)
+    call = interaction_pb2_grpc.InteractionStub(ch).Converse()
+    await call.write(pb.ConverseRequest(config=pb.SessionConfig(input_audio=PCM16K)))
+    started = await call.read()
+    fmt = codec.Format.from_proto(PCM16K)
+    data = codec.encode(fmt, audio)
+    for i in range(0, len(data), 640):
+        await call.write(pb.ConverseRequest(audio=pb.AudioChunk(data=data[i:i + 640])))
+        await asyncio.sleep(0.02)
+    return call, ch, started.session_started.resume_token
+
+
+async def test_a_turn_cut_off_by_a_disconnect_is_answered_after_resume(gateway):
+    # The caller asks, and the line drops before any answer: the question lives on in Redis.
+    call, ch, token = await _open_and_speak(gateway, join(silence(0.3), speak("What is the capital of France?")))
+    call.cancel()
+    await ch.close()
+
+    resumed = await converse(gateway, pb.SessionConfig(resume_token=token, replay_after_sequence=10**9,
+                                                       input_audio=PCM16K), CallerScript(silence(1.0), RATE))
+
+    finals = resumed.final_transcripts()
+    assert finals and "capital" in finals[0].lower() and "france" in finals[0].lower(), finals
+    assert resumed.reply_text().strip()
+
+
+async def test_the_newest_connection_owns_a_resumed_session(gateway):
+    first, ch, token = await _open_and_speak(gateway, silence(0.5))
+    second = await converse(gateway, pb.SessionConfig(resume_token=token, replay_after_sequence=10**9,
+                                                      input_audio=PCM16K),
+                            CallerScript(join(silence(0.3), speak("Hello there."), silence(0.2)), RATE))
+    assert second.of("session_started")[0].event.session_started.resumed
+    # The first connection learns at its next chunk that it no longer owns the session.
+    for _ in range(10):
+        await first.write(pb.ConverseRequest(audio=pb.AudioChunk(data=b"\x00\x00" * 320)))
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        while True:
+            event = await first.read()
+            assert event is not grpc.aio.EOF, "the stream ended without a status"
+    assert err.value.code() == grpc.StatusCode.ABORTED and "another connection" in err.value.details()
+    await ch.close()

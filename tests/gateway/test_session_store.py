@@ -1,7 +1,14 @@
 """SessionStore against a real Redis: everything a resumed session needs comes back."""
 import pytest
 
-from services.gateway.session_store import ChatTurn, SessionNotFound, SessionStore
+from services.gateway.session_store import (
+    ChatTurn,
+    OpenTurn,
+    Progress,
+    SessionNotFound,
+    SessionStore,
+    SessionTakenOver,
+)
 from soundloop.decider.v1 import decider_pb2
 from soundloop.v1 import audio_pb2, interaction_pb2 as pb
 
@@ -23,9 +30,11 @@ def _config() -> pb.SessionConfig:
 async def test_resume_restores_config_history_state_and_events(store):
     created = await store.create(_config())
     await store.append_history(created.session_id, [ChatTurn("user", "hi"), ChatTurn("assistant", "hello")])
-    await store.save_progress(created.session_id, encoder_state=b"\x01encoder",
-                              decider_state=decider_pb2.DeciderState(answered_utterance=3),
-                              audio_ms=12340.0, turns=2, utterances=4)
+    progress = Progress(b"\x01encoder", decider_pb2.DeciderState(answered_utterance=3), 12340.0, 2, 4,
+                        turn_start=16000, speech_end=None, turn_audio_op="set", turn_pcm=b"ab")
+    await store.save_progress(created.session_id, created.resume_token, created.owner, progress)
+    progress.turn_audio_op, progress.turn_pcm, progress.speech_end = "append", b"cd", 16002
+    await store.save_progress(created.session_id, created.resume_token, created.owner, progress)
     events = [pb.ConverseResponse(sequence=i, error=pb.Error(code="X", message=str(i))) for i in range(1, 6)]
     await store.append_events(created.session_id, events)
 
@@ -38,6 +47,7 @@ async def test_resume_restores_config_history_state_and_events(store):
     assert loaded.decider_state.answered_utterance == 3
     assert loaded.last_sequence == 5
     assert (loaded.turns, loaded.utterances, loaded.audio_ms) == (2, 4, 12340.0)
+    assert loaded.open_turn == OpenTurn(16000, b"abcd", 16002)
     replay = await store.events_after(created.session_id, 3)
     assert [e.sequence for e in replay] == [4, 5]
 
@@ -47,10 +57,21 @@ async def test_unknown_token_is_not_found(store):
         await store.load("no-such-token")
 
 
-async def test_keys_expire(store, redis_url):
+async def test_every_key_expires_and_a_newer_connection_takes_over(store, redis_url):
     import redis.asyncio as aioredis
     created = await store.create(_config())
+    sid = created.session_id
+    await store.append_history(sid, [ChatTurn("user", "hi")])
+    await store.append_events(sid, [pb.ConverseResponse(sequence=1)])
+    progress = Progress(b"e", decider_pb2.DeciderState(), 100.0, 0, 1, 0, None, "set", b"pcm")
+    await store.save_progress(sid, created.resume_token, created.owner, progress)
     client = aioredis.from_url(redis_url)
-    ttl = await client.ttl(f"sl:{{{created.session_id}}}:meta")
+    keys = [k.decode() for k in await client.keys(f"sl:{{{sid}}}:*")] + [f"sl:resume:{created.resume_token}"]
+    ttls = {key: await client.ttl(key) for key in keys}
     await client.aclose()
-    assert 0 < ttl <= 60
+    assert len(keys) == 7 and all(0 < ttl <= 60 for ttl in ttls.values()), ttls
+
+    newer = await store.load(created.resume_token)
+    await store.save_progress(sid, created.resume_token, newer.owner, progress)
+    with pytest.raises(SessionTakenOver):
+        await store.save_progress(sid, created.resume_token, created.owner, progress)
