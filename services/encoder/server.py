@@ -4,57 +4,24 @@
 """
 from __future__ import annotations
 
-import argparse
-import asyncio
 import logging
-import signal
 
-# Before any model library is imported (they are imported in `serve`): OpenMP
-# spin-waits fight over the cores, and nothing may be downloaded at run time.
 from soundloop import process_env
-
-process_env.apply(process_env.MODEL_STAGE)
-
-log = logging.getLogger("services.encoder.server")
-
-DEFAULT_PORT = 50061
-GRACE_S = 5.0
+from soundloop.stage_server import StageServer
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="soundloop encoder stage (VAD, ASR, sound events) over gRPC")
-    parser.add_argument("--host", default="0.0.0.0")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--profile", choices=("light", "default"), default=None,
-                        help="model profile; default: SOUNDLOOP_PROFILE or 'default'")
-    return parser.parse_args(argv)
-
-
-async def serve(args: argparse.Namespace) -> None:
+def build(settings):
     from services.encoder.servicer import register
     from services.encoder.stage import EncoderStage
-    from soundloop.grpc_server import start_server
-    from soundloop.settings import load_settings
 
-    settings = load_settings(**({"profile": args.profile} if args.profile else {}))
-    stage = EncoderStage.from_settings(settings)
-    server, port = await start_server(f"{args.host}:{args.port}", [register(stage)])
-    log.info("encoder ready on port %d (profile %s, ASR %s)", port, settings.profile, settings.encoder.asr_model)
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stopping.set)
-    await stopping.wait()
-    log.info("encoder stopping: finishing calls in flight (up to %.0f s)", GRACE_S)
-    await server.stop(GRACE_S)
-    stage.close()
-
-
-def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # it logs every decode
-    asyncio.run(serve(parse_args(argv)))
+    stage = EncoderStage.from_settings(settings)
+    return stage, register(stage), f"ASR {settings.encoder.asr_model}"
 
+
+SERVER = StageServer("encoder", 50061, "soundloop encoder stage (VAD, ASR, sound events) over gRPC",
+                     process_env.MODEL_STAGE, build)
+main = SERVER.main
 
 if __name__ == "__main__":
     main()

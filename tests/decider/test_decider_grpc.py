@@ -83,7 +83,7 @@ async def test_standalone_server_serves_and_stops_on_sigterm():
         while port is None:
             line = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
             assert line, "server exited before it was ready"
-            if match := re.search(r"decider ready on 127\.0\.0\.1:(\d+)", line):
+            if match := re.search(r"decider ready on port (\d+)", line):
                 port = int(match.group(1))
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
             response = await decider_pb2_grpc.DeciderStub(ch).Decide(

@@ -38,7 +38,7 @@ async def test_standalone_server(request_factory):
         cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=dict(os.environ, PYTHONUNBUFFERED="1"))
     try:
-        port = int(read_until(proc, r"llm stage ready on 127\.0\.0\.1:(\d+)", 60).group(1))
+        port = int(read_until(proc, r"llm ready on port (\d+)", 60).group(1))
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             health = await health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=SERVICE_NAME))
