@@ -87,7 +87,6 @@ class Conversation:
         self._asr_wanted = False
         self._last_partial = 0.0
         self._reply: ReplyTurn | None = None
-        self._reply_task: asyncio.Task | None = None
         self._heard: dict[str, int] = {}  # playback reports: samples played per turn
         self._inbox: asyncio.Queue = asyncio.Queue()
         self._last_decision: tuple[int, str] | None = None
@@ -387,7 +386,7 @@ class Conversation:
         if reply is not self._reply:
             return  # already interrupted and accounted for
         self._reply = None
-        task_error = reply._task.exception() if reply._task and not reply._task.cancelled() else None
+        task_error = reply.failure
         if task_error is not None:
             log.error("reply %s failed: %s", reply.turn_id, task_error)
             await self._sink.emit(self.audio_ms, error=pb.Error(code="UNAVAILABLE",

@@ -69,6 +69,13 @@ class ReplyTurn:
         self._task = asyncio.create_task(self._run(), name=f"reply-{self.turn_id}")
         return self._task
 
+    @property
+    def failure(self) -> BaseException | None:
+        """Why the finished turn failed, if it did (a cancelled turn did not fail)."""
+        if self._task is None or not self._task.done() or self._task.cancelled():
+            return None
+        return self._task.exception()
+
     async def cancel(self) -> None:
         if self._task and not self._task.done():
             self._task.cancel()

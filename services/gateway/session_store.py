@@ -204,6 +204,3 @@ class SessionStore:
         entries = await self._redis.xrange(_keys(sid)["events"])
         events = [interaction_pb2.ConverseResponse.FromString(fields[b"ev"]) for _, fields in entries]
         return [e for e in events if e.sequence > sequence]
-
-    async def exists(self, sid: str) -> bool:
-        return bool(await self._redis.exists(_keys(sid)["meta"]))
