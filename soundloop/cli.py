@@ -50,7 +50,12 @@ def running_system(profile: str, redis_url: str, port: int, mode: str):
 
 
 def cmd_serve(args) -> None:
+    import signal
+
     from soundloop.settings import load_settings
+
+    # SIGTERM (docker stop, Kubernetes) unwinds like Ctrl-C, so stages and Redis are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     settings = load_settings(**({"profile": args.profile} if args.profile else {}))
     with running_system(settings.profile, args.redis_url or settings.redis_url, args.port, args.mode) as address:
         _progress(f"ready: soundloop.v1.Interaction on {address} (Ctrl-C to stop)")

@@ -79,3 +79,34 @@ def test_cli_transcribe(gateway):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "birch canoe" in done.stdout.lower()
+
+
+def test_cli_serve_stops_everything_it_started_on_sigterm(redis_url):
+    import os
+    import signal
+    import time
+
+    from soundloop.local_redis import free_port
+    proc = subprocess.Popen([sys.executable, "-m", "soundloop.cli", "serve", "--profile", "light", "--mode",
+                             "processes", "--port", str(free_port()), "--redis-url", redis_url],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:
+            if "ready:" in line:
+                break
+        else:
+            pytest.fail("soundloop serve exited before it was ready")
+        children = [int(p) for p in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                                   text=True).stdout.split()]
+        assert len(children) == 5  # four stage servers and the gateway
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        deadline = time.monotonic() + 10
+        alive = children
+        while alive and time.monotonic() < deadline:
+            alive = [pid for pid in alive if os.path.exists(f"/proc/{pid}") and
+                     open(f"/proc/{pid}/stat").read().split()[2] != "Z"]
+            time.sleep(0.1)
+        assert alive == []
+    finally:
+        proc.kill()
