@@ -1,8 +1,4 @@
 """The decider behind its real gRPC server on loopback, standalone, and as a Ray Serve deployment (in-process)."""
-import asyncio
-import re
-import signal
-import sys
 
 import grpc
 import pytest
@@ -15,7 +11,7 @@ from soundloop.decider.v1 import decider_pb2, decider_pb2_grpc
 from soundloop.grpc_server import start_server
 from soundloop.settings import load_settings
 from soundloop.v1 import interaction_pb2 as api
-from tests.decider.decider_timeline import ScriptedEstimator
+from tests.support.stage_process import stage_server
 
 pytestmark = pytest.mark.integration
 
@@ -75,39 +71,9 @@ async def test_serve_deployment_returns_the_same_proto():
 
 
 async def test_standalone_server_serves_and_stops_on_sigterm():
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.decider.server", "--port", "0", "--host", "127.0.0.1", "--profile", "light",
-        stderr=asyncio.subprocess.PIPE)
-    try:
-        port = None
-        while port is None:
-            line = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
-            assert line, "server exited before it was ready"
-            if match := re.search(r"decider ready on port (\d+)", line):
-                port = int(match.group(1))
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+    async with stage_server("decider") as server:
+        async with grpc.aio.insecure_channel(server.address) as ch:
             response = await decider_pb2_grpc.DeciderStub(ch).Decide(
                 decider_pb2.DecideRequest(observation=QUESTION), timeout=10)
         assert response.decision.action == api.ACTION_RESPOND
-        proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(proc.wait(), 15) == 0
-        assert b"decider stopped" in await proc.stderr.read()
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-
-
-async def test_a_failing_estimator_is_internal_not_invalid_argument():
-    stage = DeciderStage(ScriptedEstimator({}, default=None))  # raises KeyError on any transcript
-    server, port = await start_server("127.0.0.1:0", [register(stage)])
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
-            with pytest.raises(grpc.aio.AioRpcError) as error:
-                await decider_pb2_grpc.DeciderStub(ch).Decide(decider_pb2.DecideRequest(observation=QUESTION),
-                                                              timeout=10)
-        assert error.value.code() == grpc.StatusCode.INTERNAL
-        assert "What time" not in error.value.details()  # no caller content in the status
-    finally:
-        await server.stop(None)
-        stage.close()
+        await server.stop()
