@@ -28,7 +28,7 @@ class CallerNotReading(RuntimeError):
 
 def duration(ms: float) -> duration_pb2.Duration:
     d = duration_pb2.Duration()
-    d.FromMilliseconds(int(round(ms)))
+    d.FromNanoseconds(int(round(ms * 1e6)))
     return d
 
 

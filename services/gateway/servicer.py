@@ -13,13 +13,15 @@ import logging
 import grpc
 
 from soundloop.audio import codec
+from soundloop.decider.v1 import decider_pb2
 from soundloop.encoder.v1 import encoder_pb2
 from soundloop.llm.v1 import llm_pb2
 from soundloop.settings import Settings
 from soundloop.v1 import interaction_pb2 as pb
 
+from .caller_audio import RATE
 from .conversation import Conversation
-from .events import CallerNotReading, EventSink
+from .events import CallerNotReading, EventSink, duration
 from .session_config import InvalidConfig, check_audio_chunk, check_text, normalize_config
 from .session_store import SessionNotFound, SessionStore, SessionTakenOver
 from .stage_clients import StageClients, StageError
@@ -100,7 +102,6 @@ class InteractionServicer:
 
     async def _check_policy(self, config: pb.SessionConfig, context) -> None:
         """Lets the decider reject a bad turn/sound policy before any audio flows."""
-        from soundloop.decider.v1 import decider_pb2
         try:
             await self._stages.decide(decider_pb2.DecideRequest(
                 observation=decider_pb2.Observation(), policy=decider_pb2.DeciderPolicy(
@@ -226,13 +227,12 @@ class InteractionServicer:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
         except StageError as err:
             await context.abort(err.code, str(err))
-        from .events import duration
         return pb.TranscribeResponse(
             text=clip.text, duration=duration(clip.duration_ms),
             segments=[pb.TranscriptSegment(text=s.text, start=duration(s.start_ms), end=duration(s.end_ms))
                       for s in clip.segments],
-            sound_events=[pb.SoundEvent(label=t.label, score=t.score, start=duration(t.start_sample / 16),
-                                        end=duration(t.end_sample / 16)) for t in clip.sound_tags])
+            sound_events=[pb.SoundEvent(label=t.label, score=t.score, start=duration(t.start_sample * 1000 / RATE),
+                                        end=duration(t.end_sample * 1000 / RATE)) for t in clip.sound_tags])
 
     async def AnswerAboutClip(self, request, context):
         if isinstance(request, Undecodable):

@@ -11,9 +11,9 @@ import collections
 import dataclasses
 import time
 
-from google.protobuf import duration_pb2
-
 from soundloop.v1 import interaction_pb2 as pb
+
+from .events import duration
 
 
 class ArrivalClock:
@@ -46,7 +46,7 @@ class TurnClock:
 
         def put(field: str, seconds: float | None) -> None:
             if seconds is not None:
-                getattr(m, field).CopyFrom(_duration(max(0.0, seconds)))
+                getattr(m, field).CopyFrom(duration(max(0.0, seconds) * 1000))
 
         put("voice_to_voice", _minus(first_sent, self.speech_end))
         put("end_of_speech_to_decision", _minus(self.decision, self.speech_end))
@@ -60,9 +60,3 @@ class TurnClock:
 
 def _minus(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else a - b
-
-
-def _duration(seconds: float) -> duration_pb2.Duration:
-    d = duration_pb2.Duration()
-    d.FromNanoseconds(int(seconds * 1e9))
-    return d
