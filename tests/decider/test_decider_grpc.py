@@ -11,6 +11,7 @@ from soundloop.decider.v1 import decider_pb2, decider_pb2_grpc
 from soundloop.grpc_server import start_server
 from soundloop.settings import load_settings
 from soundloop.v1 import interaction_pb2 as api
+from tests.decider.decider_timeline import ScriptedEstimator
 from tests.support.stage_process import stage_server
 
 pytestmark = pytest.mark.integration
@@ -77,3 +78,18 @@ async def test_standalone_server_serves_and_stops_on_sigterm():
                 decider_pb2.DecideRequest(observation=QUESTION), timeout=10)
         assert response.decision.action == api.ACTION_RESPOND
         await server.stop()
+
+
+async def test_a_failing_estimator_is_internal_not_invalid_argument():
+    stage = DeciderStage(ScriptedEstimator({}, default=None))  # raises KeyError on any transcript
+    server, port = await start_server("127.0.0.1:0", [register(stage)])
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+            with pytest.raises(grpc.aio.AioRpcError) as error:
+                await decider_pb2_grpc.DeciderStub(ch).Decide(decider_pb2.DecideRequest(observation=QUESTION),
+                                                              timeout=10)
+        assert error.value.code() == grpc.StatusCode.INTERNAL
+        assert "What time" not in error.value.details()  # no caller content in the status
+    finally:
+        await server.stop(None)
+        stage.close()
