@@ -46,6 +46,11 @@ class CallerScript:
     # Report playback like a real client: "heard up to sample N", this far behind what arrived
     # (the client's jitter buffer). None: send no reports.
     playback_lag_s: float | None = None
+    # Hang up (cancel the call) `linger_s` after the first audio of the `stop_after_replies`-th
+    # reply turn, or `hang_up_after_barge_in_s` after the barge-in audio started.
+    stop_after_replies: int | None = None
+    linger_s: float = 0.5
+    hang_up_after_barge_in_s: float | None = None
 
 
 @dataclasses.dataclass
@@ -57,6 +62,8 @@ class ConversationRecord:
     resume_token: str = ""
     audio_sent_at: float = 0.0  # when the script's audio (not the trailing silence) was all sent
     barge_in_at: float | None = None  # when the barge-in audio started
+    hung_up: bool = False  # the caller cancelled the call (CallerScript's hang-up rules)
+    audio_sent_s: float = 0.0  # caller audio sent in all, trailing silence and barge-in included
 
     def of(self, kind: str) -> list[ReceivedEvent]:
         return [e for e in self.events if e.kind == kind]
@@ -95,7 +102,17 @@ async def converse(address: str, config: pb.SessionConfig, script: CallerScript,
     def replies_done() -> bool:
         ended = sum(1 for e in record.events if e.kind in ("turn_completed", "turn_interrupted"))
         return script.stop_after_turns is not None and ended >= script.stop_after_turns
+
+    def hang_up_due(now: float) -> bool:
+        if script.stop_after_replies is not None:
+            firsts = _reply_starts(record)
+            if len(firsts) >= script.stop_after_replies and now >= firsts[script.stop_after_replies - 1] + \
+                    script.linger_s:
+                return True
+        return (script.hang_up_after_barge_in_s is not None and record.barge_in_at is not None
+                and now >= record.barge_in_at + script.hang_up_after_barge_in_s)
     started = time.monotonic()
+    hang_up = asyncio.Event()
 
     reports: list[pb.PlaybackReport] = []
 
@@ -113,6 +130,7 @@ async def converse(address: str, config: pb.SessionConfig, script: CallerScript,
                 yield pb.ConverseRequest(text=pb.TextInput(text=texts.pop(0)[1]))
             await _pace(started, offset, speed)
             yield pb.ConverseRequest(audio=pb.AudioChunk(data=frame))
+            record.audio_sent_s += FRAME_MS / 1000
             for report in drain_reports():
                 yield report
         record.audio_sent_at = time.monotonic() - started
@@ -122,6 +140,9 @@ async def converse(address: str, config: pb.SessionConfig, script: CallerScript,
         offset = len(frames) * FRAME_MS / 1000
         while time.monotonic() < deadline and not replies_done():
             await _pace(started, offset, speed)
+            if hang_up_due(time.monotonic() - started):
+                hang_up.set()
+                return
             first_audio = next((e.at for e in record.events if e.kind == "reply_audio"), None)
             now = time.monotonic() - started
             due = barge_in and first_audio is not None and now >= first_audio + script.barge_in_delay_s
@@ -132,28 +153,55 @@ async def converse(address: str, config: pb.SessionConfig, script: CallerScript,
             for frame in frames_now:
                 await _pace(started, offset, speed)
                 yield pb.ConverseRequest(audio=pb.AudioChunk(data=frame))
+                record.audio_sent_s += FRAME_MS / 1000
                 for report in drain_reports():
                     yield report
                 offset += FRAME_MS / 1000
         yield pb.ConverseRequest(end_of_input=pb.EndOfInput())
 
     async with channel(address) as ch:
-        stub = interaction_pb2_grpc.InteractionStub(ch)
-        async for event in stub.Converse(requests()):
-            received = ReceivedEvent(time.monotonic() - started, event)
-            record.events.append(received)
-            kind = received.kind
-            if kind == "session_started":
-                record.session_id = event.session_started.session_id
-                record.resume_token = event.session_started.resume_token
-                record.output_format = event.session_started.output_audio
-            elif kind == "reply_audio":
-                record.reply_audio += event.reply_audio.data
-                if script.playback_lag_s is not None:
-                    reports.append(_playback_report(event.reply_audio, record.output_format, script.playback_lag_s))
-            if on_event:
-                on_event(received)
+        call = interaction_pb2_grpc.InteractionStub(ch).Converse(requests())
+        watcher = asyncio.create_task(_cancel_on(hang_up, call))
+        try:
+            await _receive(call, record, script, reports, started, on_event)
+        except asyncio.CancelledError:
+            if not hang_up.is_set():
+                raise
+        finally:
+            watcher.cancel()
+        record.hung_up = hang_up.is_set()
     return record
+
+
+def _reply_starts(record: ConversationRecord) -> list[float]:
+    """When the first audio of each reply turn arrived, in order."""
+    firsts: dict[str, float] = {}
+    for e in record.of("reply_audio"):
+        firsts.setdefault(e.event.reply_audio.turn_id, e.at)
+    return list(firsts.values())
+
+
+async def _cancel_on(hang_up: asyncio.Event, call) -> None:
+    await hang_up.wait()
+    call.cancel()
+
+
+async def _receive(call, record: ConversationRecord, script: CallerScript, reports: list, started: float,
+                   on_event: Callable[[ReceivedEvent], None] | None) -> None:
+    async for event in call:
+        received = ReceivedEvent(time.monotonic() - started, event)
+        record.events.append(received)
+        kind = received.kind
+        if kind == "session_started":
+            record.session_id = event.session_started.session_id
+            record.resume_token = event.session_started.resume_token
+            record.output_format = event.session_started.output_audio
+        elif kind == "reply_audio":
+            record.reply_audio += event.reply_audio.data
+            if script.playback_lag_s is not None:
+                reports.append(_playback_report(event.reply_audio, record.output_format, script.playback_lag_s))
+        if on_event:
+            on_event(received)
 
 
 def _playback_report(audio: pb.ReplyAudio, fmt: audio_pb2.AudioFormat, lag_s: float) -> pb.PlaybackReport:

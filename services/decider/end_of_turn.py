@@ -34,7 +34,7 @@ from typing import Protocol
 # Logistic combination (see the module docstring).
 B = 0.0
 W_LM = 1.4
-# 1.2 at first; raised after bench.voice_latency: finished questions the LM expected to go on
+# 1.2 at first; raised after the benchmark (bench.run): finished questions the LM expected to go on
 # ("Can you recommend a good book?" 0.39, "Why do cats purr?" 0.37) waited for the 1.8 s
 # fallback. Whisper writes "?" only when the words sound like a whole question.
 W_QUESTION = 2.0

@@ -1,0 +1,219 @@
+"""results.json -> report.md and plots (latency CDFs, a typical turn's waterfall,
+latency against concurrent callers). `python -m bench.report <folder>` redraws
+them from a saved results.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt
+import numpy as np
+
+BASELINES = ("naive", "pipecat")
+# (label, path into a system's scores, kind): kind "rate" shows a fraction, "ms" a summary,
+# "wer" a WER; `lower` marks metrics where smaller is better (for the reader, not the ratio).
+ROWS = (
+    ("pause: takeover rate (lower is better)", ("pause", "takeover"), "rate"),
+    ("turn-taking: success rate", ("turn_taking", "success"), "rate"),
+    ("turn-taking: speech end -> first reply audio", ("turn_taking", "latency"), "ms"),
+    ("turn-taking latency, clean 16 kHz callers", ("turn_taking", "latency_clean_16k"), "ms"),
+    ("turn-taking latency, noise at 20/10/5 dB SNR", ("turn_taking", "latency_noisy"), "ms"),
+    ("turn-taking latency, 8 kHz G.711 callers", ("turn_taking", "latency_8k_mulaw"), "ms"),
+    ("turn-taking latency, real recordings", ("turn_taking", "latency_real_speech"), "ms"),
+    ("pause: answered once the caller finished", ("pause", "answered_after_pause"), "rate"),
+    ("backchannel: false-stop rate (lower is better)", ("backchannel", "false_stop"), "rate"),
+    ("backchannel: answered the 'mm-hm' as a turn", ("backchannel", "new_reply_to_backchannel"), "rate"),
+    ("interruption: barge-in success", ("interruption", "barge_in_success"), "rate"),
+    ("interruption: onset -> last reply audio", ("interruption", "stop_latency"), "ms"),
+    ("interruption: answered the new content", ("interruption", "answered_new_content"), "rate"),
+    ("interruption: its end -> answer audio", ("interruption", "new_answer_latency"), "ms"),
+    ("proactive sound: decision accuracy", ("sound", "accuracy"), "rate"),
+    ("proactive sound: respond recall", ("sound", "respond_recall"), "rate"),
+    ("proactive sound: ignored correctly", ("sound", "ignore_correct"), "rate"),
+    ("proactive sound: onset -> reaction audio", ("sound", "onset_to_reaction_audio"), "ms"),
+    ("instructions: compliance", ("instruction", "compliance"), "rate"),
+    ("  one sentence", ("instruction", "one_sentence"), "rate"),
+    ("  only transcribe", ("instruction", "transcribe_only"), "rate"),
+    ("  silent until asked", ("instruction", "silent_until_asked"), "rate"),
+    ("ASR WER, real recordings", ("asr", "wer_real"), "wer"),
+    ("ASR WER, synthetic voices", ("asr", "wer_synthetic"), "wer"),
+    ("ASR WER, 8 kHz G.711", ("asr", "wer_8k_mulaw"), "wer"),
+    ("offline: transcribe a file, WER", ("offline", "transcribe_wer"), "wer"),
+    ("offline: answer about a sound clip", ("offline", "answer_about_sound"), "rate"),
+)
+
+
+def _get(scores: dict, path: tuple[str, str]) -> dict:
+    return scores.get("categories", {}).get(path[0], {}).get(path[1], {}) or {}
+
+
+def _value(entry: dict, kind: str, which: str = "p50_ms") -> float | None:
+    if kind == "rate":
+        return entry.get("rate")
+    if kind == "wer":
+        return entry.get("wer")
+    return entry.get(which)
+
+
+def _cell(entry: dict, kind: str) -> str:
+    if not entry or entry.get("n", 0) == 0:
+        return "n/a"
+    if kind == "rate":
+        return f"{entry['rate']:.2f} (n={entry['n']})"
+    if kind == "wer":
+        return f"{entry['wer']:.3f} ({entry['ref_words']} words)"
+    return f"{entry['p50_ms']:.0f} / {entry['p95_ms']:.0f}"
+
+
+def _ratio(ours: float | None, theirs: float | None) -> str:
+    if ours is None or theirs is None or theirs == 0:
+        return ""
+    return f"{ours / theirs:.2f}"
+
+
+def markdown(results: dict) -> str:
+    meta = results["meta"]
+    lines = [f"# soundloop benchmark ({'quick' if meta['quick'] else 'full'} run)", "",
+             f"{meta['date']}, commit {meta['commit']}, {meta['machine']}; seed {meta['seed']}; "
+             f"{meta['scenarios']} scenarios ({', '.join(f'{k} {v}' for k, v in meta['per_category'].items())}).",
+             "", "Latencies are p50 / p95 in ms; rates are fractions of the scenarios where the behaviour applied; "
+             "ratio = soundloop / baseline (for latency below 1 is better).", ""]
+    for profile, p in results["profiles"].items():
+        systems = p["systems"]
+        present = [s for s in ("soundloop", *BASELINES) if s in systems]
+        lines += [f"## Profile `{profile}`", ""]
+        header = "| metric | " + " | ".join(
+            f"{s}" + ("" if s == "soundloop" else f" | ratio vs {s}") for s in present) + " |"
+        lines += [header, "|" + "---|" * (1 + len(present) + sum(s != "soundloop" for s in present))]
+        for label, path, kind in ROWS:
+            cells = []
+            ours = systems.get("soundloop", {}).get("scores", {})
+            for s in present:
+                entry = _get(systems[s].get("scores", {}), path)
+                cells.append(_cell(entry, kind))
+                if s != "soundloop":
+                    cells.append(_ratio(_value(_get(ours, path), kind), _value(entry, kind)) if kind == "ms" else "")
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        for key, label in (("cpu_s_per_audio_s", "CPU s per caller audio s"),
+                           ("peak_rss_mb_total", "peak RSS, all processes (MB)")):
+            cells = []
+            for s in present:
+                value = systems[s].get("resources", {}).get(key)
+                cells.append("n/a" if value is None else f"{value}")
+                if s != "soundloop":
+                    ours = systems.get("soundloop", {}).get("resources", {}).get(key)
+                    cells.append(_ratio(ours, value))
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines.append("")
+        for s in present:
+            rss = systems[s].get("resources", {}).get("peak_rss_mb")
+            if rss:
+                lines.append(f"- {s} peak RSS per process (MB): " + ", ".join(f"{k} {v}" for k, v in rss.items()))
+            notes = systems[s].get("notes")
+            if notes:
+                lines.append(f"- {s}: {notes}")
+            failed = systems[s].get("scores", {}).get("failed")
+            if failed:
+                lines.append(f"- {s}: {len(failed)} scenarios failed outright: {', '.join(failed[:10])}")
+        for s, why in p.get("skipped", {}).items():
+            lines.append(f"- {s} not run: {why}")
+        lines += ["", "### Where the time of a spoken reply goes (ms after the caller's speech end, p50 / p95)", "",
+                  "| milestone | " + " | ".join(present) + " |", "|---|" + "---|" * len(present)]
+        for milestone in ("final_transcript", "respond_decision", "first_reply_text", "first_reply_audio"):
+            row = [_cell(systems[s].get("scores", {}).get("categories", {}).get("stages", {})
+                         .get("from_speech_end", {}).get(milestone, {}), "ms") for s in present]
+            lines.append(f"| {milestone.replace('_', ' ')} | " + " | ".join(row) + " |")
+        lines += ["", "System-reported stage times (ms, p50 / p95):", ""]
+        for s in present:
+            stages = systems[s].get("scores", {}).get("categories", {}).get("stages", {}).get("system_reported", {})
+            if stages:
+                lines.append(f"- {s}: " + "; ".join(f"{k} {_cell(v, 'ms')}" for k, v in stages.items()))
+        load = p.get("load")
+        if load:
+            lines += ["", f"### Load: concurrent callers (target p95 voice-to-voice <= {load['target_p95_ms']:.0f} ms, "
+                      "no dropped audio)", "",
+                      f"Largest N that meets it: **{load['max_callers']}**.", "",
+                      "| callers | calls | p50 ms | p95 ms | no reply | calls with dropped audio | meets target |",
+                      "|---|---|---|---|---|---|---|"]
+            for lv in load["levels"]:
+                v = lv["voice_to_voice"]
+                lines.append(f"| {lv['callers']} | {lv['calls']} | {v.get('p50_ms', 'n/a')} | {v.get('p95_ms', 'n/a')} "
+                             f"| {lv['no_reply']} | {lv['calls_with_dropped_audio']} "
+                             f"| {'yes' if lv['passes'] else 'no'} |")
+        lines.append("")
+    lines += ["Plots: `latency_cdf.png`, `waterfall.png`, `load.png`.", ""]
+    return "\n".join(lines)
+
+
+def plots(results: dict, folder: pathlib.Path) -> None:
+    profiles = results["profiles"]
+    fig, axes = plt.subplots(1, len(profiles), figsize=(6 * len(profiles), 4), squeeze=False)
+    for ax, (profile, p) in zip(axes[0], profiles.items(), strict=False):
+        for name, system in p["systems"].items():
+            values = system.get("turn_latencies_ms", [])
+            if values:
+                values = np.sort(values)
+                ax.step(values, np.arange(1, len(values) + 1) / len(values), where="post", label=name)
+        ax.axvline(800, color="grey", linestyle=":", linewidth=1)
+        ax.set(title=f"{profile}: speech end -> first reply audio", xlabel="ms", ylabel="fraction of turns")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(folder / "latency_cdf.png", dpi=110)
+    plt.close(fig)
+
+    milestones = ("final_transcript", "respond_decision", "first_reply_text", "first_reply_audio")
+    rows = [(profile, name, system) for profile, p in profiles.items() for name, system in p["systems"].items()]
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(rows) + 1.5))
+    colours = ("#4c72b0", "#dd8452", "#55a868", "#c44e52")
+    for y, (_, _, system) in enumerate(rows):
+        stages = system.get("scores", {}).get("categories", {}).get("stages", {}).get("from_speech_end", {})
+        previous = 0.0
+        for colour, m in zip(colours, milestones, strict=False):
+            at = stages.get(m, {}).get("p50_ms")
+            if at is None:
+                continue
+            ax.barh(y, max(0.0, at - previous), left=previous, color=colour, label=m if y == 0 else None)
+            previous = max(previous, at)
+    ax.set_yticks(range(len(rows)), [f"{p} / {n}" for p, n, _ in rows])
+    ax.set(xlabel="ms after the caller's speech end (median turn)", title="Typical turn: when each milestone arrives")
+    if rows:
+        ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(folder / "waterfall.png", dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for profile, p in profiles.items():
+        levels = (p.get("load") or {}).get("levels", [])
+        n = [lv["callers"] for lv in levels if lv["voice_to_voice"].get("n")]
+        for key, style in (("p50_ms", "--"), ("p95_ms", "-")):
+            ax.plot(n, [lv["voice_to_voice"][key] for lv in levels if lv["voice_to_voice"].get("n")], style,
+                    marker="o", label=f"{profile} {key[:3]}")
+    ax.axhline(1500, color="grey", linestyle=":", linewidth=1)
+    ax.set(xlabel="concurrent callers", ylabel="voice-to-voice ms", title="Latency against concurrent callers")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(folder / "load.png", dpi=110)
+    plt.close(fig)
+
+
+def write(results: dict, folder: pathlib.Path) -> None:
+    (folder / "results.json").write_text(json.dumps(results, indent=1))
+    (folder / "report.md").write_text(markdown(results))
+    plots(results, folder)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("folder", type=pathlib.Path)
+    folder = parser.parse_args().folder
+    write(json.loads((folder / "results.json").read_text()), folder)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+"""The conversation corpus: caller timelines with labelled expectations.
+
+Categories follow Full-Duplex-Bench and the Audio Interaction paper's
+Proactive-Sound-Bench (see ../shared/notes/field.md):
+
+  pause         the caller pauses mid-utterance (300-1500 ms): no reply before they finish
+  turn_taking   the caller finishes a question or statement: reply, fast
+  backchannel   "mm-hm" over the reply: keep speaking
+  interruption  new content over the reply: stop, then answer the new content
+  sound         an alarm / phone / bell (respond) or an everyday sound (ignore), alone,
+                in noise, or under the caller's speech
+  instruction   a typed (session instructions) or spoken instruction changes what the
+                system does: one sentence only, only transcribe, stay silent until asked
+  offline       transcribe a file; answer about a clip
+
+`build(seed)` makes the same corpus for the same seed: every random choice comes
+from one numpy Generator, and the audio sources are deterministic.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+
+import numpy as np
+
+from bench import sources
+from bench.sources import RATE, silence, speak
+
+LEAD_S = 0.4
+STORYTELLER = ("You are a storyteller. Answer every question with a long story of at least eight sentences. "
+               "Never stop early.")
+SNRS = (None, None, 20.0, 10.0, 5.0)  # None: clean
+
+QUESTIONS = (
+    "What is the capital of France?", "How many days are in a week?", "Can you tell me a short joke?",
+    "What time does the bank usually open?", "What color is the sky on a clear day?",
+    "How do I reset my password?", "What is two plus three?", "Which planet is closest to the sun?",
+    "Can you recommend a good book?", "How many legs does a spider have?", "Where can I find my account number?",
+    "What is the opposite of hot?", "How long should I boil an egg?", "What is the largest ocean on Earth?",
+    "Why do cats purr?", "How far away is the moon?", "Can I change my delivery address?",
+    "How many minutes are in an hour?", "What is a good name for a dog?", "When does the next train leave?",
+)
+# A question said in two parts with a pause where a speaker would take a breath.
+SPLIT_QUESTIONS = (
+    ("I would like to know", "what the capital of France is."), ("Can you tell me", "how many days are in a week?"),
+    ("So my question is", "which planet is closest to the sun?"), ("I was wondering if", "you could tell me a joke."),
+    ("The thing is, my password", "does not work any more."), ("Could you please check", "when the bank opens?"),
+    ("What I really need is", "a good book to read."), ("Tell me, if you can,", "how far away the moon is."),
+    ("My order number is", "four five six seven."), ("And after that I need", "to change my delivery address."),
+)
+STORY_PROMPTS = (
+    "Tell me a story about a dragon.", "Tell me a story about the sea.", "Tell me a long story about a robot.",
+    "Tell me a story about a lost cat.", "Tell me a story about a small village.",
+)
+BACKCHANNELS = ("mm-hm", "yeah", "right", "uh-huh", "okay", "I see")
+INTERRUPTIONS = (
+    ("Wait, stop. What is the time in London?", "time in london"),
+    ("Sorry, can you tell me about trains instead?", "trains"),
+    ("Hold on, how much does the ticket cost?", "ticket cost"),
+    ("Stop please. What is two plus two?", "two plus two"),
+    ("Excuse me, where is the nearest station?", "nearest station"),
+)
+UNDER_SPEECH = ("Can you hold on for a moment?", "What were we talking about?", "Is it already late?")
+
+
+@dataclasses.dataclass
+class Scenario:
+    id: str
+    category: str
+    expect: str  # what the system must do; see the category table above
+    audio: np.ndarray  # the caller's timeline, 16 kHz float32 (silence and noise included)
+    telephony: bool = False  # sent as 8 kHz G.711 mu-law
+    reference: str = ""  # the words spoken in `audio`, for WER ("" when none)
+    real_speech: bool = False  # a human recording (else a synthetic voice)
+    voice: str = ""
+    snr_db: float | None = None
+    speech_end_s: float | None = None  # end of the speech that must be answered
+    pause_s: tuple[float, float] | None = None  # (start, end) of a mid-utterance pause
+    overlay: np.ndarray | None = None  # said over the first reply, `overlay_delay_s` after its first audio
+    overlay_delay_s: float = 1.0
+    overlay_reference: str = ""
+    overlay_keywords: str = ""  # words the answer to an interruption is about
+    sound: str = ""
+    sound_onset_s: float | None = None
+    instructions: str = ""  # session instructions ("" = the server's default)
+    # How the call ends: after `stop_after_turns` completed reply turns, `linger_s` after the
+    # `stop_after_replies`-th reply starts, `hang_up_after_overlay_s` after the overlay starts,
+    # or `tail_s` after the audio, whichever is first.
+    stop_after_turns: int | None = None
+    stop_after_replies: int | None = None
+    linger_s: float = 0.5
+    hang_up_after_overlay_s: float | None = None
+    tail_s: float = 5.0
+    question: str = ""  # offline "answer about a clip"
+    answer_keywords: tuple[str, ...] = ()
+
+    @property
+    def meta(self) -> dict:
+        skip = {"audio", "overlay"}
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
+
+
+class _Builder:
+    def __init__(self, seed: int):
+        self.rng = np.random.default_rng(seed)
+        self.scenarios: list[Scenario] = []
+
+    def pick(self, options):
+        return options[int(self.rng.integers(len(options)))]
+
+    def add(self, scenario: Scenario) -> None:
+        if scenario.snr_db is not None:
+            scenario.audio = sources.mix_noise(scenario.audio, scenario.snr_db, self.rng)
+        self.scenarios.append(scenario)
+
+
+def _voice(i: int) -> str:
+    return sources.VOICES[i % len(sources.VOICES)]
+
+
+def _timeline(*parts: np.ndarray) -> np.ndarray:
+    return np.concatenate([silence(LEAD_S), *parts]).astype(np.float32)
+
+
+def pause_handling(b: _Builder, n: int) -> None:
+    for i in range(n):
+        first, second = SPLIT_QUESTIONS[i % len(SPLIT_QUESTIONS)]
+        voice, pause = _voice(i + 1), round(float(b.rng.uniform(0.3, 1.5)), 2)
+        a, c = speak(first, voice), speak(second, voice)
+        start = LEAD_S + len(a) / RATE
+        b.add(Scenario(f"pause-{i:03d}", "pause", "hold_then_respond", _timeline(a, silence(pause), c),
+                       telephony=i % 3 == 2, reference=f"{first} {second}", voice=voice,
+                       snr_db=b.pick(SNRS), speech_end_s=start + pause + len(c) / RATE,
+                       pause_s=(start, start + pause), stop_after_replies=1, linger_s=0.3, tail_s=4.0))
+
+
+def turn_taking(b: _Builder, n: int) -> None:
+    real = sources.recordings()
+    for i in range(n):
+        if i % 2:
+            rec = real[(i // 2) % len(real)]
+            speech, text, voice, is_real = rec.audio, rec.text, f"recording:{rec.name}", True
+            telephony = rec.native_rate == 8000 or i % 6 == 1
+        else:
+            text, voice, is_real = QUESTIONS[(i // 2) % len(QUESTIONS)], _voice(i // 2), False
+            speech, telephony = speak(text, voice), i % 6 == 4
+        b.add(Scenario(f"turn-{i:03d}", "turn_taking", "respond", _timeline(speech, silence(0.3)),
+                       telephony=telephony, reference=text, real_speech=is_real, voice=voice,
+                       snr_db=b.pick(SNRS), speech_end_s=LEAD_S + len(speech) / RATE,
+                       stop_after_replies=1, linger_s=0.3, tail_s=8.0))
+
+
+def _over_reply(b: _Builder, i: int, category: str, expect: str, overlay_text: str, **kw) -> None:
+    prompt, voice = STORY_PROMPTS[i % len(STORY_PROMPTS)], _voice(i)
+    speech = speak(prompt, voice)
+    overlay_voice = _voice(i + 2)  # the caller's own voice differs from the TTS voice either way
+    b.add(Scenario(f"{category}-{i:03d}", category, expect, _timeline(speech, silence(0.3)),
+                   telephony=i % 3 == 1, reference=prompt, voice=voice, speech_end_s=LEAD_S + len(speech) / RATE,
+                   overlay=speak(overlay_text, overlay_voice), overlay_reference=overlay_text,
+                   overlay_delay_s=round(float(b.rng.uniform(1.0, 2.0)), 2), instructions=STORYTELLER, **kw))
+
+
+def backchannel(b: _Builder, n: int) -> None:
+    for i in range(n):
+        _over_reply(b, i, "backchannel", "keep_speaking", BACKCHANNELS[i % len(BACKCHANNELS)],
+                    hang_up_after_overlay_s=2.5, tail_s=15.0)
+
+
+def interruption(b: _Builder, n: int) -> None:
+    for i in range(n):
+        text, keywords = INTERRUPTIONS[i % len(INTERRUPTIONS)]
+        _over_reply(b, i, "interruption", "stop_and_answer", text, overlay_keywords=keywords,
+                    stop_after_replies=2, linger_s=0.2, tail_s=15.0)
+
+
+def proactive_sound(b: _Builder, n: int) -> None:
+    kinds = [(name, "sound_respond") for name in sources.RESPOND_SOUNDS[:3]]
+    kinds += [(name, "sound_ignore") for name in ("camera-shutter", "trash-empty", "message", "window-attention",
+                                                  "complete", "device-added")] + [("music", "sound_ignore")]
+    settings = ("alone", "noise", "under_speech")
+    for i in range(n):
+        name, expect = kinds[i % len(kinds)]
+        setting = settings[(i // len(kinds)) % len(settings)]
+        clip = sources.music(3.0, b.rng) if name == "music" else sources.sound(name)
+        if name == "alarm-clock-elapsed":
+            clip = clip[:int(3.0 * RATE)]  # the first three seconds of ringing
+        kw: dict = {"snr_db": 15.0 if setting == "noise" else None}
+        audio = _timeline(clip, silence(0.3))
+        replies = 1 if expect == "sound_respond" else None
+        if setting == "under_speech":
+            text, voice = UNDER_SPEECH[i % len(UNDER_SPEECH)], _voice(i)
+            speech = speak(text, voice)
+            length = max(len(speech), len(clip))
+            bed = np.zeros(length, np.float32)
+            bed[:len(clip)] += 0.5 * clip
+            bed[:len(speech)] += speech
+            audio = _timeline(np.clip(bed, -1, 1), silence(0.3))
+            kw.update(reference=text, voice=voice, speech_end_s=LEAD_S + len(speech) / RATE)
+            replies = 2 if expect == "sound_respond" else 1  # the spoken question is answered too
+        b.add(Scenario(f"sound-{i:03d}", "sound", expect, audio, sound=f"{name}/{setting}", sound_onset_s=LEAD_S,
+                       stop_after_replies=replies, linger_s=0.3, tail_s=3.5, **kw))
+
+
+def instructions(b: _Builder, n: int) -> None:
+    one_sentence = "Always answer in exactly one short sentence."
+    transcribe = "Only transcribe: repeat back exactly what the caller says, word for word, and nothing else."
+    silent = "Stay silent while the caller talks. Reply only when the caller asks you a direct question."
+    kinds = (
+        ("one_sentence", "typed", one_sentence, "Tell me about the history of Rome."),
+        ("one_sentence", "spoken", "", "Answer in one sentence. Tell me about the history of Rome."),
+        ("transcribe_only", "typed", transcribe, "The birch canoe slid on the smooth planks."),
+        ("transcribe_only", "spoken", "", "Just repeat after me. The birch canoe slid on the smooth planks."),
+        ("silent_until_asked", "typed", silent, "I am writing my shopping list. Eggs, milk and bread."),
+        ("silent_until_asked", "spoken", "",
+         "Please just listen and do not answer until I ask. I need eggs, milk and bread."),
+    )
+    for i in range(n):
+        expect, mode, system, text = kinds[i % len(kinds)]
+        voice = _voice(i)
+        speech = speak(text, voice)
+        end = LEAD_S + len(speech) / RATE
+        kw: dict = {}
+        if expect == "silent_until_asked":
+            ask = speak("What is on my list?", voice)
+            speech = np.concatenate([speech, silence(3.5), ask])
+            kw = {"pause_s": (end, end + 3.5), "tail_s": 4.0}
+            text += " What is on my list?"
+            end = LEAD_S + len(speech) / RATE
+        else:
+            kw = {"stop_after_turns": 1, "tail_s": 15.0}
+        b.add(Scenario(f"instruction-{i:03d}", "instruction", expect, _timeline(speech, silence(0.3)),
+                       reference=text, voice=f"{voice}/{mode}", speech_end_s=end,
+                       instructions=system, **kw))
+
+
+def offline(b: _Builder, n: int) -> None:
+    real = sources.recordings()
+    for i in range(n):
+        if i % 4 == 3:  # answer about a clip: an event sound inside a longer recording
+            name = sources.RESPOND_SOUNDS[(i // 4) % 3]
+            clip = sources.sound(name)[:int(3.0 * RATE)]
+            keywords = {"alarm-clock-elapsed": ("alarm", "beep", "clock", "ring"),
+                        "phone-incoming-call": ("phone", "ring", "call"),
+                        "bell": ("bell", "ring", "chime", "ding")}[name]
+            b.add(Scenario(f"offline-{i:03d}", "offline", "answer_sound", _timeline(clip, silence(0.5)),
+                           sound=name, question="What sound can you hear in this clip?", answer_keywords=keywords))
+        else:
+            rec = real[(i * 5) % len(real)]
+            b.add(Scenario(f"offline-{i:03d}", "offline", "transcribe", _timeline(rec.audio, silence(0.5)),
+                           telephony=rec.native_rate == 8000, reference=rec.text, real_speech=True,
+                           voice=f"recording:{rec.name}"))
+
+
+# Scenarios per category: full corpus, and the --quick subset.
+COUNTS = {"pause": (25, 2), "turn_taking": (40, 4), "backchannel": (20, 2), "interruption": (20, 2),
+          "sound": (30, 3), "instruction": (15, 3), "offline": (16, 2)}
+_BUILDERS = {"pause": pause_handling, "turn_taking": turn_taking, "backchannel": backchannel,
+             "interruption": interruption, "sound": proactive_sound, "instruction": instructions,
+             "offline": offline}
+
+
+def build(seed: int = 7, quick: bool = False, categories: tuple[str, ...] = tuple(COUNTS)) -> list[Scenario]:
+    builder = _Builder(seed)
+    for category in categories:
+        full, small = COUNTS[category]
+        _BUILDERS[category](builder, small if quick else full)
+    return builder.scenarios
+
+
+def export(scenarios: list[Scenario], folder: pathlib.Path) -> None:
+    """Writes scenarios as .npz files for runners in another virtualenv (the Pipecat baseline)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for s in scenarios:
+        np.savez(folder / f"{s.id}.npz", audio=s.audio, meta=np.array(json.dumps(s.meta | {"texts": []})),
+                 overlay=s.overlay if s.overlay is not None else np.zeros(0, np.float32))

