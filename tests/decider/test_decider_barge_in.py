@@ -22,8 +22,9 @@ def actions_between(steps, start, end):
 
 
 @pytest.mark.parametrize("word", ["Mm-hmm.", "Yeah.", "Uh-huh.", "Okay.", "I see."])
-def test_backchannel_pauses_then_lets_the_reply_go_on(word):
-    steps = conversation((2000, 2400, word)).replay(EOT, until=9000, reply_ms=4000)
+@pytest.mark.parametrize("length_ms", [400, 900])  # a drawn-out "mm-hm" outlasts BARGE_IN_SPEECH_MS
+def test_backchannel_pauses_then_lets_the_reply_go_on(word, length_ms):
+    steps = conversation((2000, 2000 + length_ms, word)).replay(EOT, until=9000, reply_ms=4000)
     assert first(steps, api.ACTION_RESPOND).now_ms == REPLY_STARTS
     assert actions_between(steps, REPLY_STARTS, 9000) == ["PAUSE_SPEAKING", "IGNORE_BACKCHANNEL"]
     assert first(steps, api.ACTION_PAUSE_SPEAKING).now_ms == 2100  # the chunk holding the onset
@@ -34,12 +35,13 @@ def test_backchannel_pauses_then_lets_the_reply_go_on(word):
     assert steps[-1].observation.reply.active is False
 
 
-def test_barge_in_with_words_stops_within_700_ms():
+def test_barge_in_is_held_at_its_onset_and_stopped_by_its_first_words():
     steps = conversation((2000, 3500, "What about Tuesday?"), asr_delay_ms=300).replay(EOT, reply_ms=5000)
     pause = first(steps, api.ACTION_PAUSE_SPEAKING)
     stop = first(steps, api.ACTION_STOP_SPEAKING)
-    assert pause.now_ms == 2100
-    assert stop.now_ms - 2000 <= 700
+    assert pause.now_ms == 2100  # the caller hears the reply stop here
+    # "What" cannot become a backchannel: the first partial words settle it.
+    assert stop.now_ms == 2800 and stop.reason == "barge-in: 'What'"
     assert stop.response.decision.turn_id == "turn-1"
     # Then the new question is answered once the caller finishes it.
     assert [a for t, a in events(steps) if t > stop.now_ms] == ["RESPOND"]
@@ -47,11 +49,13 @@ def test_barge_in_with_words_stops_within_700_ms():
 
 
 def test_barge_in_stops_on_speech_length_before_any_words():
-    # The recogniser lags by a second: the length of the speech decides.
-    steps = conversation((2000, 3500, "What about Tuesday?"), asr_delay_ms=1000).replay(EOT, reply_ms=5000)
+    # The recogniser lags: the reply is held from the onset, and once the speech is longer than
+    # any acknowledgement (1.2 s) without words, its length decides.
+    steps = conversation((2000, 3500, "What about Tuesday?"), asr_delay_ms=2000).replay(EOT, reply_ms=5000)
     stop = first(steps, api.ACTION_STOP_SPEAKING)
-    assert stop.now_ms == 2000 + 600
-    assert stop.reason == "barge-in: 600 ms of speech"
+    assert first(steps, api.ACTION_PAUSE_SPEAKING).now_ms == 2100
+    assert stop.now_ms == 2000 + 1200
+    assert stop.reason == "barge-in: 1200 ms of speech"
     assert actions_between(steps, REPLY_STARTS, stop.now_ms) == ["PAUSE_SPEAKING", "STOP_SPEAKING"]
 
 
