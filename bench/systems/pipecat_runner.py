@@ -81,9 +81,10 @@ from pipecat.workers.runner import WorkerRunner
 MODELS = Path(__file__).resolve().parents[2] / "models"
 WHISPER_DIR = {"light": "whisper-tiny.en", "default": "whisper-base"}
 PIPER_VOICE = "en_US-joe-medium"
+# soundloop's default session instructions (GatewaySettings.default_instructions), word for word.
 DEFAULT_INSTRUCTIONS = (
-    "You are a helpful voice assistant. Answer briefly, in one or two short sentences."
-)
+    "You are a helpful voice assistant on a phone call. Answer in one or two short spoken "
+    "sentences, without lists or markdown.")
 SCENARIO_RATE = 16000
 FRAME_S = 0.02
 # soundloop's LLM settings, so both systems ask the model for the same thing.
