@@ -1,6 +1,6 @@
 """results.json -> report.md and plots (latency CDFs, a typical turn's waterfall,
 latency against concurrent callers). `python -m bench.report <folder>` redraws
-them from a saved results.json.
+them from a saved results.json; `--rescore` scores its raw outcomes again first.
 """
 from __future__ import annotations
 
@@ -208,11 +208,30 @@ def write(results: dict, folder: pathlib.Path) -> None:
     plots(results, folder)
 
 
+def rescore(results: dict) -> dict:
+    """Scores the saved outcomes again (after a change to bench/scoring.py), without rerunning."""
+    from bench.outcome import Outcome
+    from bench.scenarios import build
+    from bench.scoring import score, turn_latencies_ms
+
+    scenarios = build(results["meta"]["seed"], quick=results["meta"]["quick"])
+    for profile in results["profiles"].values():
+        for system in profile["systems"].values():
+            outcomes = [Outcome.from_json(dict(o)) for o in system["outcomes"]]
+            ids = {o.id for o in outcomes}
+            chosen = [s for s in scenarios if s.id in ids]
+            system["scores"] = score(chosen, outcomes)
+            system["turn_latencies_ms"] = turn_latencies_ms(chosen, outcomes)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("folder", type=pathlib.Path)
-    folder = parser.parse_args().folder
-    write(json.loads((folder / "results.json").read_text()), folder)
+    parser.add_argument("--rescore", action="store_true", help="recompute scores from the saved outcomes")
+    args = parser.parse_args()
+    results = json.loads((args.folder / "results.json").read_text())
+    write(rescore(results) if args.rescore else results, args.folder)
 
 
 if __name__ == "__main__":

@@ -210,7 +210,11 @@ def stage_breakdown(pairs: list[tuple[Scenario, Outcome]]) -> dict:
               and not _took_over(s, o)]
     milestones = {}
     for s, o in spoken:
-        for name, at in o.milestones.items():
+        # Systems that report no milestones still show when their reply audio arrived.
+        reached = o.milestones
+        if not reached and (answer := _first_after(o, s.speech_end_s)) is not None:
+            reached = {"first_reply_audio": answer.first_audio_s}
+        for name, at in reached.items():
             milestones.setdefault(name, []).append(at - s.speech_end_s)
     # Gateway metrics arrive when a turn ends, so calls that hang up early have none: take
     # every scenario's answer to the caller's speech (interrupted and instructed ones too).
