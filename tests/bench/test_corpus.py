@@ -1,0 +1,57 @@
+"""The scenario corpus: size, coverage, reproducibility, and a fair Pipecat setup."""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from bench import scenarios as corpus
+from bench.systems import pipecat_system
+from soundloop.settings import GatewaySettings
+
+
+@pytest.fixture(scope="module")
+def full():
+    return corpus.build(seed=7)
+
+
+def _digest(items: list[corpus.Scenario]) -> str:
+    h = hashlib.sha256()
+    for s in items:
+        h.update(s.id.encode())
+        h.update(np.round(s.audio, 4).tobytes())
+    return h.hexdigest()
+
+
+def test_corpus_covers_every_category_with_at_least_150_scenarios(full):
+    counts = Counter(s.category for s in full)
+    assert sum(counts.values()) >= 150
+    assert set(counts) == set(corpus.COUNTS)
+    assert len({s.id for s in full}) == len(full)
+    assert any(s.real_speech for s in full) and any(s.telephony for s in full)
+    assert any(s.snr_db is not None for s in full)
+    assert {s.expect for s in full if s.category == "sound"} == {"sound_respond", "sound_ignore"}
+
+
+def test_the_same_seed_builds_the_same_audio(full):
+    assert _digest(corpus.build(seed=7, quick=True)) == _digest(corpus.build(seed=7, quick=True))
+    assert _digest(corpus.build(seed=8, quick=True)) != _digest(corpus.build(seed=7, quick=True))
+
+
+def test_labels_fit_the_audio(full):
+    for s in full:
+        length = len(s.audio) / corpus.RATE
+        if s.speech_end_s is not None:
+            assert 0 < s.speech_end_s <= length + 1e-6, s.id
+        if s.pause_s is not None:
+            assert s.pause_s[0] < s.pause_s[1] <= s.speech_end_s, s.id
+        if s.category in ("backchannel", "interruption"):
+            assert s.overlay is not None and len(s.overlay) > 0, s.id
+
+
+def test_pipecat_gets_soundloop_default_instructions():
+    # A different system prompt would make the two systems answer different questions.
+    assert GatewaySettings().default_instructions in pipecat_system.RUNNER.read_text().replace(
+        '"\n    "', "")
