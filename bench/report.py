@@ -170,6 +170,7 @@ def plots(results: dict, folder: pathlib.Path) -> None:
     rows = [(profile, name, system) for profile, p in profiles.items() for name, system in p["systems"].items()]
     fig, ax = plt.subplots(figsize=(9, 0.6 * len(rows) + 1.5))
     colours = ("#4c72b0", "#dd8452", "#55a868", "#c44e52")
+    labelled: set[str] = set()  # one legend entry per milestone
     for y, (_, _, system) in enumerate(rows):
         stages = system.get("scores", {}).get("categories", {}).get("stages", {}).get("from_speech_end", {})
         previous = 0.0
@@ -177,12 +178,14 @@ def plots(results: dict, folder: pathlib.Path) -> None:
             at = stages.get(m, {}).get("p50_ms")
             if at is None:
                 continue
-            ax.barh(y, max(0.0, at - previous), left=previous, color=colour, label=m if y == 0 else None)
+            ax.barh(y, max(0.0, at - previous), left=previous, color=colour,
+                    label=None if m in labelled else "until " + m.replace("_", " "))
+            labelled.add(m)
             previous = max(previous, at)
     ax.set_yticks(range(len(rows)), [f"{p} / {n}" for p, n, _ in rows])
     ax.set(xlabel="ms after the caller's speech end (median turn)", title="Typical turn: when each milestone arrives")
-    if rows:
-        ax.legend(loc="lower right", fontsize=8)
+    if labelled:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     fig.tight_layout()
     fig.savefig(folder / "waterfall.png", dpi=110)
     plt.close(fig)
