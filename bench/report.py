@@ -48,6 +48,20 @@ ROWS = (
 )
 
 
+MEASUREMENT_NOTES = (
+    "Times are on the caller's clock. soundloop: when reply audio *arrived* at the client; the gateway paces "
+    "audio at real time with a 200 ms lead, so a client that plays all it received hears up to 200 ms more "
+    "after a stop than 'onset -> last reply audio' shows.",
+    "naive: simulated on the caller's timeline (each stage's compute measured in wall-clock time, silences "
+    "counted in audio time); one process, so its peak RSS includes the benchmark's own.",
+    "pipecat: its output transport plays audio at real time and times are when a frame starts playing; a "
+    "fresh pipeline per call (models load per call, as in a bot-per-call deployment, and are not warmed); all "
+    "calls run in one runner process, so its peak RSS accumulates over the calls and is not one call's "
+    "footprint; CPU includes the per-call model loads; Whisper runs with Pipecat's default beam size (5); "
+    "TTS is Piper in both profiles (soundloop's light profile speaks with espeak-ng).",
+)
+
+
 def _get(scores: dict, path: tuple[str, str]) -> dict:
     return scores.get("categories", {}).get(path[0], {}).get(path[1], {}) or {}
 
@@ -146,7 +160,8 @@ def markdown(results: dict) -> str:
                              f"| {lv['no_reply']} | {lv['calls_with_dropped_audio']} "
                              f"| {'yes' if lv['passes'] else 'no'} |")
         lines.append("")
-    lines += ["Plots: `latency_cdf.png`, `waterfall.png`, `load.png`.", ""]
+    lines += ["## Measurement notes", "", *[f"- {note}" for note in MEASUREMENT_NOTES], "",
+              "Plots: `latency_cdf.png`, `waterfall.png`, `load.png`.", ""]
     return "\n".join(lines)
 
 

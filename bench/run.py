@@ -90,9 +90,7 @@ def run_naive(profile: str, scenarios: list[Scenario]) -> dict:
     for scenario in scenarios:
         outcomes.append(system.run(scenario))
         log(scenario, outcomes[-1])
-    result = _system_result(scenarios, outcomes, stats.stop(),
-                            notes="simulated on the caller's timeline (stage compute measured, silence counted "
-                                  "in audio time); peak RSS includes the benchmark process itself")
+    result = _system_result(scenarios, outcomes, stats.stop())
     del system
     return result
 
