@@ -220,6 +220,37 @@ def plots(results: dict, folder: pathlib.Path) -> None:
     plt.close(fig)
 
 
+HEADLINE = ("pause: takeover rate (lower is better)", "turn-taking: success rate",
+            "turn-taking: speech end -> first reply audio", "turn-taking latency, 8 kHz G.711 callers",
+            "backchannel: false-stop rate (lower is better)", "interruption: barge-in success",
+            "interruption: onset -> last reply audio", "interruption: its end -> answer audio",
+            "proactive sound: decision accuracy", "instructions: compliance", "ASR WER, real recordings",
+            "ASR WER, synthetic voices")
+
+
+def headline(results: dict) -> str:
+    """The README's table: key metrics, every profile and system, one row each."""
+    systems = [s for s in ("soundloop", *BASELINES)
+               if any(s in p["systems"] for p in results["profiles"].values())]
+    lines = ["| metric | profile | " + " | ".join(systems) + " |", "|---|---|" + "---|" * len(systems)]
+    rows = {label: (path, kind) for label, path, kind in ROWS}
+    for label in HEADLINE:
+        path, kind = rows[label]
+        for profile, p in results["profiles"].items():
+            cells = [_cell(_get(p["systems"][s].get("scores", {}), path), kind) if s in p["systems"] else "not run"
+                     for s in systems]
+            lines.append(f"| {label} | {profile} | " + " | ".join(cells) + " |")
+    for profile, p in results["profiles"].items():
+        cells = [str(p["systems"][s]["resources"].get("cpu_s_per_audio_s")) if s in p["systems"] else "not run"
+                 for s in systems]
+        lines.append(f"| CPU s per caller audio s | {profile} | " + " | ".join(cells) + " |")
+    for profile, p in results["profiles"].items():
+        if p.get("load"):
+            lines.append(f"| most concurrent callers with p95 <= 1.5 s | {profile} | {p['load']['max_callers']} |"
+                         + " n/a |" * (len(systems) - 1))
+    return "\n".join(lines)
+
+
 def write(results: dict, folder: pathlib.Path) -> None:
     (folder / "results.json").write_text(json.dumps(results, indent=1))
     (folder / "report.md").write_text(markdown(results))
@@ -247,9 +278,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("folder", type=pathlib.Path)
     parser.add_argument("--rescore", action="store_true", help="recompute scores from the saved outcomes")
+    parser.add_argument("--headline", action="store_true", help="print the README's summary table")
     args = parser.parse_args()
     results = json.loads((args.folder / "results.json").read_text())
     write(rescore(results) if args.rescore else results, args.folder)
+    if args.headline:
+        print(headline(results))
 
 
 if __name__ == "__main__":
