@@ -260,10 +260,13 @@ def write(results: dict, folder: pathlib.Path) -> None:
 def rescore(results: dict) -> dict:
     """Scores the saved outcomes again (after a change to bench/scoring.py), without rerunning."""
     from bench.outcome import Outcome
-    from bench.scenarios import build
+    from bench.scenarios import Scenario, build
     from bench.scoring import score, turn_latencies_ms
 
-    scenarios = build(results["meta"]["seed"], quick=results["meta"]["quick"])
+    if "scenarios" in results:
+        scenarios = [Scenario.from_meta(meta) for meta in results["scenarios"]]
+    else:  # results from before labels were saved: rebuild them from the seed
+        scenarios = build(results["meta"]["seed"], quick=results["meta"]["quick"])
     for profile in results["profiles"].values():
         for system in profile["systems"].values():
             outcomes = [Outcome.from_json(dict(o)) for o in system["outcomes"]]

@@ -147,7 +147,8 @@ def main(argv: list[str] | None = None) -> dict:
     if args.smoke:
         scenarios = [s for i, s in enumerate(scenarios) if i == 0 or s.category != scenarios[i - 1].category]
     args.out.mkdir(parents=True, exist_ok=True)
-    results = {"meta": _meta(args, scenarios), "profiles": {}}
+    # The labels travel with the results, so `bench.report --rescore` never has to rebuild audio.
+    results = {"meta": _meta(args, scenarios), "scenarios": [s.meta for s in scenarios], "profiles": {}}
     print(f"{len(scenarios)} scenarios -> {args.out}", flush=True)
     for profile in profiles:
         entry = results["profiles"][profile] = {"systems": {}, "skipped": {}}

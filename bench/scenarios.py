@@ -96,9 +96,23 @@ class Scenario:
     answer_keywords: tuple[str, ...] = ()
 
     @property
+    def overlay_s(self) -> float:
+        return 0.0 if self.overlay is None else len(self.overlay) / RATE
+
+    @property
     def meta(self) -> dict:
+        """Everything but the audio: what the runners and the scoring need to know."""
         skip = {"audio", "overlay"}
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip} | {
+            "overlay_s": self.overlay_s}
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> Scenario:
+        """A scenario without its audio (labels only), e.g. to score saved outcomes again."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        kw = {k: tuple(v) if isinstance(v, list) else v for k, v in meta.items() if k in fields}
+        overlay = np.zeros(int(round(meta.get("overlay_s", 0.0) * RATE)), np.float32) if meta.get("overlay_s") else None
+        return cls(audio=np.zeros(0, np.float32), overlay=overlay, **kw)
 
 
 class _Builder:

@@ -148,7 +148,7 @@ def score(scenarios: list[Scenario], outcomes: list[Outcome]) -> dict:
         "stop_latency": summary([max(0.0, x) for x in stops if x is not None]),
         "answered_new_content": rate(answered),
         "new_answer_latency": summary([
-            t.first_audio_s - (o.overlay_at + len(s.overlay) / 16000)
+            t.first_audio_s - (o.overlay_at + s.overlay_s)
             for s, o in barge for t in o.turns[1:2] if t.first_audio_s > o.overlay_at]),
         "overlay_played": f"{len(barge)}/{len(of('interruption'))}"}
 

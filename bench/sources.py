@@ -73,17 +73,23 @@ def speech_bounds(audio: np.ndarray, threshold_db: float = -40.0) -> tuple[float
 
 @functools.lru_cache(maxsize=1)
 def _piper():
-    from services.tts.piper_engine import PiperEngine
+    from piper import PiperVoice
 
-    return PiperEngine.from_models()
+    from soundloop.models import model_path
+
+    return PiperVoice.load(model_path("piper-joe", "en_US-joe-medium.onnx"))
 
 
 @functools.lru_cache(maxsize=512)
 def _speak(text: str, voice: str) -> np.ndarray:
     if voice.startswith("piper:"):
-        engine = _piper()
-        audio = np.concatenate(list(engine.synthesize(text, engine.default_voice)))
-        return codec.resample(audio.astype(np.float32), engine.sample_rate, RATE)
+        from piper.config import SynthesisConfig
+
+        # VITS samples noise for pitch and timing: with it off, the same seed gives the same
+        # corpus (and the same labels, such as where the speech ends) on every run.
+        chunks = _piper().synthesize(text, syn_config=SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0))
+        audio = np.concatenate([c.audio_float_array for c in chunks])
+        return codec.resample(audio.astype(np.float32), _piper().config.sample_rate, RATE)
     return speak_flite_or_espeak(text, voice)
 
 
