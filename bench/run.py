@@ -49,6 +49,11 @@ def _log_progress(system: str):
     return log
 
 
+def _warm_up(scenarios: list[Scenario]) -> Scenario:
+    """A call made before measuring: first-call costs (allocations, caches) are not steady state."""
+    return next((s for s in scenarios if s.category == "turn_taking"), scenarios[0])
+
+
 def _audio_seconds(scenarios: list[Scenario], outcomes: list[Outcome]) -> float:
     by_id = {s.id: s for s in scenarios}
     return sum(o.call_s or len(by_id[o.id].audio) / 16000 for o in outcomes if o.id in by_id)
@@ -69,8 +74,7 @@ def run_soundloop(profile: str, scenarios: list[Scenario], load_levels: tuple[in
     with local_redis_server() as url, local_stack(profile, url, log_dir=str(log_dir)) as stack:
         address = stack.gateway_address
         stats = ProcessStats({name: p.pid for name, p in stack.processes.items()})
-        warm = next(s for s in scenarios if s.category == "turn_taking")
-        asyncio.run(soundloop_system.run(address, warm))  # first-call costs are not steady state
+        asyncio.run(soundloop_system.run(address, _warm_up(scenarios)))  # first-call costs are not steady state
         stats.start()
         outcomes = soundloop_system.run_all(address, scenarios, _log_progress("soundloop"))
         usage = stats.stop()  # CPU over the scenarios only; the load test comes after
@@ -82,7 +86,7 @@ def run_naive(profile: str, scenarios: list[Scenario]) -> dict:
     from bench.systems.naive_system import NaiveSystem
 
     system = NaiveSystem.load(profile)
-    system.run(next(s for s in scenarios if s.category == "turn_taking"))  # warm-up
+    system.run(_warm_up(scenarios))
     stats = ProcessStats({"naive (one process)": os.getpid()})
     stats.start()
     log = _log_progress("naive")
