@@ -161,7 +161,7 @@ def markdown(results: dict) -> str:
                              f"| {'yes' if lv['passes'] else 'no'} |")
         lines.append("")
     lines += ["## Measurement notes", "", *[f"- {note}" for note in MEASUREMENT_NOTES], "",
-              "Plots: `latency_cdf.png`, `waterfall.png`, `load.png`.", ""]
+              "Plots (full runs): `latency_cdf.png`, `waterfall.png`, `load.png`.", ""]
     return "\n".join(lines)
 
 
@@ -176,7 +176,8 @@ def plots(results: dict, folder: pathlib.Path) -> None:
                 ax.step(values, np.arange(1, len(values) + 1) / len(values), where="post", label=name)
         ax.axvline(800, color="grey", linestyle=":", linewidth=1)
         ax.set(title=f"{profile}: speech end -> first reply audio", xlabel="ms", ylabel="fraction of turns")
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
     fig.tight_layout()
     fig.savefig(folder / "latency_cdf.png", dpi=110)
     plt.close(fig)
@@ -214,7 +215,8 @@ def plots(results: dict, folder: pathlib.Path) -> None:
                     marker="o", label=f"{profile} {key[:3]}")
     ax.axhline(1500, color="grey", linestyle=":", linewidth=1)
     ax.set(xlabel="concurrent callers", ylabel="voice-to-voice ms", title="Latency against concurrent callers")
-    ax.legend()
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend()
     fig.tight_layout()
     fig.savefig(folder / "load.png", dpi=110)
     plt.close(fig)
