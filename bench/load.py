@@ -21,10 +21,10 @@ import numpy as np
 from bench.scenarios import LEAD_S, QUESTIONS
 from bench.scoring import summary
 from bench.sources import RATE, VOICES, silence, speak
+from bench.systems.soundloop_system import PCM16K
 from soundloop.client import CallerScript, converse
-from soundloop.v1 import audio_pb2, interaction_pb2 as pb
+from soundloop.v1 import interaction_pb2 as pb
 
-PCM16K = audio_pb2.AudioFormat(encoding=audio_pb2.AUDIO_ENCODING_PCM16LE, sample_rate_hz=16000)
 DROP_SLACK_S = 0.25
 TARGET_P95_S = 1.5
 

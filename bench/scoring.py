@@ -88,7 +88,7 @@ def _sentences(text: str) -> int:
 def _reacted_to_sound(s: Scenario, o: Outcome) -> bool:
     if o.sound_reactions or any(t.cause == "sound" for t in o.turns):
         return True
-    if o.system == "soundloop":
+    if any(t.cause for t in o.turns):  # the system says why it spoke, and it was not a sound
         return False
     # Systems that do not say why they spoke: a reply beyond the ones the speech asked for.
     spoken_replies = 1 if s.speech_end_s is not None else 0

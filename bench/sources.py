@@ -22,7 +22,7 @@ import numpy as np
 import soundfile as sf
 
 from soundloop.audio import codec
-from soundloop.demo import speak as speak_flite_or_espeak
+from soundloop.demo import silence, speak as speak_flite_or_espeak
 from soundloop.models import REPO_ROOT
 
 RATE = 16000
@@ -203,10 +203,6 @@ def mix_noise(audio: np.ndarray, snr_db: float | None, rng: np.random.Generator)
     signal_power = float(np.mean(active ** 2)) if len(active) else 1e-6
     gain = np.sqrt(signal_power / (10 ** (snr_db / 10)) / (float(np.mean(bed ** 2)) + 1e-12))
     return np.clip(audio + gain * bed, -1, 1).astype(np.float32)
-
-
-def silence(seconds: float) -> np.ndarray:
-    return np.zeros(int(seconds * RATE), dtype=np.float32)
 
 
 __all__ = ["IGNORE_SOUNDS", "RATE", "RESPOND_SOUNDS", "VOICES", "Recording", "mix_noise", "music",
