@@ -139,12 +139,14 @@ class EncoderStage:
             self._run(self._asr, self.transcriber.transcribe, samples, language, True),
             self._run(self._analysis, sound_events.tag_clip, self.tagger, samples, CLIP_HOP_FRAMES,
                       self.settings.sound_report_threshold))
+        duration_ms = round(decoded.size * 1000 / fmt.sample_rate_hz)
         return encoder_pb2.TranscribeClipResponse(
             text=transcript.text,
-            segments=[encoder_pb2.ClipSegment(text=s.text, start_ms=s.start_ms, end_ms=s.end_ms)
-                      for s in transcript.segments],
+            # Whisper's timestamps are estimates that can run a few tens of ms past the audio.
+            segments=[encoder_pb2.ClipSegment(text=s.text, start_ms=min(s.start_ms, duration_ms),
+                                              end_ms=min(s.end_ms, duration_ms)) for s in transcript.segments],
             sound_tags=[_tag_proto(t) for t in tags],
-            duration_ms=round(decoded.size * 1000 / fmt.sample_rate_hz),
+            duration_ms=duration_ms,
         )
 
 
