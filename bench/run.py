@@ -30,6 +30,7 @@ from bench.outcome import Outcome
 from bench.process_stats import ProcessStats
 from bench.scenarios import Scenario, build
 from bench.scoring import score, turn_latencies_ms
+from bench.sources import RATE
 from bench.systems import pipecat_system, soundloop_system
 from soundloop.local_redis import local_redis_server
 from soundloop.local_stack import local_stack
@@ -56,7 +57,7 @@ def _warm_up(scenarios: list[Scenario]) -> Scenario:
 
 def _audio_seconds(scenarios: list[Scenario], outcomes: list[Outcome]) -> float:
     by_id = {s.id: s for s in scenarios}
-    return sum(o.call_s or len(by_id[o.id].audio) / 16000 for o in outcomes if o.id in by_id)
+    return sum(o.call_s or len(by_id[o.id].audio) / RATE for o in outcomes if o.id in by_id)
 
 
 def _system_result(scenarios: list[Scenario], outcomes: list[Outcome], resources: dict, **extra) -> dict:

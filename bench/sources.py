@@ -25,7 +25,7 @@ from soundloop.audio import codec
 from soundloop.demo import silence, speak as speak_flite_or_espeak
 from soundloop.models import REPO_ROOT
 
-RATE = 16000
+RATE = codec.MODEL_RATE  # the corpus is made at the models' rate, as soundloop.demo.silence() assumes
 FREEDESKTOP = pathlib.Path("/usr/share/sounds/freedesktop/stereo")
 CODEC2 = pathlib.Path("/usr/share/codec2")
 ALSA = pathlib.Path("/usr/share/sounds/alsa")

@@ -135,8 +135,9 @@ def cmd_transcribe(args) -> None:
     from soundloop.client import channel
     from soundloop.v1 import audio_pb2, interaction_pb2 as pb, interaction_pb2_grpc
     audio, rate = sf.read(args.file, dtype="float32", always_2d=True)
-    audio = codec.resample(audio.mean(axis=1), rate, 16000)
-    fmt = codec.Format(audio_pb2.AUDIO_ENCODING_PCM16LE, 16000)
+    # Sent at the rate the models consume: the server has nothing to resample.
+    audio = codec.resample(audio.mean(axis=1), rate, codec.MODEL_RATE)
+    fmt = codec.Format(audio_pb2.AUDIO_ENCODING_PCM16LE, codec.MODEL_RATE)
 
     async def run():
         async with channel(args.address) as ch:

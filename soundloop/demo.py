@@ -18,7 +18,7 @@ import soundfile as sf
 
 from soundloop.audio import codec
 
-RATE = 16000
+RATE = codec.MODEL_RATE  # the example call is written at the rate the models consume
 ALARM = pathlib.Path("/usr/share/sounds/freedesktop/stereo/alarm-clock-elapsed.oga")
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from services.decider.backchannel import is_backchannel, may_become_backchannel
 from services.decider.decision import Outcome, quote
+from soundloop.audio.codec import MODEL_RATE
 from soundloop.decider.v1 import decider_pb2
 from soundloop.encoder.v1 import encoder_pb2
 from soundloop.v1 import interaction_pb2 as api
@@ -39,7 +40,7 @@ BARGE_IN_SPEECH_MS = 600
 BACKCHANNEL_MAX_SPEECH_MS = 1200
 # Covers the recogniser's latency on a short utterance (tiny.en ~450 ms).
 FALSE_INTERRUPTION_GRACE_MS = 600
-SAMPLES_PER_MS = 16  # boundaries are 16 kHz sample indices
+SAMPLES_PER_MS = MODEL_RATE // 1000  # boundaries are sample indices of the 16 kHz stream
 
 
 def speech_onset_ms(obs: decider_pb2.Observation) -> int | None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from services.decider.sound_classes import NOT_SOUNDS
 from services.decider.turn_settings import SoundSettings
 from soundloop.encoder.v1 import encoder_pb2
+from soundloop.sound_classes import NOT_SOUNDS
 
 # One alarm rings for many tagging windows; react once, not every half second.
 SOUND_COOLDOWN_MS = 8000

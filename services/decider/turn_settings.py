@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from services.decider.sound_classes import DEFAULT_RESPOND_LABELS, unknown_labels
 from soundloop.decider.v1 import decider_pb2
+from soundloop.sound_classes import DEFAULT_RESPOND_LABELS, unknown_labels
 from soundloop.v1 import interaction_pb2 as api
 
 

@@ -62,6 +62,7 @@ def _window_completed(stage, chunk_index: int) -> bool:
 
 def bench_asr(model: str, load) -> None:
     from services.encoder.transcriber import Transcriber
+    from soundloop.audio import codec
     from soundloop.models import model_path
     from soundloop.settings import EncoderSettings
 
@@ -69,7 +70,7 @@ def bench_asr(model: str, load) -> None:
     t0 = time.perf_counter()
     asr = Transcriber(model_path(model), enc.asr_threads, enc.asr_beam_size)
     loaded = time.perf_counter() - t0
-    clips = [load(path, 16000) for path in UTTERANCES]
+    clips = [load(path, codec.MODEL_RATE) for path in UTTERANCES]
     asr.transcribe(clips[0], "en", timestamps=False)
     walls, cpus = [], []
     for _ in range(3):

@@ -11,6 +11,8 @@ import re
 
 import numpy as np
 
+from soundloop.audio.codec import MODEL_RATE
+
 NO_SPEECH_PROB = 0.6
 LOW_LOGPROB = -1.0
 # Whisper's own threshold for a decode stuck in a loop (gzip compression ratio).
@@ -34,7 +36,7 @@ def normalize(text: str) -> str:
     return " ".join(re.sub(r"[^\w' ]+", " ", text.lower()).replace("'", "").split())
 
 
-def loudest_dbfs(samples: np.ndarray, rate: int = 16000) -> float:
+def loudest_dbfs(samples: np.ndarray, rate: int = MODEL_RATE) -> float:
     """Level of the loudest 20 ms block, in dBFS (-120 for digital silence)."""
     block = rate // 50
     n = samples.size // block

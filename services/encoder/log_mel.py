@@ -12,7 +12,8 @@ import functools
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from soundloop.audio.codec import MODEL_RATE
+
 WINDOW = 400  # 25 ms
 HOP = 160  # 10 ms
 FFT = 512
@@ -31,7 +32,7 @@ def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
 def mel_matrix() -> np.ndarray:
     """[FFT // 2 + 1, BANDS] weights from FFT magnitudes to mel bands."""
     bins = FFT // 2 + 1
-    bin_mel = _hz_to_mel(np.linspace(0.0, SAMPLE_RATE / 2, bins)[1:])[:, None]
+    bin_mel = _hz_to_mel(np.linspace(0.0, MODEL_RATE / 2, bins)[1:])[:, None]
     edges = np.linspace(_hz_to_mel(np.array(LOW_HZ)), _hz_to_mel(np.array(HIGH_HZ)), BANDS + 2)
     lower, center, upper = edges[:-2], edges[1:-1], edges[2:]
     rising = (bin_mel - lower) / (center - lower)

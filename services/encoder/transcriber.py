@@ -16,10 +16,10 @@ import numpy as np
 
 from services.encoder import hallucinations
 from services.encoder.errors import InvalidRequest
+from soundloop.audio.codec import MODEL_RATE
 
 log = logging.getLogger(__name__)
 
-RATE = 16000
 DEFAULT_LANGUAGE = "en"
 
 
@@ -77,7 +77,7 @@ class Transcriber:
             tokens += n
             logprob_sum += seg.avg_logprob * n
             no_speech = min(no_speech, seg.no_speech_prob)
-            span = samples[int(seg.start * RATE):int(seg.end * RATE) + 1]
+            span = samples[int(seg.start * MODEL_RATE):int(seg.end * MODEL_RATE) + 1]
             why = hallucinations.rejection(seg.text, seg.avg_logprob, seg.no_speech_prob, seg.compression_ratio,
                                            hallucinations.loudest_dbfs(span if span.size else samples))
             if why:

@@ -14,10 +14,12 @@ from typing import NamedTuple
 import numpy as np
 import onnxruntime as ort
 
+from soundloop.audio.codec import MODEL_RATE
+
 FRAME = 512  # 32 ms at 16 kHz
 CONTEXT = 64
 STATE_SHAPE = (2, 1, 128)
-FRAME_MS = FRAME * 1000 // 16000
+FRAME_MS = FRAME * 1000 // MODEL_RATE
 # Silero's own offset threshold: speech ends below `threshold - 0.15`.
 OFFSET_MARGIN = 0.15
 
@@ -102,7 +104,7 @@ class SileroVad:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self._rate = np.array(16000, dtype=np.int64)
+        self._rate = np.array(MODEL_RATE, dtype=np.int64)
         self.hysteresis = hysteresis
 
     def probability(self, window: np.ndarray, recurrent: np.ndarray) -> tuple[float, np.ndarray]:

@@ -7,7 +7,8 @@ included, so a sentence spoken in two breaths is recognized as one.
 """
 from __future__ import annotations
 
-RATE = 16000
+from soundloop.audio.codec import MODEL_RATE as RATE
+
 BYTES_PER_SAMPLE = 2
 PRE_ROLL_S = 0.3
 # Whisper sees at most 30 s; longer turns keep their most recent part.

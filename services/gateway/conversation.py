@@ -17,11 +17,11 @@ import contextlib
 import logging
 import time
 
-from services.decider.sound_classes import NOT_SOUNDS
 from soundloop.audio import codec
 from soundloop.decider.v1 import decider_pb2
 from soundloop.encoder.v1 import encoder_pb2
 from soundloop.llm.v1 import llm_pb2
+from soundloop.sound_classes import NOT_SOUNDS
 from soundloop.v1 import interaction_pb2 as pb
 
 from .caller_audio import RATE, CallerTurnAudio

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from services.tts.clauses import ClauseSegmenter
+from soundloop.clauses import ClauseSegmenter
 from soundloop.llm.v1 import llm_pb2
 from soundloop.tts.v1 import tts_pb2
 from soundloop.v1 import audio_pb2

@@ -1,8 +1,8 @@
 """Proactive reactions to environment sounds (Proactive-Sound-Bench style: RESPOND or IGNORE)."""
 import pytest
 
-from services.decider.sound_classes import DEFAULT_RESPOND_LABELS, NOT_SOUNDS, yamnet_labels
 from soundloop.decider.v1 import decider_pb2
+from soundloop.sound_classes import DEFAULT_RESPOND_LABELS, NOT_SOUNDS, yamnet_labels
 from soundloop.v1 import interaction_pb2 as api
 from tests.decider.decider_timeline import ScriptedEstimator, Timeline, events, first
 

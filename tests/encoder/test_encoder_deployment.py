@@ -23,5 +23,5 @@ async def test_handle_methods_return_protos(handle):
     assert isinstance(resp, pb.AnalyzeChunkResponse) and len(resp.pcm16k) == 3200 and resp.stream_state
     with pytest.raises(ValueError, match="even byte count"):
         await handle.analyze_chunk.remote(pb.AnalyzeChunkRequest(format=fmt.to_proto(), audio=b"\0" * 3))
-    text = await handle.transcribe_utterance.remote(pb.TranscribeUtteranceRequest(pcm16k=b"\0\0" * 16000))
+    text = await handle.transcribe_utterance.remote(pb.TranscribeUtteranceRequest(pcm16k=b"\0\0" * codec.MODEL_RATE))
     assert isinstance(text, pb.TranscribeUtteranceResponse) and text.text == ""

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from services.encoder.hallucinations import loudest_dbfs, normalize, rejection
+from soundloop.audio.codec import MODEL_RATE
 
 pytestmark = pytest.mark.unit
 
@@ -33,7 +34,7 @@ def test_rejects(text, logprob, no_speech, ratio, level, reason):
 
 
 def test_loudest_dbfs():
-    assert loudest_dbfs(np.zeros(16000, np.float32)) == pytest.approx(-120.0)
-    tone = np.zeros(16000, np.float32)
+    assert loudest_dbfs(np.zeros(MODEL_RATE, np.float32)) == pytest.approx(-120.0)
+    tone = np.zeros(MODEL_RATE, np.float32)
     tone[8000:8320] = 0.5 * np.sin(np.arange(320) * 2 * np.pi / 32)  # one loud 20 ms block
     assert loudest_dbfs(tone) == pytest.approx(20 * np.log10(0.5 / np.sqrt(2)), abs=0.1)

@@ -19,7 +19,7 @@ async def test_vad_finds_the_four_harvard_sentences(encoder_stage):
     ends = [s for k, s in result.boundaries if k == END]
     assert len(starts) >= 4 and len(ends) >= len(starts) - 1
     assert [k for k, _ in result.boundaries][::2] == [START] * len(starts)  # alternating, starting with START
-    assert starts[0] < 0.3 * 16000  # speech begins ~0.1 s in
+    assert starts[0] < 0.3 * codec.MODEL_RATE  # speech begins ~0.1 s in
     assert result.max_state_bytes < 40_000
 
 
@@ -41,7 +41,7 @@ async def test_streamed_pcm_equals_one_chunk(encoder_stage, encoding, rate):
     samples = load(MMT1_8K if rate == 8000 else FRONT_CENTER_48K, rate)
     whole = await stream(encoder_stage, fmt, samples, chunk_ms=1000 * samples.size / rate + 1)
     chunked = await stream(encoder_stage, fmt, samples, chunk_ms=100)
-    assert len(chunked.pcm) == len(whole.pcm) > 0.9 * 2 * 16000 * samples.size / rate
+    assert len(chunked.pcm) == len(whole.pcm) > 0.9 * 2 * codec.MODEL_RATE * samples.size / rate
     np.testing.assert_array_equal(np.frombuffer(chunked.pcm, "<i2"), np.frombuffer(whole.pcm, "<i2"))
     assert chunked.boundaries == whole.boundaries
 
@@ -66,7 +66,7 @@ async def test_phone_ring_is_tagged_while_streaming(encoder_stage):
 
 
 async def test_transcribe_utterance(encoder_stage):
-    pcm = codec.pcm16_bytes(load(HTS2A_8K, 16000))
+    pcm = codec.pcm16_bytes(load(HTS2A_8K, codec.MODEL_RATE))
     resp = await encoder_stage.transcribe_utterance(pb.TranscribeUtteranceRequest(pcm16k=pcm, language="en"))
     expected = words("These days a chicken leg is a rare dish")
     got = words(resp.text)
@@ -86,7 +86,7 @@ async def test_mulaw_caller_gets_vad_and_transcript(encoder_stage):
 
 @pytest.mark.parametrize("source", ["silence", "noise"])
 async def test_no_text_without_speech(encoder_stage, source):
-    samples = np.zeros(32000, np.float32) if source == "silence" else load(NOISE_48K, 16000)
+    samples = np.zeros(2 * codec.MODEL_RATE, np.float32) if source == "silence" else load(NOISE_48K, codec.MODEL_RATE)
     resp = await encoder_stage.transcribe_utterance(pb.TranscribeUtteranceRequest(pcm16k=codec.pcm16_bytes(samples)))
     assert resp.text == ""
 
@@ -118,7 +118,7 @@ async def test_clip_merges_windows_of_the_phone_ring(encoder_stage):
 
 
 async def test_language_checks(encoder_stage):
-    pcm = codec.pcm16_bytes(load(HTS2A_8K, 16000))
+    pcm = codec.pcm16_bytes(load(HTS2A_8K, codec.MODEL_RATE))
     with pytest.raises(InvalidRequest, match="English only"):
         await encoder_stage.transcribe_utterance(pb.TranscribeUtteranceRequest(pcm16k=pcm, language="de"))
     resp = await encoder_stage.transcribe_utterance(pb.TranscribeUtteranceRequest(pcm16k=pcm, language="en-US"))

@@ -9,7 +9,7 @@ import soundfile as sf
 from soundloop.audio import codec
 from soundloop.demo import speak
 
-RATE = 16000
+RATE = codec.MODEL_RATE  # soundloop.demo.speak() returns audio at this rate
 FREEDESKTOP = pathlib.Path("/usr/share/sounds/freedesktop/stereo")
 CODEC2_WAV = pathlib.Path("/usr/share/codec2/wav")
 

@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from services.tts.clauses import ClauseSegmenter
+from soundloop.clauses import ClauseSegmenter
 
 pytestmark = pytest.mark.unit
 

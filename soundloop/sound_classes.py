@@ -2,7 +2,8 @@
 
 The encoder tags sounds with YAMNet's display names, so every label the decider
 accepts or ships as a default must be one of them: they come from the class map
-of the assembled `yamnet` model.
+of the assembled `yamnet` model. It lives in the kernel because the decider (policy,
+reactions) and the gateway both read it, and no stage imports another.
 """
 from __future__ import annotations
 

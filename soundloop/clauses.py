@@ -7,6 +7,8 @@ the character after the punctuation has arrived (a space), so "3.5" and "1,000"
 are never cut, and the result does not depend on how the text was split into
 deltas. When in doubt (abbreviations, initials) the segmenter does not cut: a
 longer clause costs a little latency, a wrong cut sounds broken.
+
+The gateway cuts with it between the LLM and TTS stages, so it lives in the kernel.
 """
 from __future__ import annotations
 
