@@ -1,16 +1,14 @@
-"""gRPC edge of the decider: delegates to DeciderStage and maps errors to status codes."""
+"""gRPC edge of the decider: delegates to DeciderStage; errors become status codes (soundloop.errors)."""
 from __future__ import annotations
-
-import logging
 
 import grpc
 
 from services.decider.stage import DeciderStage
 from soundloop.decider.v1 import decider_pb2, decider_pb2_grpc
-
-log = logging.getLogger(__name__)
+from soundloop.errors import errors_as_status
 
 SERVICE_NAME = decider_pb2.DESCRIPTOR.services_by_name["Decider"].full_name
+WHERE = "decider stage"
 
 
 class DeciderServicer(decider_pb2_grpc.DeciderServicer):
@@ -19,15 +17,8 @@ class DeciderServicer(decider_pb2_grpc.DeciderServicer):
 
     async def Decide(self, request: decider_pb2.DecideRequest,
                      context: grpc.aio.ServicerContext) -> decider_pb2.DecideResponse:
-        try:
+        async with errors_as_status(context, WHERE, "Decide"):
             return await self.stage.decide(request)
-        except ValueError as e:
-            error = (grpc.StatusCode.INVALID_ARGUMENT, str(e))
-        except Exception:
-            log.exception("Decide failed")
-            error = (grpc.StatusCode.INTERNAL, "decider failed; see the decider's log")
-        # Outside the try: abort raises, and must not be caught as a failure of the stage.
-        await context.abort(*error)
 
 
 def register(stage: DeciderStage):

@@ -10,12 +10,9 @@ import dataclasses
 import math
 
 from soundloop.decider.v1 import decider_pb2
+from soundloop.errors import InvalidRequest  # a DecideRequest the decider cannot act on, field named
 from soundloop.sound_classes import DEFAULT_RESPOND_LABELS, unknown_labels
 from soundloop.v1 import interaction_pb2 as api
-
-
-class InvalidRequest(ValueError):
-    """A DecideRequest the decider cannot act on; the message says which field and why."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +29,8 @@ EAGERNESS: dict[int, Eagerness] = {
     api.EAGERNESS_HIGH: Eagerness(min_silence_ms=150, max_silence_ms=1000, end_of_turn_threshold=0.35),
 }
 DEFAULT_MIN_SOUND_SCORE = 0.3
+# Longer than this and a caller who stopped talking waits ages for an answer: almost surely a unit mistake.
+MAX_SILENCE_LIMIT_MS = 10_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +59,10 @@ def resolve_turn(td: api.TurnDetection) -> TurnSettings:
     if eagerness not in EAGERNESS:
         raise InvalidRequest(f"policy.turn_detection.eagerness: unknown value {td.eagerness}")
     defaults = EAGERNESS[eagerness]
+    for field in ("min_silence_ms", "max_silence_ms"):
+        if getattr(td, field) > MAX_SILENCE_LIMIT_MS:
+            raise InvalidRequest(f"policy.turn_detection.{field} is {getattr(td, field)}; "
+                                 f"the limit is {MAX_SILENCE_LIMIT_MS}")
     if td.min_silence_ms and td.max_silence_ms and td.max_silence_ms < td.min_silence_ms:
         raise InvalidRequest(
             f"policy.turn_detection: max_silence_ms ({td.max_silence_ms}) is below min_silence_ms "

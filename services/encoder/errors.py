@@ -1,9 +1,9 @@
-"""Errors the encoder raises for bad requests (the servicer maps them to INVALID_ARGUMENT)."""
+"""Errors the encoder raises for bad requests: kinds of the kernel's InvalidRequest (INVALID_ARGUMENT)."""
 from __future__ import annotations
 
+from soundloop.errors import InvalidRequest
 
-class InvalidRequest(ValueError):
-    """The request cannot be served as sent; the message says what to change."""
+__all__ = ["InvalidRequest", "InvalidStreamState"]
 
 
 class InvalidStreamState(InvalidRequest):

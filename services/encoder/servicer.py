@@ -1,16 +1,12 @@
-"""gRPC edge of the encoder: delegates to EncoderStage and maps errors to status codes."""
+"""gRPC edge of the encoder: delegates to EncoderStage; errors become status codes (soundloop.errors)."""
 from __future__ import annotations
-
-import logging
-
-import grpc
 
 from services.encoder.stage import EncoderStage
 from soundloop.encoder.v1 import encoder_pb2_grpc
-
-log = logging.getLogger(__name__)
+from soundloop.errors import errors_as_status
 
 SERVICE_NAME = "soundloop.encoder.v1.Encoder"
+WHERE = "encoder stage"
 
 
 class EncoderServicer(encoder_pb2_grpc.EncoderServicer):
@@ -18,24 +14,16 @@ class EncoderServicer(encoder_pb2_grpc.EncoderServicer):
         self._stage = stage
 
     async def AnalyzeChunk(self, request, context):
-        return await _call(self._stage.analyze_chunk, request, context)
+        async with errors_as_status(context, WHERE, "AnalyzeChunk"):
+            return await self._stage.analyze_chunk(request)
 
     async def TranscribeUtterance(self, request, context):
-        return await _call(self._stage.transcribe_utterance, request, context)
+        async with errors_as_status(context, WHERE, "TranscribeUtterance"):
+            return await self._stage.transcribe_utterance(request)
 
     async def TranscribeClip(self, request, context):
-        return await _call(self._stage.transcribe_clip, request, context)
-
-
-async def _call(method, request, context: grpc.aio.ServicerContext):
-    # Client cancellation cancels this task; the CancelledError passes through untouched.
-    try:
-        return await method(request)
-    except ValueError as err:
-        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
-    except Exception:
-        log.exception("encoder %s failed", method.__name__)
-        await context.abort(grpc.StatusCode.INTERNAL, f"encoder {method.__name__} failed; see the encoder's log")
+        async with errors_as_status(context, WHERE, "TranscribeClip"):
+            return await self._stage.transcribe_clip(request)
 
 
 def register(stage: EncoderStage):

@@ -13,6 +13,7 @@ import logging
 
 from google.protobuf import duration_pb2
 
+from soundloop.errors import Overloaded
 from soundloop.v1 import interaction_pb2
 
 from .session_store import SessionStore
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 OUTBOX_LIMIT = 4096  # events; ~7 minutes of 100 ms reply audio
 
 
-class CallerNotReading(RuntimeError):
+class CallerNotReading(Overloaded):
     pass
 
 

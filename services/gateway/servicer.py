@@ -15,21 +15,23 @@ import grpc
 from soundloop.audio import codec
 from soundloop.decider.v1 import decider_pb2
 from soundloop.encoder.v1 import encoder_pb2
+from soundloop.errors import InvalidRequest, SoundloopError, errors_as_status, status_of
 from soundloop.llm.v1 import llm_pb2
 from soundloop.settings import Settings
 from soundloop.v1 import interaction_pb2 as pb
 
 from .caller_audio import RATE
 from .conversation import Conversation
-from .events import CallerNotReading, EventSink, duration
+from .events import EventSink, duration
 from .session_config import InvalidConfig, check_audio_chunk, check_text, normalize_config
-from .session_store import SessionNotFound, SessionStore, SessionTakenOver
-from .stage_clients import StageClients, StageError
+from .session_store import SessionNotFound, SessionStore
+from .stage_clients import StageClients
 
 log = logging.getLogger(__name__)
 
 CONFIG_TIMEOUT_S = 10.0
 SERVICE_NAME = "soundloop.v1.Interaction"
+WHERE = "gateway"  # what an unexpected exception's message names (soundloop.errors.status_of)
 
 
 class Undecodable:
@@ -64,8 +66,9 @@ class InteractionServicer:
                                 f"gateway at capacity ({self._settings.gateway.max_sessions} sessions); retry later")
         self._active += 1
         try:
-            async for event in self._converse(config, request_iterator, context):
-                yield event
+            async with errors_as_status(context, WHERE, "Converse"):
+                async for event in self._converse(config, request_iterator, context):
+                    yield event
         finally:
             self._active -= 1
 
@@ -91,24 +94,25 @@ class InteractionServicer:
             try:
                 snapshot = await self._store.load(config.resume_token)
             except SessionNotFound as err:
-                await context.abort(grpc.StatusCode.NOT_FOUND, f"{err}; start a new session without resume_token")
+                await context.abort(err.code, f"{err}; start a new session without resume_token")
             return snapshot, True
         try:
             normalized = normalize_config(config, self._settings.encoder.asr_model)
         except InvalidConfig as err:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
+            await context.abort(err.code, str(err))
         await self._check_policy(normalized, context)
         return await self._store.create(normalized), False
 
     async def _check_policy(self, config: pb.SessionConfig, context) -> None:
-        """Lets the decider reject a bad turn/sound policy before any audio flows."""
+        """Lets the decider, which alone validates policy, reject a bad one before any audio flows."""
         try:
             await self._stages.decide(decider_pb2.DecideRequest(
                 observation=decider_pb2.Observation(), policy=decider_pb2.DeciderPolicy(
                     turn_detection=config.turn_detection, sound_policy=config.sound_policy)))
-        except StageError as err:
-            code = err.code if err.code == grpc.StatusCode.INVALID_ARGUMENT else grpc.StatusCode.UNAVAILABLE
-            await context.abort(code, f"config rejected by the decider: {err}")
+        except InvalidRequest as err:
+            await context.abort(err.code, f"config rejected by the decider: {err}")
+        except SoundloopError as err:  # the decider could not judge it: its own code (UNAVAILABLE, ...)
+            await context.abort(*status_of(err, WHERE))
 
     async def _converse(self, config, request_iterator, context):
         snapshot, resumed = await self._open(config, context)
@@ -162,14 +166,12 @@ class InteractionServicer:
         if task is None or not task.done() or task.cancelled() or task.exception() is None:
             return None
         err = task.exception()
-        if isinstance(err, CallerNotReading):
-            return grpc.StatusCode.RESOURCE_EXHAUSTED, str(err)
-        if isinstance(err, SessionTakenOver):
-            return grpc.StatusCode.ABORTED, str(err)
-        if isinstance(err, StageError):
-            return grpc.StatusCode.UNAVAILABLE, str(err)
-        log.error("conversation failed", exc_info=err)
-        return grpc.StatusCode.INTERNAL, f"internal error: {err}"
+        status = status_of(err, WHERE)
+        if status.code == grpc.StatusCode.INTERNAL:
+            log.error("conversation failed", exc_info=err)
+        else:
+            log.warning("conversation ended with %s: %s", status.code.name, err)
+        return status
 
     async def _read(self, request_iterator, conversation: Conversation, sink: EventSink) -> None:
         fmt = codec.Format.from_proto(conversation.config.input_audio)
@@ -204,7 +206,7 @@ class InteractionServicer:
                 return "`config` is only allowed as the first message"
             else:
                 return "empty message"
-        except ValueError as err:
+        except InvalidRequest as err:
             return str(err)
         return None
 
@@ -223,10 +225,8 @@ class InteractionServicer:
             codec.check_chunk(fmt, request.audio)
             clip = await self._stages.transcribe_clip(encoder_pb2.TranscribeClipRequest(
                 format=fmt.to_proto(), audio=request.audio, language=request.language or "en"))
-        except codec.AudioFormatError as err:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
-        except StageError as err:
-            await context.abort(err.code, str(err))
+        except SoundloopError as err:  # a bad format here, or the encoder's own status
+            await context.abort(*status_of(err, WHERE))
         return pb.TranscribeResponse(
             text=clip.text, duration=duration(clip.duration_ms),
             segments=[pb.TranscriptSegment(text=s.text, start=duration(s.start_ms), end=duration(s.end_ms))
@@ -250,8 +250,8 @@ class InteractionServicer:
         try:
             async for chunk in self._stages.generate(llm_pb2.GenerateRequest(messages=messages, turn_id="clip")):
                 answer += chunk.delta
-        except StageError as err:
-            await context.abort(err.code, str(err))
+        except SoundloopError as err:
+            await context.abort(*status_of(err, WHERE))
         return pb.AnswerAboutClipResponse(answer=answer.strip(), perception=perception)
 
 

@@ -1,11 +1,13 @@
 """Validation of the caller's SessionConfig and of each inbound message.
 
 Every rejection says what was wrong and what is allowed, so an integrator can
-fix the client from the error alone.
+fix the client from the error alone. Turn detection and sound policy are not
+checked here: the decider alone validates policy (the servicer asks it at start).
 """
 from __future__ import annotations
 
 from soundloop.audio import codec
+from soundloop.errors import InvalidRequest
 from soundloop.v1 import interaction_pb2 as pb
 
 MIN_CHUNK_MS = 10
@@ -15,8 +17,8 @@ MAX_TEXT_CHARS = 4000
 ENGLISH_ONLY_SUFFIX = ".en"
 
 
-class InvalidConfig(ValueError):
-    pass
+class InvalidConfig(InvalidRequest):
+    """The SessionConfig cannot start a session; turn and sound policy are the decider's to judge."""
 
 
 def normalize_config(config: pb.SessionConfig, asr_model: str) -> pb.SessionConfig:
@@ -39,31 +41,24 @@ def normalize_config(config: pb.SessionConfig, asr_model: str) -> pb.SessionConf
     if len(config.instructions) > MAX_INSTRUCTIONS_CHARS:
         raise InvalidConfig(f"config.instructions is {len(config.instructions)} characters; "
                             f"the limit is {MAX_INSTRUCTIONS_CHARS}")
-    td = config.turn_detection
-    if td.min_silence_ms and td.max_silence_ms and td.min_silence_ms > td.max_silence_ms:
-        raise InvalidConfig("turn_detection.min_silence_ms must not exceed max_silence_ms")
-    if td.max_silence_ms > 10000:
-        raise InvalidConfig("turn_detection.max_silence_ms must be at most 10000")
-    if not 0.0 <= config.sound_policy.min_score <= 1.0:
-        raise InvalidConfig("sound_policy.min_score must be in [0, 1]")
     return out
 
 
 def check_audio_chunk(fmt: codec.Format, data: bytes) -> None:
-    """Raises ValueError if one audio message breaks the 10-200 ms framing contract."""
+    """Raises InvalidRequest if one audio message breaks the 10-200 ms framing contract."""
     if not data:
-        raise ValueError("audio chunk is empty")
+        raise InvalidRequest("audio chunk is empty")
     codec.check_chunk(fmt, data)
     ms = fmt.duration_ms(len(data))
     if ms > MAX_CHUNK_MS:
-        raise ValueError(f"audio chunk of {len(data)} bytes is {ms:.0f} ms of {fmt.describe()}; "
-                         f"send at most {MAX_CHUNK_MS} ms ({fmt.byte_count(MAX_CHUNK_MS)} bytes) per message")
+        raise InvalidRequest(f"audio chunk of {len(data)} bytes is {ms:.0f} ms of {fmt.describe()}; "
+                             f"send at most {MAX_CHUNK_MS} ms ({fmt.byte_count(MAX_CHUNK_MS)} bytes) per message")
 
 
 def check_text(text: str) -> str:
     text = text.strip()
     if not text:
-        raise ValueError("text input is empty")
+        raise InvalidRequest("text input is empty")
     if len(text) > MAX_TEXT_CHARS:
-        raise ValueError(f"text input is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+        raise InvalidRequest(f"text input is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
     return text

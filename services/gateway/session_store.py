@@ -25,14 +25,15 @@ from collections.abc import Sequence
 import redis.asyncio as aioredis
 
 from soundloop.decider.v1 import decider_pb2
+from soundloop.errors import Aborted, NotFound
 from soundloop.v1 import interaction_pb2
 
 
-class SessionNotFound(LookupError):
+class SessionNotFound(NotFound):
     """The resume token is unknown or its session has expired."""
 
 
-class SessionTakenOver(RuntimeError):
+class SessionTakenOver(Aborted):
     """Another connection resumed this session; this one must stop."""
 
 

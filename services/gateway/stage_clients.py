@@ -3,10 +3,13 @@
 Both transports speak the stage protos, so the loop does not care which one it
 has. Streaming calls are async generators; closing one (or cancelling the task
 that iterates it) cancels the remote work, which is how barge-in stops the LLM
-and TTS mid-reply.
+and TTS mid-reply. Both raise the same kernel errors (soundloop.errors) with
+`stage` set: a status code or a Ray error becomes InvalidRequest, Overloaded,
+Unavailable or Internal.
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
@@ -14,19 +17,11 @@ import grpc
 
 from soundloop.decider.v1 import decider_pb2, decider_pb2_grpc
 from soundloop.encoder.v1 import encoder_pb2, encoder_pb2_grpc
+from soundloop.errors import Internal, Overloaded, SoundloopError, Unavailable, from_status
 from soundloop.grpc_server import MAX_MESSAGE_BYTES
 from soundloop.llm.v1 import llm_pb2, llm_pb2_grpc
 from soundloop.settings import StageAddresses
 from soundloop.tts.v1 import tts_pb2, tts_pb2_grpc
-
-
-class StageError(RuntimeError):
-    """A stage call failed; `code` is the gRPC status the gateway should surface."""
-
-    def __init__(self, stage: str, code: grpc.StatusCode, message: str):
-        super().__init__(f"{stage}: {message}")
-        self.stage = stage
-        self.code = code
 
 
 class StageClients(Protocol):
@@ -59,7 +54,7 @@ class GrpcStageClients:
         try:
             return await method(req)
         except grpc.aio.AioRpcError as err:
-            raise StageError(stage, err.code(), err.details() or "") from err
+            raise from_status(err.code(), err.details(), stage) from err
 
     async def _stream(self, stage: str, method, req) -> AsyncIterator[Any]:
         call = method(req)
@@ -67,7 +62,7 @@ class GrpcStageClients:
             async for item in call:
                 yield item
         except grpc.aio.AioRpcError as err:
-            raise StageError(stage, err.code(), err.details() or "") from err
+            raise from_status(err.code(), err.details(), stage) from err
         finally:
             call.cancel()  # no-op when finished; stops the stage's work when we stop early
 
@@ -108,10 +103,8 @@ class ServeStageClients:
     async def _unary(stage: str, handle, method: str, req):
         try:
             return await getattr(handle, method).remote(req)
-        except ValueError as err:  # the stage rejected the request
-            raise StageError(stage, grpc.StatusCode.INVALID_ARGUMENT, str(err)) from err
         except Exception as err:
-            raise StageError(stage, grpc.StatusCode.UNAVAILABLE, str(err)) from err
+            raise error_of_replica(err, stage) from err
 
     @staticmethod
     async def _stream(stage: str, handle, method: str, req) -> AsyncIterator[Any]:
@@ -119,8 +112,8 @@ class ServeStageClients:
         try:
             async for item in response:
                 yield item
-        except ValueError as err:
-            raise StageError(stage, grpc.StatusCode.INVALID_ARGUMENT, str(err)) from err
+        except Exception as err:
+            raise error_of_replica(err, stage) from err
         finally:
             response.cancel()
 
@@ -144,3 +137,30 @@ class ServeStageClients:
 
     async def close(self) -> None:
         return None
+
+
+def error_of_replica(err: Exception, stage: str) -> SoundloopError:
+    """The kernel error, `stage` set, for what a Serve handle call raised.
+
+    An exception raised in a replica arrives as a RayTaskError that is also an instance of
+    the original class and carries it as `.cause` (local testing mode raises the original).
+    A kernel error comes back as a copy of itself; Serve refusing work (back pressure) is
+    Overloaded; a replica or deployment that went away is Unavailable; anything else Internal.
+    """
+    from ray import exceptions as ray_errors
+    from ray.serve import exceptions as serve_errors
+
+    cause = err.cause if isinstance(err, ray_errors.RayTaskError) else err
+    if isinstance(cause, SoundloopError):
+        error = copy.copy(cause)  # the same class and message: Ray pickles it the same way
+        error.stage = stage
+        return error
+    kind = type(cause).__name__  # Ray's texts name actors, nodes and tracebacks: for the log only
+    if isinstance(cause, serve_errors.BackPressureError):
+        return Overloaded(f"the {stage} deployment's queue is full ({kind}); retry later", stage=stage)
+    replica_gone = (ray_errors.RayActorError, ray_errors.WorkerCrashedError, ray_errors.NodeDiedError,
+                    ray_errors.TaskCancelledError, serve_errors.DeploymentUnavailableError,
+                    serve_errors.ReplicaUnavailableError)
+    if isinstance(cause, replica_gone):
+        return Unavailable(f"no {stage} replica could serve the call ({kind})", stage=stage)
+    return Internal(f"{kind}: {cause}", stage=stage)

@@ -10,6 +10,8 @@ import math
 from collections.abc import AsyncIterator, Sequence
 from typing import Literal, Protocol
 
+from soundloop import errors
+
 Role = Literal["system", "user", "assistant"]
 FinishReason = Literal["stop", "length"]
 
@@ -46,26 +48,23 @@ class ChatBackend(Protocol):
     async def close(self) -> None: ...
 
 
-class LlmError(Exception):
-    """Base of the stage's errors; `retryable` tells a caller whether trying again may help."""
-    retryable = False
+class LlmError(errors.SoundloopError):
+    """Base of the stage's errors, each also a kind of the kernel error that gives its status code."""
 
 
-class InvalidRequest(LlmError, ValueError):
+class InvalidRequest(LlmError, errors.InvalidRequest):
     """The request can never succeed as sent."""
 
 
-class BackendUnavailable(LlmError):
+class BackendUnavailable(LlmError, errors.Unavailable):
     """The model endpoint cannot be reached or is temporarily refusing work."""
-    retryable = True
 
 
-class Overloaded(LlmError):
+class Overloaded(LlmError, errors.Overloaded):
     """Too many generations are already waiting for this replica."""
-    retryable = True
 
 
-class BackendError(LlmError):
+class BackendError(LlmError, errors.Internal):
     """The model endpoint answered with an error that retrying will not fix."""
 
 

@@ -13,10 +13,6 @@ from typing import Protocol
 import numpy as np
 
 
-class InvalidRequest(ValueError):
-    """The request cannot be synthesized as asked (text, voice); the message says why."""
-
-
 class Synthesis(Protocol):
     """One clause being synthesized: an iterator of float32 chunks at `sample_rate`."""
 

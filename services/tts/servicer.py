@@ -1,17 +1,16 @@
-"""gRPC edge of the TTS stage: delegates to TtsStage and maps errors to status codes."""
+"""gRPC edge of the TTS stage: delegates to TtsStage; errors become status codes (soundloop.errors)."""
 from __future__ import annotations
 
 import contextlib
-import logging
 
 import grpc
 
 from services.tts.stage import TtsStage
+from soundloop.errors import errors_as_status
 from soundloop.tts.v1 import tts_pb2_grpc
 
-log = logging.getLogger(__name__)
-
 SERVICE_NAME = "soundloop.tts.v1.Tts"
+WHERE = "tts stage"
 
 
 class TtsServicer(tts_pb2_grpc.TtsServicer):
@@ -21,15 +20,10 @@ class TtsServicer(tts_pb2_grpc.TtsServicer):
     async def Synthesize(self, request, context: grpc.aio.ServicerContext):
         # A client cancellation cancels this task at a yield; closing the stage's
         # generator (aclosing) is what stops the synthesis.
-        async with contextlib.aclosing(self._stage.synthesize(request)) as pieces:
-            try:
+        async with errors_as_status(context, WHERE, f"Synthesize (turn {request.turn_id!r})"):
+            async with contextlib.aclosing(self._stage.synthesize(request)) as pieces:
                 async for piece in pieces:
                     yield piece
-            except ValueError as err:
-                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
-            except Exception:
-                log.exception("tts synthesize failed (turn %s)", request.turn_id)
-                await context.abort(grpc.StatusCode.INTERNAL, "tts synthesize failed; see the tts stage's log")
 
 
 def register(stage: TtsStage):

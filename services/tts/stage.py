@@ -15,10 +15,11 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from services.tts.audio_pieces import PIECE_MS, PieceEncoder
-from services.tts.engine import InvalidRequest, SpeechEngine, Synthesis
+from services.tts.engine import SpeechEngine, Synthesis
 from services.tts.speech_text import speakable
 from services.tts.voice_catalog import VoiceCatalog
 from soundloop.audio import codec
+from soundloop.errors import InvalidRequest
 from soundloop.settings import Settings
 from soundloop.tts.v1 import tts_pb2
 

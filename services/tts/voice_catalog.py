@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from services.tts.engine import InvalidRequest, SpeechEngine
+from services.tts.engine import SpeechEngine
+from soundloop.errors import InvalidRequest
 from soundloop.settings import TtsSettings
 
 log = logging.getLogger(__name__)

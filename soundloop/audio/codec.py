@@ -10,6 +10,7 @@ import dataclasses
 import numpy as np
 import soxr
 
+from soundloop.errors import InvalidRequest
 from soundloop.v1 import audio_pb2
 
 PCM16 = audio_pb2.AUDIO_ENCODING_PCM16LE
@@ -19,7 +20,7 @@ PCM_RATES = (8000, 16000, 24000, 48000)
 MODEL_RATE = 16000  # what VAD, ASR and the sound tagger consume
 
 
-class AudioFormatError(ValueError):
+class AudioFormatError(InvalidRequest):
     """The caller's audio format or bytes are not valid; the message says why."""
 
 

@@ -11,7 +11,7 @@ from soundloop.decider.v1 import decider_pb2, decider_pb2_grpc
 from soundloop.grpc_server import start_server
 from soundloop.settings import load_settings
 from soundloop.v1 import interaction_pb2 as api
-from tests.decider.decider_timeline import ScriptedEstimator
+from tests.support.end_of_turn import ScriptedEstimator
 from tests.support.stage_process import stage_server
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from services.decider.stage import DeciderStage
 from services.decider.turn_settings import DEFAULT_MIN_SOUND_SCORE, InvalidRequest, resolve
 from soundloop.decider.v1 import decider_pb2
 from soundloop.v1 import interaction_pb2 as api
-from tests.decider.decider_timeline import ScriptedEstimator
+from tests.support.end_of_turn import ScriptedEstimator
 
 pytestmark = pytest.mark.unit
 
@@ -28,6 +28,12 @@ def test_defaults():
     assert settings.sound.proactive
 
 
+def test_the_longest_silences_allowed_are_accepted():
+    settings = resolve(decider_pb2.DeciderPolicy(turn_detection=api.TurnDetection(min_silence_ms=10000,
+                                                                                  max_silence_ms=10000)))
+    assert (settings.turn.min_silence_ms, settings.turn.max_silence_ms) == (10000, 10000)
+
+
 def test_one_explicit_bound_never_contradicts_the_other_default():
     settings = resolve(decider_pb2.DeciderPolicy(turn_detection=api.TurnDetection(min_silence_ms=2000)))
     assert (settings.turn.min_silence_ms, settings.turn.max_silence_ms) == (2000, 2000)
@@ -40,6 +46,12 @@ def test_one_explicit_bound_never_contradicts_the_other_default():
     (decider_pb2.DeciderPolicy(turn_detection=api.TurnDetection(min_silence_ms=900, max_silence_ms=400)),
      "max_silence_ms (400) is below min_silence_ms (900)"),
     (decider_pb2.DeciderPolicy(turn_detection=api.TurnDetection(eagerness=9)), "eagerness: unknown value 9"),
+    # Once checked by the gateway too; the decider alone validates policy now.
+    (decider_pb2.DeciderPolicy(turn_detection=api.TurnDetection(max_silence_ms=10001)),
+     "policy.turn_detection.max_silence_ms is 10001; the limit is 10000"),
+    (decider_pb2.DeciderPolicy(turn_detection=api.TurnDetection(min_silence_ms=12000)),
+     "policy.turn_detection.min_silence_ms is 12000; the limit is 10000"),
+    (decider_pb2.DeciderPolicy(sound_policy=api.SoundPolicy(min_score=-0.1)), "min_score must be in [0, 1]"),
 ])
 def test_invalid_policies_are_named(policy, message):
     with pytest.raises(InvalidRequest) as error:

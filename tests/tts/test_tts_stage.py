@@ -6,10 +6,10 @@ import time
 import pytest
 from tts_speech import GREETING, PCM16K, child_processes, engine_audio, request, rms, speak
 
-from services.tts.engine import InvalidRequest
 from services.tts.stage import MAX_TEXT_CHARS
 from services.tts.voice_catalog import VoiceCatalog
 from soundloop.audio import codec
+from soundloop.errors import InvalidRequest
 from soundloop.v1 import audio_pb2
 
 pytestmark = pytest.mark.integration
