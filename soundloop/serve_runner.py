@@ -1,13 +1,52 @@
-"""Runs the soundloop Ray Serve application on a local Ray cluster (for `soundloop serve`/`demo`)."""
+"""Runs the soundloop Ray Serve application on a local Ray cluster (for `soundloop serve`/`demo`).
+
+It deploys the profile's Serve config file (deploy/serve/soundloop.yaml or
+soundloop-light.yaml) the way `serve run <config.yaml>` and KubeRay do: the file
+goes to Serve's controller, which imports the builder named in import_path,
+calls it with the file's args and applies its runtime_env and `deployments:`
+options. So replicas, CPUs and request limits are the file's, and the local run
+is the deployed run; only what a local run must change is overridden here.
+"""
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
+import pathlib
+import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
-from soundloop import process_env
+import yaml
+
 from soundloop.local_stack import wait_serving
-from soundloop.models import models_dir
+from soundloop.models import REPO_ROOT, models_dir
+
+SERVE_CONFIG_DIR = REPO_ROOT / "deploy" / "serve"
+APP_NAME = "soundloop"
+
+
+def serve_config_path(profile: str) -> pathlib.Path:
+    return SERVE_CONFIG_DIR / ("soundloop-light.yaml" if profile == "light" else "soundloop.yaml")
+
+
+def load_serve_config(profile: str) -> dict[str, Any]:
+    path = serve_config_path(profile)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: `soundloop serve` runs the Serve config of a source checkout or image")
+    return yaml.safe_load(path.read_text())
+
+
+def local_serve_config(config: dict[str, Any], redis_url: str, port: int) -> dict[str, Any]:
+    """`config` with the overrides a run on this machine needs, and nothing else changed."""
+    config = copy.deepcopy(config)
+    # Serve's HTTP proxy serves no route of ours: keep it on loopback, on any free port.
+    config["http_options"] = {**config.get("http_options", {}), "host": "127.0.0.1", "port": 0}
+    (app,) = [a for a in config["applications"] if a["name"] == APP_NAME]
+    app["args"] = {**app.get("args", {}), "redis_url": redis_url}
+    env = app.setdefault("runtime_env", {}).setdefault("env_vars", {})
+    env.update({"SOUNDLOOP_GATEWAY__PORT": str(port), "SOUNDLOOP_MODELS_DIR": str(models_dir())})
+    return config
 
 
 @contextlib.contextmanager
@@ -15,24 +54,44 @@ def serve_app(profile: str, redis_url: str, port: int, progress: Callable[[str],
               start_timeout_s: float = 300) -> Iterator[str]:
     import ray
     from ray import serve
+    from ray.serve._private import api as serve_api
+    from ray.serve.schema import ServeDeploySchema
 
-    from soundloop.app import build_app
-
-    # Cluster-wide: offline and the models folder. OpenMP waiting is per deployment (process_env).
-    env = {**process_env.OFFLINE, "SOUNDLOOP_MODELS_DIR": str(models_dir())}
+    config = ServeDeploySchema.model_validate(local_serve_config(load_serve_config(profile), redis_url, port))
     progress("starting Ray (local cluster)...")
-    # Logical CPUs: stage replicas ask for fractions; the OS shares the real cores.
-    ray.init(num_cpus=max(4, os.cpu_count() or 2), include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": env})
+    # Logical CPUs: replicas ask for fractions (the config's num_cpus); the OS shares the real cores.
+    ray.init(num_cpus=max(4, os.cpu_count() or 2), include_dashboard=False, log_to_driver=False)
     try:
-        serve.start(http_options={"host": "127.0.0.1", "port": 0})
-        progress(f"deploying the soundloop application ({profile} profile: loading models)...")
-        app = build_app({"profile": profile, "redis_url": redis_url, "settings": {"gateway": {"port": port}}})
-        serve.run(app, name="soundloop", route_prefix=None, blocking=False)
+        # What `serve run <config.yaml>` does (ray 2.60, ray/serve/scripts.py): start Serve with the
+        # file's proxy options, then hand the file to the controller, which builds the app from
+        # import_path and args in a task and applies its runtime_env and `deployments:` options.
+        # serve_start and deploy_apps are Serve internals; the public serve.run takes no config.
+        client = serve_api.serve_start(proxy_location=config.proxy_location,
+                                       http_options=config.http_options.model_dump())
+        progress(f"deploying {serve_config_path(profile).name} ({profile} profile: loading models)...")
+        client.deploy_apps(config)
+        deadline = time.monotonic() + start_timeout_s
+        wait_running(deadline)
         address = f"127.0.0.1:{port}"
-        wait_serving(address, start_timeout_s, name="gateway")
+        wait_serving(address, max(1.0, deadline - time.monotonic()), name="gateway")
         yield address
     finally:
         with contextlib.suppress(Exception):
             serve.shutdown()
         ray.shutdown()
+
+
+def wait_running(deadline: float) -> None:
+    """Blocks until the app is RUNNING; raises with Serve's message when its deployment fails."""
+    from ray import serve
+    from ray.serve.schema import ApplicationStatus
+
+    while time.monotonic() < deadline:
+        app = serve.status().applications.get(APP_NAME)
+        if app is not None and app.status == ApplicationStatus.RUNNING:
+            return
+        if app is not None and app.status in (ApplicationStatus.DEPLOY_FAILED, ApplicationStatus.UNHEALTHY):
+            failed = {n: d.message for n, d in app.deployments.items() if d.message}
+            raise RuntimeError(f"Serve application {APP_NAME} {app.status.value}: {app.message or failed}")
+        time.sleep(0.5)
+    raise TimeoutError(f"Serve application {APP_NAME} not running after the start timeout")

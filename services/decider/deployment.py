@@ -11,8 +11,8 @@ from ray import serve
 from soundloop.decider.v1 import decider_pb2
 
 
-# The policy is cheap; the end-of-turn LM runs on one thread for a few tens of ms per new transcript.
-@serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=64)
+# Sizing (replicas, CPUs, max_ongoing_requests) is the Serve config's alone (deploy/serve/*.yaml).
+@serve.deployment(name="Decider")
 class DeciderDeployment:
     def __init__(self, settings_overrides: dict | None = None):
         # Imported and built here, not at module level: Serve pickles this class by value.

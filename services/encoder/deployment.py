@@ -6,16 +6,12 @@ from ray import serve
 from soundloop import process_env
 from soundloop.encoder.v1 import encoder_pb2
 
-# Replica processes load CTranslate2 and onnxruntime: keep their OpenMP threads
-# from spinning, and never let them reach for a model hub.
-RUNTIME_ENV = {"env_vars": dict(process_env.MODEL_STAGE)}
 
-
-@serve.deployment(name="Encoder", ray_actor_options={"num_cpus": 1, "runtime_env": RUNTIME_ENV},
-                  max_ongoing_requests=64)
+# Sizing (replicas, CPUs, max_ongoing_requests) is the Serve config's alone (deploy/serve/*.yaml).
+@serve.deployment(name="Encoder")
 class EncoderDeployment:
     def __init__(self, settings: dict | None = None):
-        # Before the model libraries load (a config's ray_actor_options may drop RUNTIME_ENV).
+        # Before CTranslate2 and onnxruntime load: passive OpenMP threads, no model hub.
         process_env.apply(process_env.MODEL_STAGE)
         # Imported here: Serve pickles this class by value, and models load once per replica.
         from services.encoder.stage import EncoderStage

@@ -21,6 +21,7 @@ from .stage_clients import ServeStageClients
 log = logging.getLogger(__name__)
 
 
+# Sizing (replicas, CPUs, the head-node pin) is the Serve config's alone (deploy/serve/*.yaml).
 @serve.deployment(name="Gateway")
 class GatewayDeployment:
     async def __init__(self, encoder, llm, decider, tts, settings: dict | None = None):

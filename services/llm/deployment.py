@@ -17,10 +17,11 @@ from soundloop.llm.v1 import llm_pb2
 from soundloop.settings import Settings, load_settings
 
 
-@serve.deployment(max_ongoing_requests=8)
+# Sizing (replicas, CPUs/GPUs, max_ongoing_requests) is the Serve config's alone (deploy/serve/*.yaml).
+@serve.deployment(name="Llm")
 class LlmDeployment:
     def __init__(self, settings: Settings | dict | None = None):
-        """`settings`: a Settings, or overrides for `load_settings` (what soundloop.app binds)."""
+        """`settings`: a Settings, or overrides for `load_settings` (what services.app binds)."""
         # Before llama.cpp loads: a short OpenMP spin (see soundloop/process_env.py).
         from soundloop import process_env
 

@@ -12,16 +12,12 @@ from ray import serve
 from soundloop import process_env
 from soundloop.tts.v1 import tts_pb2
 
-# Replica processes run onnxruntime (Piper): keep its threads from spinning, and
-# never let anything reach for a model hub.
-RUNTIME_ENV = {"env_vars": dict(process_env.MODEL_STAGE)}
 
-
-@serve.deployment(name="Tts", ray_actor_options={"num_cpus": 0.25, "runtime_env": RUNTIME_ENV},
-                  max_ongoing_requests=16)
+# Sizing (replicas, CPUs, max_ongoing_requests) is the Serve config's alone (deploy/serve/*.yaml).
+@serve.deployment(name="Tts")
 class TtsDeployment:
     def __init__(self, settings: dict | None = None):
-        # Before the model libraries load (a config's ray_actor_options may drop RUNTIME_ENV).
+        # Before onnxruntime (Piper) loads: passive OpenMP threads, no model hub.
         process_env.apply(process_env.MODEL_STAGE)
         # Imported here: Serve pickles this class by value, and models load once per replica.
         from services.tts.stage import TtsStage

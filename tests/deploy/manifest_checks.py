@@ -327,9 +327,9 @@ def serve_config_problems(doc, where: str) -> list[str]:
 
 def app_args_problems(app: dict, where: str) -> list[str]:
     """`args` of soundloop's builder: AppArgs fields, and Settings fields under `settings`."""
-    if app.get("import_path") != "soundloop.app:build_app":
+    if app.get("import_path") != "services.app:build_app":
         return []
-    from soundloop.app import AppArgs
+    from services.app import AppArgs
 
     args = app.get("args") or {}
     problems = unknown_keys(args, AppArgs, where)

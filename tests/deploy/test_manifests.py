@@ -115,7 +115,7 @@ def test_serve_lint_rejects_replicas_with_autoscaling_and_bad_values():
 
 
 def test_serve_lint_checks_the_builder_args():
-    """soundloop.app.AppArgs ignores unknown args and takes any profile string."""
+    """services.app.AppArgs ignores unknown args and takes any profile string."""
     doc = serve_config()
     args = doc["applications"][0]["args"]
     args.update(profile="lite", redis=1, settings={"llm": {"backend": "vllm", "thrads": 2}})
@@ -128,7 +128,7 @@ def test_serve_lint_checks_the_builder_args():
 def test_serve_config_shape(name):
     doc = serve_config(name)
     (app,) = doc["applications"]
-    assert app["name"] == "soundloop" and app["import_path"] == "soundloop.app:build_app"
+    assert app["name"] == "soundloop" and app["import_path"] == "services.app:build_app"
     assert app["route_prefix"] is None, "callers use the Gateway's own port, not Serve's proxy"
     assert app["args"]["profile"] == ("light" if "light" in name else "default")
     env = app["runtime_env"]["env_vars"]

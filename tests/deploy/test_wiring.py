@@ -328,7 +328,7 @@ def dockerfile_problems(text: str, dockerignore: str) -> list[str]:
 # ---------------------------------------------------------------- tests
 
 def test_entry_points_exist():
-    """services.<stage>.server (with --port) and soundloop.app:build_app, as the manifests name them."""
+    """services.<stage>.server (with --port) and services.app:build_app, as the manifests name them."""
     d = loaded()
     assert entry_point_problems(d["compose"], [d["serve"], load("deploy/serve/soundloop-light.yaml")],
                                 d["dockerfile"]) == []
@@ -339,9 +339,9 @@ def test_entry_point_check_catches_a_missing_module():
     broken = copy.deepcopy(d["compose"])
     broken["services"]["tts"]["command"][2] = "services.tts.nope"
     serve = copy.deepcopy(d["serve"])
-    serve["applications"][0]["import_path"] = "soundloop.nope:build_app"
+    serve["applications"][0]["import_path"] = "services.nope:build_app"
     problems = entry_point_problems(broken, [serve], "")
-    assert any("services.tts.nope" in p for p in problems) and any("soundloop.nope" in p for p in problems)
+    assert any("services.tts.nope" in p for p in problems) and any("services.nope" in p for p in problems)
 
 
 def test_compose_wiring():

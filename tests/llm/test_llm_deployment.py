@@ -12,7 +12,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def handle():
-    # Bound with settings overrides, as soundloop.app does. Local testing mode has nothing to
+    # Bound with settings overrides, as services.app does. Local testing mode has nothing to
     # tear down (serve.delete would start a Ray cluster).
     return serve.run(LlmDeployment.bind({"profile": "light"}), name="llm-test", _local_testing_mode=True)
 

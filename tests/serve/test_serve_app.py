@@ -1,12 +1,13 @@
-"""The Ray Serve application on a real local Ray cluster: the gateway replica's own gRPC
-port serves callers, and the stages are reached through DeploymentHandles."""
+"""The Ray Serve application on a real local Ray cluster, run from its Serve config file as
+`soundloop serve` runs it: sized by that file, the gateway replica's own gRPC port serves
+callers, and the stages are reached through DeploymentHandles."""
 from __future__ import annotations
 
 import pytest
 
 from soundloop.client import CallerScript, converse
 from soundloop.local_redis import free_port
-from soundloop.serve_runner import serve_app
+from soundloop.serve_runner import APP_NAME, load_serve_config, serve_app
 from soundloop.v1 import audio_pb2, interaction_pb2 as pb
 from tests.support.audio import RATE, join, silence, speak
 
@@ -17,6 +18,31 @@ pytestmark = [pytest.mark.serve, pytest.mark.e2e]
 def serve_gateway(redis_url):
     with serve_app("light", redis_url, free_port(), progress=lambda _: None) as address:
         yield address
+
+
+def test_the_running_app_is_sized_by_its_serve_config(serve_gateway):
+    from ray.serve.context import _get_global_client
+    from ray.serve.schema import ServeInstanceDetails
+
+    # What `serve status`/the dashboard read: the controller's view of each deployment.
+    details = ServeInstanceDetails(**_get_global_client().get_serve_details())
+    running = details.applications[APP_NAME].deployments
+    (app,) = load_serve_config("light")["applications"]
+    assert set(running) == {d["name"] for d in app["deployments"]}
+    for want in app["deployments"]:
+        got = running[want["name"]]
+        config = got.deployment_config.model_dump(exclude_unset=True)
+        assert config["max_ongoing_requests"] == want["max_ongoing_requests"], want["name"]
+        assert config["ray_actor_options"]["num_cpus"] == want["ray_actor_options"]["num_cpus"], want["name"]
+        assert got.required_resources.get("CPU", 0) == want["ray_actor_options"]["num_cpus"], want["name"]
+        for resource, amount in want["ray_actor_options"].get("resources", {}).items():
+            assert got.required_resources.get(resource) == amount, (want["name"], resource)
+        scaling = want.get("autoscaling_config")
+        if scaling:
+            assert (config["autoscaling_config"]["min_replicas"], config["autoscaling_config"]["max_replicas"]) == (
+                scaling["min_replicas"], scaling["max_replicas"]), want["name"]
+        replicas = want["num_replicas"] if "num_replicas" in want else scaling["min_replicas"]
+        assert len([r for r in got.replicas if r.state == "RUNNING"]) == replicas, want["name"]
 
 
 async def test_a_spoken_question_is_answered_through_serve(serve_gateway):

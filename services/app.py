@@ -1,9 +1,11 @@
 """Builds the Ray Serve application: the gateway plus the four stages.
 
-Named in the Serve config's import_path (`soundloop.app:build_app`), so the
+Named in the Serve config's import_path (`services.app:build_app`), so the
 same builder serves `soundloop serve`, `serve run deploy/serve/soundloop.yaml`
-and a KubeRay RayService. Per-stage replicas, CPUs/GPUs and autoscaling come
-from the config file's `deployments:` block, not from code.
+and a KubeRay RayService. Replicas, CPUs/GPUs, max_ongoing_requests and
+autoscaling come from the config file's `deployments:` block alone: the
+deployments here carry their names and nothing else, so code cannot disagree
+with the config (tests/serve/test_serve_sizing.py).
 """
 from __future__ import annotations
 
@@ -27,15 +29,6 @@ class AppArgs(BaseModel):
         return overrides
 
 
-# Defaults that fit one 2-core machine; the Serve config's `deployments:` block overrides them.
-SMALL_MACHINE_CPUS = {"Gateway": 0.25, "Encoder": 0.5, "Llm": 0.5, "Decider": 0.25, "Tts": 0.25}
-
-
-def _sized(deployment, name: str):
-    return deployment.options(name=name, ray_actor_options={"num_cpus": SMALL_MACHINE_CPUS[name]},
-                              max_ongoing_requests=64)
-
-
 def build_app(args: dict[str, Any] | None = None) -> Application:
     # Imported here so that importing this module stays cheap for config linting.
     from services.decider.deployment import DeciderDeployment
@@ -45,8 +38,8 @@ def build_app(args: dict[str, Any] | None = None) -> Application:
     from services.tts.deployment import TtsDeployment
 
     overrides = AppArgs(**(args or {})).settings_overrides()
-    encoder = _sized(EncoderDeployment, "Encoder").bind(overrides)
-    llm = _sized(LlmDeployment, "Llm").bind(overrides)
-    decider = _sized(DeciderDeployment, "Decider").bind(overrides)
-    tts = _sized(TtsDeployment, "Tts").bind(overrides)
-    return _sized(GatewayDeployment, "Gateway").bind(encoder, llm, decider, tts, overrides)
+    encoder = EncoderDeployment.bind(overrides)
+    llm = LlmDeployment.bind(overrides)
+    decider = DeciderDeployment.bind(overrides)
+    tts = TtsDeployment.bind(overrides)
+    return GatewayDeployment.bind(encoder, llm, decider, tts, overrides)
