@@ -75,6 +75,9 @@ class GatewaySettings(BaseModel):
     # confirms the end of speech (0: wait for the VAD). Wasted if the caller goes on.
     early_recognition_ms: int = 64
     max_sessions: int = 64
+    # Caller audio a session may queue ahead of its stages; beyond it the stream reader waits
+    # (gRPC flow control then slows the caller) rather than buffering more or dropping audio.
+    inbox_audio_ms: int = 10000
     # Reply audio is paced at real time with this much lead over the caller's playback.
     playback_lead_ms: int = 200
     # A caller that does not read for this long is cut off.

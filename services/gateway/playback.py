@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import time
 from collections.abc import Awaitable, Callable
+
+from .clock import Clock, loop_clock
 
 SendAudio = Callable[[str, bytes, int], Awaitable[None]]  # turn id, data, start sample
 
 
 class ReplyPlayer:
     def __init__(self, send: SendAudio, bytes_per_sample: int, sample_rate_hz: int, lead_ms: int,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+                 clock: Clock = loop_clock):
         self._send = send
         self._bytes_per_sample = bytes_per_sample
         self._rate = sample_rate_hz
         self._lead_s = lead_ms / 1000
-        self._clock = clock
-        self._sleep = sleep  # injectable with the clock, so pacing tests run on virtual time
+        self._clock = clock  # waits are asyncio sleeps, on the same (loop) clock
         self._queue: collections.deque[tuple[str, bytes]] = collections.deque()
         self._wakeup = asyncio.Event()
         self._paused = False
@@ -92,7 +91,7 @@ class ReplyPlayer:
             now = self._clock()
             ahead = self._playout_end - now
             if ahead > self._lead_s + 0.001:  # 1 ms slack: no busy-looping on float dust
-                await self._sleep(ahead - self._lead_s)
+                await asyncio.sleep(ahead - self._lead_s)
                 continue
             turn_id, data = self._queue.popleft()
             samples = len(data) // self._bytes_per_sample

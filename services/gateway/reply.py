@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
+from soundloop.audio import codec
 from soundloop.clauses import ClauseSegmenter
 from soundloop.llm.v1 import llm_pb2
 from soundloop.tts.v1 import tts_pb2
 from soundloop.v1 import audio_pb2
 
+from .clock import Clock
 from .playback import ReplyPlayer
 from .stage_clients import StageClients
-
-log = logging.getLogger(__name__)
+from .turn_metrics import TurnClock
 
 
 @dataclasses.dataclass
@@ -31,9 +30,24 @@ class SpokenClause:
     end_sample: int
 
 
+def heard_text(clauses: Sequence[SpokenClause], samples_heard: int) -> str:
+    """The words carried by the first `samples_heard` samples of a reply."""
+    words: list[str] = []
+    for clause in clauses:
+        if samples_heard <= clause.start_sample:
+            break  # not reached, or never voiced (its synthesis failed or was cut before any audio)
+        if samples_heard >= clause.end_sample:
+            words += clause.text.split()
+        elif samples_heard > clause.start_sample:
+            clause_words = clause.text.split()
+            fraction = (samples_heard - clause.start_sample) / max(1, clause.end_sample - clause.start_sample)
+            words += clause_words[:int(len(clause_words) * fraction)]
+    return " ".join(words)
+
+
 @dataclasses.dataclass
 class ReplyTimings:
-    """Wall-clock marks of one turn, for latency metrics and spans."""
+    """Clock marks of one turn, for latency metrics and spans."""
     started: float = 0.0
     first_token: float = 0.0
     first_clause: float = 0.0
@@ -41,31 +55,35 @@ class ReplyTimings:
     generated: float = 0.0  # the LLM finished (or was cancelled)
 
 
+@dataclasses.dataclass(frozen=True)
+class ReplyOutput:
+    """Where every reply turn of a session goes: the same stages, player, voice and format each time."""
+    stages: StageClients
+    player: ReplyPlayer
+    audio_format: audio_pb2.AudioFormat
+    voice: str
+    session_id: str
+    on_text: Callable[[str, str], Awaitable[None]]  # (turn id, text delta)
+    clock: Clock
+
+
 class ReplyTurn:
-    def __init__(self, turn_id: str, messages: list[llm_pb2.ChatMessage], stages: StageClients,
-                 player: ReplyPlayer, output_format: audio_pb2.AudioFormat, voice: str, session_id: str,
-                 bytes_per_sample: int, on_text: Callable[[str], Awaitable[None]]):
+    def __init__(self, turn_id: str, cause: int, prompt: str, messages: Sequence[llm_pb2.ChatMessage],
+                 clock: TurnClock, output: ReplyOutput):
         self.turn_id = turn_id
-        self._messages = messages
-        self._stages = stages
-        self._player = player
-        self._format = output_format
-        self._voice = voice
-        self._session_id = session_id
-        self._bytes_per_sample = bytes_per_sample
-        self._on_text = on_text
+        self.cause = cause  # TurnCause
+        self.prompt = prompt  # what is answered: the caller's words, typed text, or the sound's label
+        self.clock = clock
+        self._messages = list(messages)
+        self._out = output
         self.text = ""
         self.clauses: list[SpokenClause] = []
         self.timings = ReplyTimings()
         self._queued_samples = 0
-        # Set by the conversation that starts the turn: its TurnClock, cause and prompt.
-        self.clock = None
-        self.cause = 0
-        self.prompt = ""
         self._task: asyncio.Task | None = None
 
     def start(self) -> asyncio.Task:
-        self.timings.started = time.monotonic()
+        self.timings.started = self._out.clock()
         self._task = asyncio.create_task(self._run(), name=f"reply-{self.turn_id}")
         return self._task
 
@@ -82,16 +100,7 @@ class ReplyTurn:
             await asyncio.gather(self._task, return_exceptions=True)
 
     def heard_text(self, samples_heard: int) -> str:
-        """The words carried by the first `samples_heard` samples of the reply."""
-        words: list[str] = []
-        for clause in self.clauses:
-            if samples_heard >= clause.end_sample:
-                words += clause.text.split()
-            elif samples_heard > clause.start_sample:
-                clause_words = clause.text.split()
-                fraction = (samples_heard - clause.start_sample) / max(1, clause.end_sample - clause.start_sample)
-                words += clause_words[:int(len(clause_words) * fraction)]
-        return " ".join(words)
+        return heard_text(self.clauses, samples_heard)
 
     async def _run(self) -> None:
         clauses: asyncio.Queue[str | None] = asyncio.Queue()
@@ -99,7 +108,7 @@ class ReplyTurn:
         try:
             await self._generate(clauses)
             await speaker
-            await self._player.drained(self.turn_id)
+            await self._out.player.drained(self.turn_id)
         finally:
             if not speaker.done():
                 speaker.cancel()
@@ -107,35 +116,36 @@ class ReplyTurn:
 
     async def _generate(self, clauses: asyncio.Queue) -> None:
         segmenter = ClauseSegmenter()
-        request = llm_pb2.GenerateRequest(session_id=self._session_id, turn_id=self.turn_id,
+        request = llm_pb2.GenerateRequest(session_id=self._out.session_id, turn_id=self.turn_id,
                                           messages=self._messages)
-        async for chunk in self._stages.generate(request):
+        async for chunk in self._out.stages.generate(request):
             if not chunk.delta:
                 continue
             if not self.timings.first_token:
-                self.timings.first_token = time.monotonic()
+                self.timings.first_token = self._out.clock()
             self.text += chunk.delta
-            await self._on_text(chunk.delta)
+            await self._out.on_text(self.turn_id, chunk.delta)
             for clause in segmenter.push(chunk.delta):
                 clauses.put_nowait(clause)
-        self.timings.generated = time.monotonic()
+        self.timings.generated = self._out.clock()
         for clause in segmenter.flush():
             clauses.put_nowait(clause)
         clauses.put_nowait(None)
 
     async def _speak(self, clauses: asyncio.Queue) -> None:
+        bytes_per_sample = codec.Format.from_proto(self._out.audio_format).bytes_per_sample
         while (clause := await clauses.get()) is not None:
             if not self.timings.first_clause:
-                self.timings.first_clause = time.monotonic()
+                self.timings.first_clause = self._out.clock()
             spoken = SpokenClause(clause, self._queued_samples, self._queued_samples)
             self.clauses.append(spoken)  # before synthesis: a barge-in may cut it half-way
-            request = tts_pb2.SynthesizeRequest(text=clause, voice=self._voice, output_format=self._format,
-                                                turn_id=self.turn_id)
-            async for piece in self._stages.synthesize(request):
+            request = tts_pb2.SynthesizeRequest(text=clause, voice=self._out.voice,
+                                                output_format=self._out.audio_format, turn_id=self.turn_id)
+            async for piece in self._out.stages.synthesize(request):
                 if not piece.audio:
                     continue
                 if not self.timings.first_audio:
-                    self.timings.first_audio = time.monotonic()
-                self._queued_samples += len(piece.audio) // self._bytes_per_sample
-                self._player.enqueue(self.turn_id, piece.audio)
+                    self.timings.first_audio = self._out.clock()
+                self._queued_samples += len(piece.audio) // bytes_per_sample
+                self._out.player.enqueue(self.turn_id, piece.audio)
                 spoken.end_sample = self._queued_samples

@@ -1,6 +1,8 @@
 """The public soundloop.v1.Interaction service: protos in, events out, errors to status codes.
 
-Stream-level problems (no config, bad config, unknown resume token, capacity)
+Converse opens or resumes the session, feeds the caller's messages to its
+Conversation and streams the events back; Transcribe and AnswerAboutClip hand
+the clip to OfflineTasks. Stream-level problems (no config, bad config, unknown resume token, capacity)
 end the call with a status code. Problems with one message (odd byte count,
 oversized chunk, undecodable bytes) are reported as an Error event naming the
 message, and the session goes on.
@@ -14,15 +16,13 @@ import grpc
 
 from soundloop.audio import codec
 from soundloop.decider.v1 import decider_pb2
-from soundloop.encoder.v1 import encoder_pb2
 from soundloop.errors import InvalidRequest, SoundloopError, errors_as_status, status_of
-from soundloop.llm.v1 import llm_pb2
 from soundloop.settings import Settings
 from soundloop.v1 import interaction_pb2 as pb
 
-from .caller_audio import RATE
 from .conversation import Conversation
-from .events import EventSink, duration
+from .events import EventSink
+from .offline import OfflineTasks
 from .session_config import InvalidConfig, check_audio_chunk, check_text, normalize_config
 from .session_store import SessionNotFound, SessionStore
 from .stage_clients import StageClients
@@ -53,6 +53,7 @@ def tolerant(message_type):
 class InteractionServicer:
     def __init__(self, stages: StageClients, store: SessionStore, settings: Settings):
         self._stages = stages
+        self._offline = OfflineTasks(stages)
         self._store = store
         self._settings = settings
         self._active = 0
@@ -122,12 +123,7 @@ class InteractionServicer:
         sink = EventSink(self._store, snapshot.session_id, snapshot.last_sequence,
                          self._settings.gateway.send_timeout_s)
         sink.start()
-        conversation = Conversation(snapshot, self._stages, self._store, sink,
-                                    chunk_ms=self._settings.gateway.chunk_ms,
-                                    playback_lead_ms=self._settings.gateway.playback_lead_ms,
-                                    instructions=self._settings.gateway.default_instructions,
-                                    partial_transcript_ms=self._settings.gateway.partial_transcript_ms,
-                                    early_recognition_ms=self._settings.gateway.early_recognition_ms)
+        conversation = Conversation(snapshot, self._stages, self._store, sink, self._settings.gateway)
         await sink.emit(snapshot.audio_ms, session_started=pb.SessionStarted(
             session_id=snapshot.session_id, resume_token=snapshot.resume_token, resumed=resumed,
             output_audio=snapshot.config.output_audio))
@@ -178,16 +174,16 @@ class InteractionServicer:
         index = 1
         async for request in request_iterator:
             index += 1
-            problem = self._accept(request, fmt, conversation)
+            problem = await self._accept(request, fmt, conversation)
             if problem:
                 await sink.emit(conversation.audio_ms, error=pb.Error(
                     code="INVALID_ARGUMENT", message=f"message {index} rejected, not processed: {problem}"))
             if not isinstance(request, Undecodable) and request.WhichOneof("message") == "end_of_input":
                 return
-        conversation.end_of_input()
+        await conversation.end_of_input()
 
     @staticmethod
-    def _accept(request, fmt: codec.Format, conversation: Conversation) -> str | None:
+    async def _accept(request, fmt: codec.Format, conversation: Conversation) -> str | None:
         """Hands one message to the conversation; returns why it was rejected, if it was."""
         if isinstance(request, Undecodable):
             return f"{request.size} bytes are not a ConverseRequest ({request.error})"
@@ -195,13 +191,13 @@ class InteractionServicer:
         try:
             if kind == "audio":
                 check_audio_chunk(fmt, request.audio.data)
-                conversation.add_audio(request.audio.data)
+                await conversation.add_audio(request.audio.data)
             elif kind == "text":
                 conversation.add_text(check_text(request.text.text))
             elif kind == "playback":
                 conversation.add_playback(request.playback)
             elif kind == "end_of_input":
-                conversation.end_of_input()
+                await conversation.end_of_input()
             elif kind == "config":
                 return "`config` is only allowed as the first message"
             else:
@@ -213,46 +209,18 @@ class InteractionServicer:
     # ------------------------------------------------------------ offline tasks
 
     async def Transcribe(self, request, context):
-        return await self._perceive(request, context)
-
-    async def _perceive(self, request, context) -> pb.TranscribeResponse:
-        if isinstance(request, Undecodable):
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"request is not valid protobuf: {request.error}")
-        if not request.audio:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "audio is empty")
-        try:
-            fmt = codec.validate_format(codec.Format.from_proto(request.audio_format))
-            codec.check_chunk(fmt, request.audio)
-            clip = await self._stages.transcribe_clip(encoder_pb2.TranscribeClipRequest(
-                format=fmt.to_proto(), audio=request.audio, language=request.language or "en"))
-        except SoundloopError as err:  # a bad format here, or the encoder's own status
-            await context.abort(*status_of(err, WHERE))
-        return pb.TranscribeResponse(
-            text=clip.text, duration=duration(clip.duration_ms),
-            segments=[pb.TranscriptSegment(text=s.text, start=duration(s.start_ms), end=duration(s.end_ms))
-                      for s in clip.segments],
-            sound_events=[pb.SoundEvent(label=t.label, score=t.score, start=duration(t.start_sample * 1000 / RATE),
-                                        end=duration(t.end_sample * 1000 / RATE)) for t in clip.sound_tags])
+        async with errors_as_status(context, WHERE, "Transcribe"):
+            return await self._offline.transcribe(_decoded(request))
 
     async def AnswerAboutClip(self, request, context):
-        if isinstance(request, Undecodable):
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"request is not valid protobuf: {request.error}")
-        instruction = request.instruction.strip() or "Summarize what was said and what sounds were heard."
-        perception = await self._perceive(request, context)
-        sounds = ", ".join(f"{e.label} ({e.score:.2f})" for e in perception.sound_events) or "none"
-        prompt = (f"{instruction}\n\nClip facts:\n- duration: {perception.duration.ToMilliseconds() / 1000:.1f} s\n"
-                  f"- transcript: {perception.text or '(no speech)'}\n- sounds heard: {sounds}")
-        messages = [llm_pb2.ChatMessage(role=llm_pb2.ROLE_SYSTEM, content=(
-                        "You answer questions about an audio clip from its transcript and detected sounds. "
-                        "Be brief and factual.")),
-                    llm_pb2.ChatMessage(role=llm_pb2.ROLE_USER, content=prompt)]
-        answer = ""
-        try:
-            async for chunk in self._stages.generate(llm_pb2.GenerateRequest(messages=messages, turn_id="clip")):
-                answer += chunk.delta
-        except SoundloopError as err:
-            await context.abort(*status_of(err, WHERE))
-        return pb.AnswerAboutClipResponse(answer=answer.strip(), perception=perception)
+        async with errors_as_status(context, WHERE, "AnswerAboutClip"):
+            return await self._offline.answer(_decoded(request))
+
+
+def _decoded(request):
+    if isinstance(request, Undecodable):
+        raise InvalidRequest(f"request is not valid protobuf: {request.error}")
+    return request
 
 
 def add_to_server(servicer: InteractionServicer, server: grpc.aio.Server) -> None:

@@ -2,7 +2,7 @@
 import pytest
 
 from services.gateway.caller_audio import PRE_ROLL_S, RATE, CallerTurnAudio
-from services.gateway.reply import ReplyTurn, SpokenClause
+from services.gateway.reply import SpokenClause, heard_text
 
 pytestmark = pytest.mark.unit
 
@@ -35,16 +35,16 @@ def test_closing_a_turn_keeps_only_the_pre_roll():
     assert len(audio.turn_pcm()) // 2 == int(PRE_ROLL_S * RATE)
 
 
-def _reply_with(clauses):
-    reply = ReplyTurn.__new__(ReplyTurn)
-    reply.clauses = clauses
-    return reply
-
-
 def test_heard_text_cuts_inside_the_clause_being_played():
-    reply = _reply_with([SpokenClause("Paris is the capital,", 0, 16000),
-                         SpokenClause("and it is lovely in spring.", 16000, 40000)])
-    assert reply.heard_text(0) == ""
-    assert reply.heard_text(16000) == "Paris is the capital,"
-    assert reply.heard_text(28000) == "Paris is the capital, and it is"
-    assert reply.heard_text(10**9) == "Paris is the capital, and it is lovely in spring."
+    clauses = [SpokenClause("Paris is the capital,", 0, 16000),
+               SpokenClause("and it is lovely in spring.", 16000, 40000)]
+    assert heard_text(clauses, 0) == ""
+    assert heard_text(clauses, 16000) == "Paris is the capital,"
+    assert heard_text(clauses, 28000) == "Paris is the capital, and it is"
+    assert heard_text(clauses, 10**9) == "Paris is the capital, and it is lovely in spring."
+
+
+def test_a_clause_that_never_got_audio_was_not_heard():
+    # Its synthesis failed (or was cut) before the first piece: no samples carry it.
+    assert heard_text([SpokenClause("Paris is the capital,", 0, 0)], 0) == ""
+    assert heard_text([SpokenClause("Paris is", 0, 8000), SpokenClause("lovely.", 8000, 8000)], 8000) == "Paris is"

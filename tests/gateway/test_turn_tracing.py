@@ -8,7 +8,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from services.gateway.reply import ReplyTurn
+from services.gateway.reply import ReplyTimings, ReplyTurn
 from services.gateway.turn_metrics import TurnClock
 from services.gateway.turn_tracing import record_turn
 from soundloop import telemetry
@@ -29,11 +29,11 @@ def provider():
 
 def finished_turn() -> tuple[ReplyTurn, pb.TurnMetrics]:
     t0 = time.monotonic() - 2.0
-    reply = ReplyTurn.__new__(ReplyTurn)
-    reply.turn_id, reply.text = "t3", "Paris."
-    reply.clock = TurnClock(decision=t0 + 0.5, speech_end=t0, recognition=(t0 + 0.1, t0 + 0.45))
-    reply.timings = type("T", (), {"started": t0 + 0.5, "first_token": t0 + 0.6, "first_clause": t0 + 0.7,
-                                   "first_audio": t0 + 0.75, "generated": t0 + 0.9})()
+    clock = TurnClock(decision=t0 + 0.5, speech_end=t0, recognition=(t0 + 0.1, t0 + 0.45))
+    reply = ReplyTurn("t3", pb.TURN_CAUSE_SPEECH, "what is the capital", [], clock, output=None)
+    reply.text = "Paris."
+    reply.timings = ReplyTimings(started=t0 + 0.5, first_token=t0 + 0.6, first_clause=t0 + 0.7,
+                                 first_audio=t0 + 0.75, generated=t0 + 0.9)
     metrics = reply.clock.metrics(t0 + 0.6, t0 + 0.7, t0 + 0.75, t0 + 0.8, t0 + 1.5)
     return reply, metrics
 
@@ -42,7 +42,7 @@ def test_turn_span_has_stage_children_and_latency_attributes(monkeypatch):
     monkeypatch.delenv("SOUNDLOOP_TRACE_CONTENT", raising=False)
     EXPORTER.clear()
     reply, metrics = finished_turn()
-    record_turn(reply, "s1", pb.TURN_CAUSE_SPEECH, "what is the capital", "completed", metrics, None, None)
+    record_turn(reply, "s1", "completed", metrics, None, time.monotonic())
 
     spans = {s.name: s for s in EXPORTER.get_finished_spans()}
     turn = spans[telemetry.TURN]
@@ -65,6 +65,6 @@ def test_content_only_when_asked(monkeypatch):
     monkeypatch.setenv("SOUNDLOOP_TRACE_CONTENT", "1")
     EXPORTER.clear()
     reply, metrics = finished_turn()
-    record_turn(reply, "s1", pb.TURN_CAUSE_SPEECH, "what is the capital", "completed", metrics, None, None)
+    record_turn(reply, "s1", "completed", metrics, None, time.monotonic())
     turn = next(s for s in EXPORTER.get_finished_spans() if s.name == telemetry.TURN)
     assert turn.attributes[telemetry.PROMPT] == "what is the capital"

@@ -1,0 +1,45 @@
+"""The offline tasks: transcribe a whole clip, or answer a question about one.
+
+The same encoder that serves live calls transcribes and tags the clip in one
+call; an answer adds one LLM call over what was perceived.
+"""
+from __future__ import annotations
+
+from soundloop.audio import codec
+from soundloop.encoder.v1 import encoder_pb2
+from soundloop.errors import InvalidRequest
+from soundloop.llm.v1 import llm_pb2
+from soundloop.v1 import interaction_pb2 as pb
+
+from . import prompts
+from .events import duration
+from .perception_events import ms
+from .stage_clients import StageClients
+
+
+class OfflineTasks:
+    def __init__(self, stages: StageClients):
+        self._stages = stages
+
+    async def transcribe(self, request: pb.TranscribeRequest | pb.AnswerAboutClipRequest) -> pb.TranscribeResponse:
+        """Raises InvalidRequest for a clip that cannot be decoded, or the encoder's error."""
+        if not request.audio:
+            raise InvalidRequest("audio is empty")
+        fmt = codec.validate_format(codec.Format.from_proto(request.audio_format))
+        codec.check_chunk(fmt, request.audio)
+        clip = await self._stages.transcribe_clip(encoder_pb2.TranscribeClipRequest(
+            format=fmt.to_proto(), audio=request.audio, language=request.language or "en"))
+        return pb.TranscribeResponse(
+            text=clip.text, duration=duration(clip.duration_ms),
+            segments=[pb.TranscriptSegment(text=s.text, start=duration(s.start_ms), end=duration(s.end_ms))
+                      for s in clip.segments],
+            sound_events=[pb.SoundEvent(label=t.label, score=t.score, start=duration(ms(t.start_sample)),
+                                        end=duration(ms(t.end_sample))) for t in clip.sound_tags])
+
+    async def answer(self, request: pb.AnswerAboutClipRequest) -> pb.AnswerAboutClipResponse:
+        perception = await self.transcribe(request)
+        messages = prompts.about_clip(request.instruction, perception)
+        answer = ""
+        async for chunk in self._stages.generate(llm_pb2.GenerateRequest(messages=messages, turn_id="clip")):
+            answer += chunk.delta
+        return pb.AnswerAboutClipResponse(answer=answer.strip(), perception=perception)

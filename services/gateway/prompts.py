@@ -1,0 +1,45 @@
+"""What the LLM is told: the system prompt, the history, how a turn's cause becomes a user message,
+and how a question about a clip is put.
+
+The gateway sends the whole history; the LLM stage alone fits it to the model's
+context (services/llm/context_window.py), dropping old turns in blocks so its
+prompt cache survives.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from soundloop.llm.v1 import llm_pb2
+from soundloop.v1 import interaction_pb2 as pb
+
+from .session_store import ChatTurn
+
+ROLES = {"system": llm_pb2.ROLE_SYSTEM, "user": llm_pb2.ROLE_USER, "assistant": llm_pb2.ROLE_ASSISTANT}
+
+
+def user_message(cause: int, prompt: str) -> str:
+    """The history entry for a turn: the caller's words, or a description of the sound heard."""
+    if cause == pb.TURN_CAUSE_SOUND:
+        return f"[The assistant hears a sound: {prompt}. React to it briefly, as a helpful assistant would.]"
+    return prompt
+
+
+def conversation(instructions: str, history: Iterable[ChatTurn]) -> list[llm_pb2.ChatMessage]:
+    messages = [llm_pb2.ChatMessage(role=llm_pb2.ROLE_SYSTEM, content=instructions)]
+    messages += [llm_pb2.ChatMessage(role=ROLES[t.role], content=t.content) for t in history]
+    return messages
+
+
+CLIP_SYSTEM = ("You answer questions about an audio clip from its transcript and detected sounds. "
+               "Be brief and factual.")
+CLIP_DEFAULT_QUESTION = "Summarize what was said and what sounds were heard."
+
+
+def about_clip(instruction: str, perception: pb.TranscribeResponse) -> list[llm_pb2.ChatMessage]:
+    """A question about a clip, with the facts the encoder found in it."""
+    sounds = ", ".join(f"{e.label} ({e.score:.2f})" for e in perception.sound_events) or "none"
+    facts = (f"Clip facts:\n- duration: {perception.duration.ToMilliseconds() / 1000:.1f} s\n"
+             f"- transcript: {perception.text or '(no speech)'}\n- sounds heard: {sounds}")
+    return [llm_pb2.ChatMessage(role=llm_pb2.ROLE_SYSTEM, content=CLIP_SYSTEM),
+            llm_pb2.ChatMessage(role=llm_pb2.ROLE_USER,
+                                content=f"{instruction.strip() or CLIP_DEFAULT_QUESTION}\n\n{facts}")]

@@ -1,0 +1,143 @@
+"""The reply side of a conversation: turns started, held, interrupted and finished, and the
+history the LLM sees, which keeps only the words the caller actually heard.
+
+At most one reply turn is active. Its audio goes out through the ReplyPlayer,
+paced at real time, so an interruption stops it within one piece; the caller's
+playback reports, when it sends them, say how much of it was really heard.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from soundloop import errors
+from soundloop.audio import codec
+from soundloop.decider.v1 import decider_pb2
+from soundloop.v1 import interaction_pb2 as pb
+
+from . import prompts
+from .clock import Clock
+from .events import EventSink
+from .inbox import Inbox, ReplyFinished
+from .playback import ReplyPlayer
+from .reply import ReplyOutput, ReplyTurn
+from .session_store import ChatTurn, SessionSnapshot, SessionStore
+from .stage_clients import StageClients
+from .turn_metrics import TurnClock
+from .turn_tracing import record_turn
+
+log = logging.getLogger(__name__)
+
+
+class ReplyController:
+    def __init__(self, snapshot: SessionSnapshot, stages: StageClients, store: SessionStore, sink: EventSink,
+                 inbox: Inbox, clock: Clock, audio_ms: Callable[[], float], *, instructions: str,
+                 playback_lead_ms: int):
+        self._sid = snapshot.session_id
+        self._store = store
+        self._sink = sink
+        self._inbox = inbox
+        self._clock = clock
+        self._audio_ms = audio_ms  # the session's audio clock, for event offsets
+        self._instructions = snapshot.config.instructions or instructions
+        self._history = list(snapshot.history)
+        self.turns = snapshot.turns
+        out = codec.Format.from_proto(snapshot.config.output_audio)
+        self.player = ReplyPlayer(self._send_audio, out.bytes_per_sample, out.sample_rate_hz, playback_lead_ms,
+                                  clock=clock)
+        self._output = ReplyOutput(stages, self.player, snapshot.config.output_audio, snapshot.config.voice,
+                                   self._sid, self._send_text, clock)
+        self.active: ReplyTurn | None = None
+        self._heard: dict[str, int] = {}  # playback reports: samples played per turn
+
+    @property
+    def state(self) -> decider_pb2.ReplyState:
+        reply = self.active
+        return decider_pb2.ReplyState(active=reply is not None, turn_id=reply.turn_id if reply else "",
+                                      paused=self.player.paused)
+
+    def next_turn_id(self) -> str:
+        self.turns += 1
+        return f"t{self.turns}"
+
+    def heard(self, report: pb.PlaybackReport) -> None:
+        self._heard[report.turn_id] = max(self._heard.get(report.turn_id, 0), report.samples_played)
+
+    async def start(self, turn_id: str, cause: int, prompt: str, clock: TurnClock) -> None:
+        """Starts answering `prompt`; the caller of this has interrupted any active turn first."""
+        await self._remember(ChatTurn("user", prompts.user_message(cause, prompt)))
+        await self._emit(turn_started=pb.TurnStarted(turn_id=turn_id, cause=cause, prompt=prompt))
+        reply = ReplyTurn(turn_id, cause, prompt, prompts.conversation(self._instructions, self._history), clock,
+                          self._output)
+        self.active = reply
+        reply.start().add_done_callback(lambda _: self._inbox.put_control(ReplyFinished(reply)))
+
+    def hold(self, overlap_onset: float | None) -> None:
+        """The caller started talking over the reply: its audio waits until the overlap is judged."""
+        self.player.pause()
+        if self.active is not None and self.active.clock.overlap_onset is None:
+            self.active.clock.overlap_onset = overlap_onset
+
+    def release(self) -> None:
+        """The overlap was a backchannel (or nothing): the reply goes on."""
+        self.player.resume()
+        if self.active is not None:
+            self.active.clock.overlap_onset = None
+
+    async def finished(self, reply: ReplyTurn) -> None:
+        if reply is not self.active:
+            return  # already interrupted and accounted for
+        self.active = None
+        failure = reply.failure
+        text = reply.text
+        if failure is not None:
+            status = errors.status_of(failure, "gateway")
+            log.error("reply %s of session %s failed", reply.turn_id, self._sid, exc_info=failure)
+            await self._emit(error=pb.Error(code=status.code.name,
+                                            message=f"reply {reply.turn_id} failed: {status.message}"))
+            self.player.flush(reply.turn_id)  # a half-synthesized clause is not played on
+            text = reply.heard_text(self._samples_heard(reply))  # the rest was never spoken
+        await self._remember(ChatTurn("assistant", text))
+        await self._emit(turn_completed=pb.TurnCompleted(
+            turn_id=reply.turn_id, text=text, audio_samples=self.player.samples_sent(reply.turn_id),
+            metrics=self._metrics(reply, "completed")))
+
+    async def interrupt(self, reason: str) -> None:
+        reply, self.active = self.active, None
+        if reply is None:
+            return
+        await reply.cancel()
+        self.player.flush(reply.turn_id)
+        heard = self._samples_heard(reply)
+        heard_text = reply.heard_text(heard)
+        if heard_text:
+            await self._remember(ChatTurn("assistant", heard_text))
+        log.info("turn %s interrupted (%s): heard %d samples", reply.turn_id, reason, heard)
+        await self._emit(turn_interrupted=pb.TurnInterrupted(
+            turn_id=reply.turn_id, heard_text=heard_text, samples_heard=heard,
+            metrics=self._metrics(reply, "interrupted")))
+
+    def _samples_heard(self, reply: ReplyTurn) -> int:
+        sent = self.player.samples_sent(reply.turn_id)
+        return min(sent, self._heard.get(reply.turn_id, sent))
+
+    def _metrics(self, reply: ReplyTurn, outcome: str) -> pb.TurnMetrics:
+        """The turn's latency breakdown, also written as a trace (when tracing is on)."""
+        t = reply.timings
+        first_sent, last_sent = self.player.first_sent.get(reply.turn_id), self.player.last_sent.get(reply.turn_id)
+        metrics = reply.clock.metrics(t.first_token, t.first_clause, t.first_audio, first_sent, last_sent)
+        record_turn(reply, self._sid, outcome, metrics, last_sent, self._clock())
+        return metrics
+
+    async def _remember(self, turn: ChatTurn) -> None:
+        self._history.append(turn)
+        await self._store.append_history(self._sid, [turn])
+
+    async def _emit(self, **event) -> None:
+        await self._sink.emit(self._audio_ms(), **event)
+
+    async def _send_text(self, turn_id: str, delta: str) -> None:
+        await self._emit(reply_text=pb.ReplyText(turn_id=turn_id, delta=delta))
+
+    async def _send_audio(self, turn_id: str, data: bytes, start_sample: int) -> None:
+        await self._emit(reply_audio=pb.ReplyAudio(turn_id=turn_id, data=data, start_sample=start_sample))

@@ -1,0 +1,249 @@
+"""The conversation loop on virtual time: the real Conversation, EventSink and SessionStore on real
+Redis, with scripted stages (tests/gateway/scripted_stages.py). Each call runs seconds of
+conversation in milliseconds, deterministically."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from soundloop import errors
+from soundloop.settings import GatewaySettings
+from soundloop.v1 import interaction_pb2 as pb
+from tests.support.virtual_time import run_virtual, virtual_time_redis
+
+from .call_harness import Call
+from .scripted_stages import Said, ScriptedStages, Timings
+
+pytestmark = pytest.mark.unit
+
+STORY = ("Once upon a time a dragon lived in a cave high above the sleepy village, "
+         "and every morning it flew out to count the clouds.")
+FIRST_CLAUSE = STORY.split(", ")[0] + ","
+ASK_STORY = Said(0.5, 1.5, "Tell me a long story.")
+EOT = {"Tell me a long story.": 0.9, "Wait, what time is it?": 0.9, "What time is it?": 0.9,
+       "I would like to know": 0.05, "I would like to know the capital of France.": 0.95,
+       "What is the capital": 0.05, "What is the capital of France?": 0.95}
+
+
+def replies(prompt: str) -> str:
+    return STORY if "story" in prompt else "It is noon."
+
+
+def on_virtual_time(redis_url: str, scenario) -> None:
+    async def main():
+        store = virtual_time_redis(redis_url)
+        try:
+            await scenario(store)
+        finally:
+            await store.close()
+    run_virtual(main())
+
+
+def test_a_question_with_a_pause_gets_one_reply_once_it_is_finished(redis_url):
+    stages = ScriptedStages([Said(0.5, 1.7, "I would like to know"), Said(2.7, 3.9, "the capital of France.")],
+                            EOT, reply="Paris.")
+
+    async def scenario(store):
+        call = await Call.open(store, stages)
+        await call.stream(6.0)
+        await call.end_of_input()
+
+        assert call.actions().count("RESPOND") == 1
+        respond = next(e for e in call.of("decision") if e.event.decision.action == pb.ACTION_RESPOND)
+        assert respond.offset_s >= 3.9  # not in the pause
+        finals = [e.event.transcript for e in call.of("transcript") if e.event.transcript.is_final]
+        assert [(t.text, t.utterance) for t in finals] == [("I would like to know the capital of France.", 1)]
+        assert stages.prompts == ["I would like to know the capital of France."]
+        completed = call.of("turn_completed")[0].event.turn_completed
+        assert completed.text == "Paris." and completed.audio_samples == call.audio_samples("t1") > 0
+        # On virtual time the latency is exact: VAD hangover, recognition, LLM, TTS, one chunk of slack.
+        assert 0.5 < completed.metrics.voice_to_voice.ToMilliseconds() / 1000 < 0.8
+        sequences = [e.event.sequence for e in call.events]
+        assert sequences == list(range(1, len(sequences) + 1))
+
+    on_virtual_time(redis_url, scenario)
+
+
+def test_barge_in_mid_clause_stops_the_reply_and_history_keeps_what_was_heard(redis_url):
+    stages = ScriptedStages([ASK_STORY, Said(3.5, 4.5, "Wait, what time is it?")], EOT, reply=replies)
+
+    async def scenario(store):
+        call = await Call.open(store, stages)
+        call.report_playback(lag_s=1.5)  # a deep jitter buffer: it hears well behind what it got
+        await call.stream(9.0)
+        await call.end_of_input()
+
+        actions = call.actions()
+        assert actions.index("PAUSE_SPEAKING") < actions.index("STOP_SPEAKING")
+        interrupted = call.of("turn_interrupted")
+        assert [e.event.turn_interrupted.turn_id for e in interrupted] == ["t1"]
+        heard = interrupted[0].event.turn_interrupted.heard_text
+        # Cut inside the first clause: some of its words, not all of them.
+        assert heard and FIRST_CLAUSE.startswith(heard) and len(heard) < len(FIRST_CLAUSE)
+        # What was heard is what the caller's playback last reported, not all that was sent.
+        samples_heard = interrupted[0].event.turn_interrupted.samples_heard
+        assert 0 < samples_heard == call.reported("t1", before=interrupted[0].at) < call.audio_samples("t1")
+        late_audio = [e for e in call.of("reply_audio")
+                      if e.event.reply_audio.turn_id == "t1" and e.at > interrupted[0].at]
+        assert late_audio == []
+        # The interruption is answered as a turn of its own.
+        started = [e.event.turn_started for e in call.of("turn_started")]
+        assert [(t.turn_id, t.prompt) for t in started] == [("t1", "Tell me a long story."),
+                                                            ("t2", "Wait, what time is it?")]
+        history = (await store.load(call.resume_token)).history
+        assert [(t.role, t.content) for t in history] == [
+            ("user", "Tell me a long story."), ("assistant", heard),
+            ("user", "Wait, what time is it?"), ("assistant", "It is noon.")]
+
+    on_virtual_time(redis_url, scenario)
+
+
+def test_a_backchannel_holds_the_reply_then_lets_it_finish(redis_url):
+    stages = ScriptedStages([ASK_STORY, Said(3.5, 3.9, "Mm-hmm.")], EOT, reply=replies)
+
+    async def scenario(store):
+        call = await Call.open(store, stages)
+        await call.stream(5.0)
+        await call.end_of_input()
+
+        actions = call.actions()
+        assert "STOP_SPEAKING" not in actions
+        assert actions.index("PAUSE_SPEAKING") < actions.index("IGNORE_BACKCHANNEL")
+        assert call.of("turn_interrupted") == []
+        completed = call.of("turn_completed")
+        assert [e.event.turn_completed.text for e in completed] == [STORY]
+        full = round(len(STORY) / stages.t.tts_chars_per_s * 16000)
+        assert abs(completed[0].event.turn_completed.audio_samples - full) < 1600  # TTS rounds per clause
+        assert stages.prompts == ["Tell me a long story."]  # "mm-hmm" is not a turn to answer
+        history = (await store.load(call.resume_token)).history
+        assert [t.content for t in history] == ["Tell me a long story.", STORY]
+
+    on_virtual_time(redis_url, scenario)
+
+
+def test_end_of_input_mid_reply_lets_the_reply_finish(redis_url):
+    stages = ScriptedStages([ASK_STORY], EOT, reply=replies)
+
+    async def scenario(store):
+        call = await Call.open(store, stages)
+        await call.stream(3.0)
+        assert call.of("turn_started") and not call.of("turn_completed")
+        ended_at = asyncio.get_running_loop().time()
+        await call.end_of_input()
+
+        completed = call.of("turn_completed")
+        assert [e.event.turn_completed.text for e in completed] == [STORY]
+        assert completed[0].event.turn_completed.audio_samples == call.audio_samples("t1")
+        first_audio = call.first("reply_audio").at
+        # The conversation finished only once all the reply had been paced out.
+        assert completed[0].at - first_audio > len(STORY) / stages.t.tts_chars_per_s - 0.5
+        assert completed[0].at > ended_at and call.of("turn_interrupted") == []
+
+    on_virtual_time(redis_url, scenario)
+
+
+def test_a_stage_error_mid_reply_is_reported_and_the_call_goes_on(redis_url):
+    stages = ScriptedStages([ASK_STORY, Said(12.0, 12.8, "What time is it?")], EOT, reply=replies)
+    stages.llm_failure = errors.Unavailable("model endpoint unreachable", stage="llm")
+
+    async def scenario(store):
+        call = await Call.open(store, stages)
+        await call.stream(15.0)
+        await call.end_of_input()
+
+        failure = call.of("error")
+        assert [e.event.error.code for e in failure] == ["UNAVAILABLE"]
+        assert failure[0].event.error.message == "reply t1 failed: llm: model endpoint unreachable"
+        completed = {e.event.turn_completed.turn_id: e.event.turn_completed for e in call.of("turn_completed")}
+        # The words spoken before the failure, not the whole generated text.
+        spoken = completed["t1"].text
+        assert spoken and STORY.startswith(spoken) and len(spoken) < len(FIRST_CLAUSE)
+        assert completed["t2"].text == "It is noon."
+        history = (await store.load(call.resume_token)).history
+        assert [t.content for t in history if t.role == "assistant"] == [spoken, "It is noon."]
+
+    on_virtual_time(redis_url, scenario)
+
+
+def test_an_unexpected_stage_failure_reaches_the_caller_without_its_text(redis_url):
+    stages = ScriptedStages([ASK_STORY], EOT, reply=replies)
+    # What the stage client makes of a stage's INTERNAL status, whose details it keeps for the log.
+    stages.tts_failure = errors.Internal("segfault in voice at 10.1.2.3, secret=hunter2", stage="tts")
+
+    async def scenario(store):
+        call = await Call.open(store, stages)
+        await call.stream(4.0)
+        await call.end_of_input()
+
+        failure = call.of("error")
+        assert [e.event.error.code for e in failure] == ["INTERNAL"]
+        message = failure[0].event.error.message
+        assert "hunter2" not in message and "10.1.2.3" not in message
+        assert message == "reply t1 failed: the tts stage failed; see its log"
+        assert call.audio_samples("t1") == 0
+        assert [e.event.turn_completed.text for e in call.of("turn_completed")] == [""]
+
+    on_virtual_time(redis_url, scenario)
+
+
+def test_a_turn_cut_by_a_disconnect_is_finished_and_answered_after_resume(redis_url):
+    stages = ScriptedStages([Said(0.5, 1.5, "What is the capital"), Said(2.2, 3.0, "of France?")], EOT,
+                            reply="Paris.")
+
+    async def scenario(store):
+        first = await Call.open(store, stages)
+        await first.stream(1.6)  # the line drops in the pause, the turn half said
+        await asyncio.sleep(0.1)
+        await first.hang_up()
+        assert first.of("turn_started") == []
+
+        second = await Call.open(store, stages, resume_token=first.resume_token)
+        await second.stream(2.4)  # the stream clock goes on: "of France?" at 2.2-3.0 s
+        await second.end_of_input()
+
+        finals = [e.event.transcript for e in second.of("transcript") if e.event.transcript.is_final]
+        assert [(t.text, t.utterance) for t in finals] == [("What is the capital of France?", 1)]
+        assert [e.event.turn_started.prompt for e in second.of("turn_started")] == ["What is the capital of France?"]
+        assert second.events[0].event.sequence == first.events[-1].event.sequence + 1
+        assert second.first("turn_started").offset_s >= 3.0
+
+    on_virtual_time(redis_url, scenario)
+
+
+def test_typed_text_is_answered_ahead_of_queued_audio(redis_url):
+    # The encoder takes 250 ms per 100 ms chunk: caller audio queues up behind it.
+    stages = ScriptedStages([], EOT, reply="It is noon.", timings=Timings(encoder_s=0.25))
+
+    async def scenario(store):
+        call = await Call.open(store, stages)
+        streaming = asyncio.create_task(call.stream(3.0))
+        await asyncio.sleep(1.0)
+        call.conversation.add_text("What time is it?")
+        await streaming
+        await call.end_of_input()
+
+        started = call.first("turn_started")
+        assert started.event.turn_started.cause == pb.TURN_CAUSE_TEXT
+        # Answered within the chunk in progress, while most of the second already sent still waits.
+        assert started.at - 1.0 < 0.3
+        assert started.offset_s < 0.6
+
+    on_virtual_time(redis_url, scenario)
+
+
+def test_a_full_audio_lane_slows_the_caller_down_and_loses_nothing(redis_url):
+    stages = ScriptedStages([], EOT, timings=Timings(encoder_s=0.2))  # half real-time speed
+
+    async def scenario(store):
+        call = await Call.open(store, stages, settings=GatewaySettings(inbox_audio_ms=500))
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        await call.stream(3.0)
+        took = loop.time() - began
+        await call.end_of_input()
+
+        assert took > 4.5  # the frames waited for room: 30 chunks at 200 ms each, 5 of them queued
+        assert call.conversation.audio_ms == pytest.approx(3000)  # every frame was processed
+
+    on_virtual_time(redis_url, scenario)
