@@ -1,44 +1,34 @@
-"""Scripted timelines for the turn policy, replayed on a virtual clock.
+"""Scripted timelines for the turn policy, replayed on the session's audio clock.
 
     steps = Timeline().speech(0, 1200, "I would like to book").speech(2400, 3400, "a table for two.").replay(eot)
 
-A Timeline turns scripted caller events into one Observation per 100 ms chunk,
-the way the gateway builds them: VAD state and boundaries from the speech
-segments, utterances numbered from 1, transcripts that lag the audio by
-`asr_delay_ms` (partial while the words come in, final `asr_delay_ms` after the
-utterance ends), sound tags, typed text. `replay` feeds them to the real
-TurnPolicy and plays the gateway's part for the reply: RESPOND starts a reply
-of `reply_ms` of audio, PAUSE holds it, RESUME / IGNORE_BACKCHANNEL release it,
-STOP cancels it.
+A Timeline plays the encoder and the recognizer from a script and lets the
+gateway's own code do the rest, so the policy is fed exactly what the gateway
+sends: per 100 ms chunk, an encoder result (VAD state, boundaries, sound tags)
+goes to the gateway's CallerTurn, scripted recognitions of the open turn arrive
+`asr_delay_ms` after the audio they cover, and the gateway's `observation()`
+builds what the decider sees. `replay` feeds that to the real turn policy and
+plays the gateway's part: the caller turn is settled as the gateway settles
+it, and RESPOND starts a reply of `reply_ms` of audio, PAUSE holds it,
+RESUME / IGNORE_BACKCHANNEL release it, STOP cancels it.
+
+As in the gateway, a caller turn opens at the first onset and stays open across
+pauses until the decider counts it handled: its transcript is the words of all
+its speech so far, and every speech in it has the turn's utterance number.
 """
 from __future__ import annotations
 
 import dataclasses
 
 from services.decider import turn_policy
+from services.gateway.caller_turn import CallerTurn, Transcript
+from services.gateway.observation import observation
+from soundloop.audio.codec import MODEL_RATE
 from soundloop.decider.v1 import decider_pb2
 from soundloop.encoder.v1 import encoder_pb2
 from soundloop.v1 import interaction_pb2 as api
 
-SAMPLES_PER_MS = 16
-
-
-class ScriptedEstimator:
-    """Test double of the end-of-turn LM: probabilities from a table (the LM has its own tests)."""
-
-    def __init__(self, table: dict[str, float], default: float | None = 0.1):
-        """`default` scores texts not in the table (the lagging partial transcripts); None forbids them."""
-        self.table = table
-        self.default = default
-        self.calls: list[str] = []
-
-    def probability(self, text: str) -> float:
-        self.calls.append(text)
-        if text in self.table:
-            return self.table[text]
-        if self.default is None:
-            raise KeyError(f"no scripted end-of-turn probability for {text!r}")
-        return self.default
+SAMPLES_PER_MS = MODEL_RATE // 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +69,7 @@ class Timeline:
         self.typed: list[tuple[int, str]] = []
 
     def speech(self, start: int, end: int, text: str, asr_delay_ms: int | None = None) -> Timeline:
-        """The caller speaks from `start` to `end` ms; the recogniser hears `text`, `asr_delay_ms` late."""
+        """The caller speaks from `start` to `end` ms; the recognizer hears `text`, `asr_delay_ms` late."""
         delay = self.asr_delay_ms if asr_delay_ms is None else asr_delay_ms
         self.speeches.append(Speech(start, end, text, delay))
         self.speeches.sort(key=lambda s: s.start)
@@ -98,66 +88,70 @@ class Timeline:
         self.typed.append((at, text))
         return self
 
-    def _transcript(self, speech: Speech, now: int) -> tuple[str, bool]:
-        heard_until = now - speech.asr_delay_ms
-        if heard_until >= speech.end:
-            return speech.text, True
-        if heard_until <= speech.start:
-            return "", False
-        words = speech.text.split()
-        n = len(words) * (heard_until - speech.start) // (speech.end - speech.start)
-        return " ".join(words[:n]), False
-
-    def observation(self, now: int) -> decider_pb2.Observation:
-        """What the gateway sends at the end of the chunk ending at `now`."""
-        obs = decider_pb2.Observation(now_ms=now)
+    def encoder_result(self, now: int) -> encoder_pb2.AnalyzeChunkResponse:
+        """What the encoder reports for the chunk ending at `now` (no audio: only the turn logic needs it)."""
         begin = now - self.chunk_ms
-        started = [(i, s) for i, s in enumerate(self.speeches) if s.start < now]
+        chunk = encoder_pb2.AnalyzeChunkResponse(pcm_start_sample=begin * SAMPLES_PER_MS)
         for s in self.speeches:
             if begin <= s.start < now:
-                obs.boundaries.add(kind=encoder_pb2.BOUNDARY_KIND_SPEECH_START, sample=s.start * SAMPLES_PER_MS)
+                chunk.boundaries.add(kind=encoder_pb2.BOUNDARY_KIND_SPEECH_START, sample=s.start * SAMPLES_PER_MS)
             if begin < s.end <= now:
-                obs.boundaries.add(kind=encoder_pb2.BOUNDARY_KIND_SPEECH_END, sample=s.end * SAMPLES_PER_MS)
-        if started:
-            index, last = started[-1]
-            obs.utterance = index + 1
-            obs.in_speech = last.start < now < last.end
-            if obs.in_speech:
-                obs.speech_ms = now - last.start
-            else:
-                obs.silence_ms = now - last.end
-            obs.transcript, obs.transcript_is_final = self._transcript(last, now)
+                chunk.boundaries.add(kind=encoder_pb2.BOUNDARY_KIND_SPEECH_END, sample=s.end * SAMPLES_PER_MS)
+        started = [s for s in self.speeches if s.start < now]
+        if started and started[-1].start < now < started[-1].end:
+            chunk.in_speech, chunk.speech_ms = True, now - started[-1].start
         else:
-            obs.silence_ms = now
+            chunk.silence_ms = now - started[-1].end if started else now
         for snd in self.sounds:
             if snd.start < now and begin < snd.end:
-                obs.sound_tags.add(label=snd.label, score=snd.score,
-                                   start_sample=max(snd.start, begin) * SAMPLES_PER_MS,
-                                   end_sample=min(snd.end, now) * SAMPLES_PER_MS)
-        obs.text_input = " ".join(t for at, t in self.typed if begin < at <= now)
-        return obs
+                chunk.sound_tags.add(label=snd.label, score=snd.score,
+                                     start_sample=max(snd.start, begin) * SAMPLES_PER_MS,
+                                     end_sample=min(snd.end, now) * SAMPLES_PER_MS)
+        return chunk
+
+    def recognition(self, turn: list[Speech], now: int) -> Transcript | None:
+        """The recognizer's newest result for the open turn at `now`: its speech heard so far."""
+        words, until = [], None
+        for s in turn:
+            heard_until = now - s.asr_delay_ms
+            if heard_until <= s.start:
+                continue
+            spoken = s.text.split()
+            words += spoken[:len(spoken) * (min(heard_until, s.end) - s.start) // (s.end - s.start)]
+            until = heard_until
+        return None if until is None else Transcript(" ".join(words), until * SAMPLES_PER_MS)
 
     def replay(self, estimator, policy: decider_pb2.DeciderPolicy | None = None, until: int | None = None,
                reply_ms: int = 3000) -> list[Step]:
-        """Runs the policy over the timeline, playing the gateway's reply side."""
+        """Runs the policy over the timeline, playing the gateway's part."""
         policy = policy or decider_pb2.DeciderPolicy()
         ends = [s.end for s in self.speeches] + [s.end for s in self.sounds] + [at for at, _ in self.typed]
         until = until or (max(ends, default=0) + 3000)
-        state = decider_pb2.DeciderState()
-        reply = ReplySide(reply_ms)
+        caller, state, reply = CallerTurn(), decider_pb2.DeciderState(), ReplySide(reply_ms)
+        turn_begins = 0  # index in self.speeches of the open turn's first speech
         steps = []
         for now in range(self.chunk_ms, until + 1, self.chunk_ms):
-            obs = self.observation(now)
-            obs.reply.CopyFrom(reply.state())
+            chunk = self.encoder_result(now)
+            opened = caller.utterance
+            caller.listen(chunk)
+            if caller.utterance != opened:
+                turn_begins = len([s for s in self.speeches if s.start < now]) - 1
+            turn = [s for s in self.speeches[turn_begins:] if s.start < now] if caller.is_open else []
+            if (transcript := self.recognition(turn, now)) is not None:
+                caller.recognized(transcript, caller.utterance)
+            text_input = " ".join(t for at, t in self.typed if now - self.chunk_ms < at <= now)
+            obs = observation(now, caller, reply.state(), chunk, text_input)
             response = turn_policy.decide(state, obs, policy, estimator)
             state = response.state
             steps.append(Step(now, response.decision.action, response.decision.reason, response, obs))
-            reply.apply(response.decision.action, self.chunk_ms)
+            answers = bool(text_input or caller.text) or response.decision.action == api.ACTION_RESPOND_TO_SOUND
+            caller.settle(state.answered_utterance)
+            reply.apply(response.decision.action, answers, self.chunk_ms)
         return steps
 
 
 class ReplySide:
-    """The gateway's reply turn: started by RESPOND, held by PAUSE, plays `reply_ms` of audio."""
+    """The gateway's reply turn: started by an answering RESPOND, held by PAUSE, plays `reply_ms` of audio."""
 
     def __init__(self, reply_ms: int):
         self.reply_ms = reply_ms
@@ -170,8 +164,9 @@ class ReplySide:
             return decider_pb2.ReplyState()
         return decider_pb2.ReplyState(active=True, turn_id=f"turn-{self.turns}", paused=self.paused)
 
-    def apply(self, action: int, chunk_ms: int) -> None:
-        if action in (api.ACTION_RESPOND, api.ACTION_RESPOND_TO_SOUND):
+    def apply(self, action: int, answers: bool, chunk_ms: int) -> None:
+        """`answers`: a RESPOND had something to answer (typed text, a transcript or a sound)."""
+        if action in (api.ACTION_RESPOND, api.ACTION_RESPOND_TO_SOUND) and answers:
             self.turns += 1
             self.left_ms, self.paused = self.reply_ms, False
         elif action == api.ACTION_PAUSE_SPEAKING:

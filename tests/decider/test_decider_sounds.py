@@ -4,7 +4,8 @@ import pytest
 from soundloop.decider.v1 import decider_pb2
 from soundloop.sound_classes import DEFAULT_RESPOND_LABELS, NOT_SOUNDS, yamnet_labels
 from soundloop.v1 import interaction_pb2 as api
-from tests.decider.decider_timeline import ScriptedEstimator, Timeline, events, first
+from tests.decider.decider_timeline import Timeline, events, first
+from tests.support.end_of_turn import ScriptedEstimator
 
 pytestmark = pytest.mark.unit
 

@@ -3,7 +3,8 @@ import pytest
 
 from soundloop.decider.v1 import decider_pb2
 from soundloop.v1 import interaction_pb2 as api
-from tests.decider.decider_timeline import ScriptedEstimator, Timeline, events, first
+from tests.decider.decider_timeline import Timeline, events, first
+from tests.support.end_of_turn import ScriptedEstimator
 
 pytestmark = pytest.mark.unit
 
@@ -11,7 +12,7 @@ RESPOND = api.ACTION_RESPOND
 EOT = ScriptedEstimator({
     "What time is it?": 0.93,
     "I would like to book": 0.02,
-    "a table for two tonight.": 0.9,
+    "I would like to book a table for two tonight.": 0.9,
     "Can you tell me the weather in": 0.03,
     "Tell me a joke.": 0.6,
 })
@@ -48,7 +49,9 @@ def test_mid_sentence_pause_is_not_a_turn_end():
     assert any("pause mid-turn, p_end=0.02" == s.reason for s in during_pause)
     respond = first(steps, RESPOND)
     assert 3900 + 250 <= respond.now_ms <= 3900 + 400
-    assert respond.response.state.answered_utterance == 2
+    # One turn, said in two breaths: answered as a whole.
+    assert respond.observation.transcript == "I would like to book a table for two tonight."
+    assert respond.response.state.answered_utterance == 1
 
 
 def test_long_silence_answers_an_unfinished_turn():
