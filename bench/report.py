@@ -230,27 +230,43 @@ HEADLINE = ("pause: takeover rate (lower is better)", "turn-taking: success rate
             "ASR WER, synthetic voices")
 
 
+CPU_LABEL = "CPU s per caller audio s"
+LOAD_LABEL = "most concurrent callers with p95 <= 1.5 s"
+
+
+def headline_metrics(profile: dict, system: str) -> list[tuple[str, str, dict]]:
+    """The headline rows of one system in one profile's results, as (label, kind, entry): kind "rate", "ms" or
+    "wer" with the entry from its scores (see ROWS), or "value" with {"value": x}. `bench.compare` uses them."""
+    rows = {label: (path, kind) for label, path, kind in ROWS}
+    ran = profile["systems"].get(system, {})
+    out = [(label, rows[label][1], _get(ran.get("scores", {}), rows[label][0])) for label in HEADLINE]
+    out.append((CPU_LABEL, "value", {"value": ran.get("resources", {}).get("cpu_s_per_audio_s")}))
+    if profile.get("load") and system == "soundloop":  # the load test only runs against soundloop
+        out.append((LOAD_LABEL, "value", {"value": profile["load"]["max_callers"]}))
+    return out
+
+
 def headline(results: dict) -> str:
     """The README's table: key metrics, every profile and system, one row each."""
     systems = [s for s in ("soundloop", *BASELINES)
                if any(s in p["systems"] for p in results["profiles"].values())]
     lines = ["| metric | profile | " + " | ".join(systems) + " |", "|---|---|" + "---|" * len(systems)]
-    rows = {label: (path, kind) for label, path, kind in ROWS}
-    for label in HEADLINE:
-        path, kind = rows[label]
-        for profile, p in results["profiles"].items():
-            cells = [_cell(_get(p["systems"][s].get("scores", {}), path), kind) if s in p["systems"] else "not run"
-                     for s in systems]
-            lines.append(f"| {label} | {profile} | " + " | ".join(cells) + " |")
+    by_label: dict[str, list[str]] = {}  # a metric's rows for every profile together
     for profile, p in results["profiles"].items():
-        cells = [str(p["systems"][s]["resources"].get("cpu_s_per_audio_s")) if s in p["systems"] else "not run"
-                 for s in systems]
-        lines.append(f"| CPU s per caller audio s | {profile} | " + " | ".join(cells) + " |")
-    for profile, p in results["profiles"].items():
-        if p.get("load"):
-            lines.append(f"| most concurrent callers with p95 <= 1.5 s | {profile} | {p['load']['max_callers']} |"
-                         + " n/a |" * (len(systems) - 1))
-    return "\n".join(lines)
+        ran = {s: {label: (kind, entry) for label, kind, entry in headline_metrics(p, s)}
+               for s in systems if s in p["systems"]}
+        for label in (*HEADLINE, CPU_LABEL, LOAD_LABEL):
+            if label == LOAD_LABEL and not p.get("load"):
+                continue
+            cells = []
+            for s in systems:
+                if label not in ran.get(s, {}):
+                    cells.append("n/a" if label == LOAD_LABEL else "not run")
+                    continue
+                kind, entry = ran[s][label]
+                cells.append(str(entry["value"]) if kind == "value" else _cell(entry, kind))
+            by_label.setdefault(label, []).append(f"| {label} | {profile} | " + " | ".join(cells) + " |")
+    return "\n".join(lines + [line for rows in by_label.values() for line in rows])
 
 
 def write(results: dict, folder: pathlib.Path) -> None:
