@@ -20,6 +20,8 @@ While a reply is active and barge-in is allowed:
    - otherwise wait for the transcript (KEEP_LISTENING).
 4. Words of a new utterance that arrive after the reply resumed still stop it
    (a short "Wait." whose transcript came late); a late backchannel is ignored.
+   The gateway closes the overlap's turn when the reply resumes (CallerTurn.settle),
+   so through it this applies only to a turn it still holds open.
 
 After STOP_SPEAKING the new utterance is the caller's pending turn, answered by
 the turn rules once the caller finishes it. With barge-in disabled, caller

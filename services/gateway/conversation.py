@@ -181,7 +181,7 @@ class Conversation:
             answer = pb.TURN_CAUSE_SPEECH, transcript.text
         elif action == pb.ACTION_RESPOND_TO_SOUND:
             answer = pb.TURN_CAUSE_SOUND, response.sound.label
-        if self._caller.settle(response.state.answered_utterance):
+        if self._caller.settle(response.state.answered_utterance, action):
             self._recognizer.cancel()
         if answer is not None:
             await self._reply(*answer, decision, clock)

@@ -145,7 +145,7 @@ class Timeline:
             state = response.state
             steps.append(Step(now, response.decision.action, response.decision.reason, response, obs))
             answers = bool(text_input or caller.text) or response.decision.action == api.ACTION_RESPOND_TO_SOUND
-            caller.settle(state.answered_utterance)
+            caller.settle(state.answered_utterance, response.decision.action)
             reply.apply(response.decision.action, answers, self.chunk_ms)
         return steps
 

@@ -66,12 +66,27 @@ def test_short_words_that_are_not_a_backchannel_stop_the_reply():
     assert "'Wait.'" in first(steps, api.ACTION_STOP_SPEAKING).reason
 
 
-def test_late_words_after_a_resume_still_stop_the_reply():
-    # The words arrive after the grace period, when the reply has already resumed.
+def test_words_recognized_after_the_reply_resumed_do_not_stop_it():
+    # The words arrive after the grace period, when the reply has already resumed. The gateway
+    # closes the overlap's turn on RESUME (services/gateway/caller_turn.py, CallerTurn.settle): a
+    # late transcript is more often a misheard "mm-hm" than a real "Wait.", and the caller who
+    # says more is stopped by the speech-length rule.
     steps = conversation((2000, 2300, "Wait."), asr_delay_ms=1000).replay(EOT, reply_ms=5000)
-    assert actions_between(steps, REPLY_STARTS, 4000) == ["PAUSE_SPEAKING", "RESUME_SPEAKING", "STOP_SPEAKING"]
-    assert first(steps, api.ACTION_STOP_SPEAKING).now_ms == 3300
-    assert "late words" in first(steps, api.ACTION_STOP_SPEAKING).reason
+    assert actions_between(steps, REPLY_STARTS, 6500) == ["PAUSE_SPEAKING", "RESUME_SPEAKING"]
+    assert first(steps, api.ACTION_STOP_SPEAKING) is None
+
+
+def test_the_policy_stops_for_late_words_of_an_unanswered_utterance():
+    # The policy's own rule, for a caller turn still open under an unheld reply (the gateway
+    # settles turns first, so it rarely shows one).
+    obs = decider_pb2.Observation(now_ms=3300, silence_ms=1000, utterance=2, transcript="Wait.",
+                                  transcript_is_final=True,
+                                  reply=decider_pb2.ReplyState(active=True, turn_id="turn-1"))
+    from services.decider import turn_policy
+    state = decider_pb2.DeciderState(answered_utterance=1)
+    response = turn_policy.decide(state, obs, decider_pb2.DeciderPolicy(), EOT)
+    assert response.decision.action == api.ACTION_STOP_SPEAKING
+    assert "late words" in response.decision.reason
 
 
 def test_cough_resumes_the_reply():

@@ -21,7 +21,8 @@ STORY = ("Once upon a time a dragon lived in a cave high above the sleepy villag
          "and every morning it flew out to count the clouds.")
 FIRST_CLAUSE = STORY.split(", ")[0] + ","
 ASK_STORY = Said(0.5, 1.5, "Tell me a long story.")
-EOT = {"Tell me a long story.": 0.9, "Wait, what time is it?": 0.9, "What time is it?": 0.9,
+EOT = {"Tell me a long story.": 0.9, "I would like to": 0.05, "And the weather?": 0.9,
+       "Wait, what time is it?": 0.9, "What time is it?": 0.9,
        "I would like to know": 0.05, "I would like to know the capital of France.": 0.95,
        "What is the capital": 0.05, "What is the capital of France?": 0.95}
 
@@ -245,5 +246,26 @@ def test_a_full_audio_lane_slows_the_caller_down_and_loses_nothing(redis_url):
 
         assert took > 4.5  # the frames waited for room: 30 chunks at 200 ms each, 5 of them queued
         assert call.conversation.audio_ms == pytest.approx(3000)  # every frame was processed
+
+    on_virtual_time(redis_url, scenario)
+
+
+def test_a_turn_superseded_by_typed_text_does_not_swallow_the_next_words(redis_url):
+    # The caller trails off, types instead, then speaks again: the new words are a turn of their own.
+    stages = ScriptedStages([Said(0.5, 1.5, "I would like to"), Said(6.0, 7.0, "And the weather?")], EOT,
+                            reply="It is noon.")
+
+    async def scenario(store):
+        call = await Call.open(store, stages)
+        streaming = asyncio.create_task(call.stream(9.0))
+        await asyncio.sleep(2.0)
+        call.conversation.add_text("What time is it?")
+        await streaming
+        await call.end_of_input()
+
+        started = [e.event.turn_started for e in call.of("turn_started")]
+        assert [(t.cause, t.prompt) for t in started] == [(pb.TURN_CAUSE_TEXT, "What time is it?"),
+                                                         (pb.TURN_CAUSE_SPEECH, "And the weather?")]
+        assert [e.event.transcript.utterance for e in call.of("transcript") if e.event.transcript.is_final] == [2]
 
     on_virtual_time(redis_url, scenario)
