@@ -515,8 +515,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="repeatable; default: light and default")
     parser.add_argument("--quick", action="store_true", help="bench.run --quick: 18 scenarios a profile")
     parser.add_argument("--only", default="", help="comma-separated scenario id prefixes, passed to bench.run")
-    parser.add_argument("--rounds", type=int, default=1, help="runs per side and profile, pooled (ABBA order); use an even number: with an odd "
-                             "one head runs second more often, and on these machines a second run can be slower")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="runs per side and profile, pooled (ABBA order); use an even number: with an "
+                             "odd one head runs second more often, and a second run can be slower")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=pathlib.Path,
                         default=ROOT / "bench-out" / f"compare-{time.strftime('%Y%m%d-%H%M%S')}")
