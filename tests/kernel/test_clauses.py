@@ -53,7 +53,38 @@ def segment_streamed(deltas: list[str]) -> list[str]:
     ("", []),
 ])
 def test_cuts(text, clauses):
+    assert segment(text, **NATURAL_CUTS_ONLY) == clauses
+
+
+# Turns off the early first-phrase cut, to test where punctuation cuts.
+NATURAL_CUTS_ONLY = dict(first_phrase_words=99, first_max_words=30)
+
+
+@pytest.mark.parametrize("text, clauses", [
+    # Before a conjunction or preposition, once the first clause has four words.
+    ("The capital of France is Paris and it is lovely.", ["The capital of France is Paris", "and it is lovely."]),
+    ("It is about ten minutes from the station.", ["It is about ten minutes", "from the station."]),
+    # Eight words at most before the first cut; later clauses keep natural cuts.
+    ("Photosynthesis turns light water and carbon dioxide into sugar.",
+     ["Photosynthesis turns light water", "and carbon dioxide into sugar."]),
+    ("Seven large brown dogs quickly chased three small cats into the yard.",
+     ["Seven large brown dogs quickly chased three small", "cats into the yard."]),
+    ("One two three four five six seven eight nine ten. Then eleven twelve thirteen and on.",
+     ["One two three four five six seven eight", "nine ten.", "Then eleven twelve thirteen and on."]),
+    # Short sentences are not cut; punctuation sooner than the phrase cut still wins.
+    ("Paris is the capital.", ["Paris is the capital."]),
+    ("Yes, of course, and more.", ["Yes, of course,", "and more."]),
+    # A starter inside the first four words does not cut.
+    ("Go to the second door on the left.", ["Go to the second door", "on the left."]),
+])
+def test_first_clause_is_cut_at_an_early_phrase_boundary(text, clauses):
     assert segment(text) == clauses
+
+
+def test_a_phrase_cut_waits_for_the_whole_next_word():
+    segmenter = ClauseSegmenter()
+    assert segmenter.push("The capital of France is an") == []  # "an" or "and"?
+    assert segmenter.push("d it ") == ["The capital of France is"]
 
 
 def test_a_clause_comes_out_as_soon_as_the_space_after_it_arrives():
@@ -74,6 +105,8 @@ def test_waits_for_the_character_after_a_period_in_a_number():
 
 def test_first_clause_is_cut_sooner_than_the_rest():
     assert segment("Yes, sure thing, I can do that.") == ["Yes, sure thing,", "I can do that."]
+    assert segment("Okay. Yes, sure thing, I can do that and more.") == [
+        "Okay.", "Yes, sure thing, I can do that and more."]
     assert segment("Okay. Yes, sure thing, I can do that.") == ["Okay.", "Yes, sure thing, I can do that."]
     assert segment("Yes, sure thing, I can do that.", first_comma_words=4) == ["Yes, sure thing, I can do that."]
 
@@ -95,7 +128,7 @@ def test_reset_drops_the_interrupted_reply():
 def test_run_on_text_is_cut_at_the_word_limit():
     words = [f"word{i}" for i in range(70)]
     clauses = segment(" ".join(words) + ".")
-    assert [len(c.split()) for c in clauses] == [30, 30, 10]
+    assert [len(c.split()) for c in clauses] == [8, 30, 30, 2]
     assert " ".join(clauses).split() == words[:-1] + [words[-1] + "."]
 
 
