@@ -11,6 +11,8 @@ from soundloop.decider.v1 import decider_pb2
 
 log = logging.getLogger(__name__)
 
+WARM_UP_TEXT = "Could you tell me what time it is?"
+
 
 class DeciderStage:
     """Decides, per processed chunk, whether to keep listening, respond, or act on the reply.
@@ -33,6 +35,7 @@ class DeciderStage:
     @classmethod
     def from_settings(cls, settings) -> DeciderStage:
         estimator = LlamaEndOfTurnEstimator.from_settings(settings)
+        estimator.probability(WARM_UP_TEXT)  # the first caller's turn must not pay for lazy set-up
         log.info("decider ready (end-of-turn model %s)", settings.decider.eot_model)
         return cls(estimator)
 

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 PREFILL_CHUNK_TOKENS = 64
 # Generations running or waiting for the model before new ones are refused (RESOURCE_EXHAUSTED).
 MAX_PENDING = 8
+# The session id the warm-up generation runs under (its KV is kept like any session's).
+WARM_UP_SESSION = "warm-up"
 SAMPLING = dict(top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0)
 
 
@@ -133,6 +135,13 @@ class LlamaCppBackend:
         finally:
             self._pending -= 1
             stop.set()
+
+    def warm_up(self, system_prompt: str) -> None:
+        """Runs one short generation after the system prompt, blocking: the weights are paged in and
+        the prompt's KV stays cached, so the first caller's reply pays neither (cold it took ~2.5 s)."""
+        messages = [Message("system", system_prompt), Message("user", "Hello.")]
+        self._worker.submit(self._generate, messages, WARM_UP_SESSION, 2, 0.01, StopSignal(),
+                            lambda _: None).result()
 
     async def clear_cache(self) -> None:
         """Forgets every cached prefix (the live context and the snapshots): the next prompt runs cold."""

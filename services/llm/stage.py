@@ -48,6 +48,7 @@ class LlmStage:
         else:
             from services.llm.llama_backend import LlamaCppBackend
             backend = LlamaCppBackend.from_settings(llm)
+            backend.warm_up(settings.gateway.default_instructions)
         return cls(backend, default_max_tokens=llm.max_tokens, default_temperature=llm.temperature)
 
     async def generate(self, req: llm_pb2.GenerateRequest) -> AsyncIterator[llm_pb2.GenerateResponse]:

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 2000
 # Threads waiting on engines (pipe reads, Piper's lock): one per call in flight.
 WORKERS = 16
+WARM_UP_TEXT = "Sure, I can help with that."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,8 +71,17 @@ class TtsStage:
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="tts")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TtsStage:
-        return cls(VoiceCatalog.from_settings(settings.resolved().tts))
+    def from_settings(cls, settings: Settings, warm_up: bool = True) -> TtsStage:
+        stage = cls(VoiceCatalog.from_settings(settings.resolved().tts))
+        if warm_up:
+            stage.warm_up()
+        return stage
+
+    def warm_up(self) -> None:
+        """Synthesizes a phrase with the default voice: the first reply must not pay for lazy set-up."""
+        engine, voice = self.catalog.default
+        for _ in engine.synthesize(WARM_UP_TEXT, voice):
+            pass
 
     @property
     def voices(self) -> list[str]:
