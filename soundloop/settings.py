@@ -74,6 +74,9 @@ class GatewaySettings(BaseModel):
     # Start recognition once the caller has been quiet this long, before the VAD
     # confirms the end of speech (0: wait for the VAD). Wasted if the caller goes on.
     early_recognition_ms: int = 64
+    # Generate the reply as soon as the caller is quiet and recognized, before the decider
+    # calls the turn finished; held until it does, dropped if the caller goes on.
+    speculative_reply: bool = True
     max_sessions: int = 64
     # Caller audio a session may queue ahead of its stages; beyond it the stream reader waits
     # (gRPC flow control then slows the caller) rather than buffering more or dropping audio.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from soundloop.audio.codec import MODEL_RATE
 from soundloop.encoder.v1 import encoder_pb2
 from soundloop.v1 import interaction_pb2 as pb
 
@@ -37,6 +38,9 @@ class CallerTurn:
         self.speech_ms = 0  # the VAD's current run of speech or of silence, at the last chunk's end
         self.silence_ms = 0
         self.last_onset = 0  # stream sample of the latest speech onset
+        # Stream sample where the caller's current quiet run began (None while speaking); it
+        # starts before the VAD confirms the end of speech (the encoder's pending silence).
+        self.quiet_from: int | None = None
         self.transcript: Transcript | None = None
 
     @classmethod
@@ -68,6 +72,12 @@ class CallerTurn:
                 counted.append(boundary)
         self.in_speech = chunk.in_speech
         self.speech_ms, self.silence_ms = chunk.speech_ms, chunk.silence_ms
+        if not chunk.in_speech:
+            self.quiet_from = self.audio.speech_end if self.is_open else None
+        elif chunk.pending_silence_ms:
+            self.quiet_from = self.audio.end - chunk.pending_silence_ms * MODEL_RATE // 1000
+        else:
+            self.quiet_from = None
         return counted
 
     def _speech_started(self, sample: int) -> None:
@@ -84,6 +94,15 @@ class CallerTurn:
         return True
 
     @property
+    def quiet_text(self) -> str:
+        """The open turn's transcript while the caller is quiet and it holds every word said
+        before the quiet began: what an answer given now would answer ("" otherwise)."""
+        transcript = self.transcript
+        if not (self.is_open and transcript and transcript.text and self.quiet_from is not None):
+            return ""
+        return transcript.text if transcript.until >= self.quiet_from - COVER_TOLERANCE else ""
+
+    @property
     def covered(self) -> bool:
         """The transcript includes all speech of the open turn (the caller has gone quiet since)."""
         end = self.audio.speech_end
@@ -98,6 +117,7 @@ class CallerTurn:
     def close(self) -> None:
         self.audio.close_turn()
         self.transcript = None
+        self.quiet_from = None
 
     def settle(self, answered_utterance: int, action: int) -> bool:
         """Closes the open turn once the decider is done with it; True if it did.

@@ -58,7 +58,8 @@ class Conversation:
             partial_every_s=settings.partial_transcript_ms / 1000, early_ms=settings.early_recognition_ms)
         self._replies = ReplyController(snapshot, stages, store, sink, self._inbox, clock, lambda: self.audio_ms,
                                         instructions=settings.default_instructions,
-                                        playback_lead_ms=settings.playback_lead_ms)
+                                        playback_lead_ms=settings.playback_lead_ms,
+                                        speculate=settings.speculative_reply)
         self._progress = ProgressSaver(store, snapshot)
         self._last_decision: tuple[int, str] | None = None
         self._input_ended = False
@@ -99,6 +100,7 @@ class Conversation:
             self.worker.cancel()
             await asyncio.gather(self.worker, return_exceptions=True)
         self._recognizer.cancel()
+        await self._replies.speculate("")
         await self._replies.interrupt(reason="caller disconnected")
         await self._replies.player.stop()
         with contextlib.suppress(SessionTakenOver):  # the new owner has the session now
@@ -143,6 +145,7 @@ class Conversation:
             chunk, [b.sample for b in boundaries if b.kind == encoder_pb2.BOUNDARY_KIND_SPEECH_END])
         for at_ms, event in perception_events.of_chunk(boundaries, chunk.sound_tags):
             await self._sink.emit(at_ms, **event)
+        await self._replies.speculate(self._caller.quiet_text)
         await self._decide(chunk=chunk)
         await self._save(chunk.pcm16k)
 
@@ -154,6 +157,7 @@ class Conversation:
             await self._emit_transcript(is_final=False, stability=0.8 if self._caller.covered else 0.5)
         if rerun:
             self._recognizer.request()
+        await self._replies.speculate(self._caller.quiet_text)  # before the decision that may take it up
         await self._decide()  # the decider may be waiting for exactly this transcript
 
     # ------------------------------------------------------------ decisions

@@ -19,6 +19,7 @@ from soundloop.v1 import audio_pb2
 
 from .clock import Clock
 from .playback import ReplyPlayer
+from .speculation import SpeculativeGeneration
 from .stage_clients import StageClients
 from .turn_metrics import TurnClock
 
@@ -69,13 +70,15 @@ class ReplyOutput:
 
 class ReplyTurn:
     def __init__(self, turn_id: str, cause: int, prompt: str, messages: Sequence[llm_pb2.ChatMessage],
-                 clock: TurnClock, output: ReplyOutput):
+                 clock: TurnClock, output: ReplyOutput, generation: SpeculativeGeneration | None = None):
         self.turn_id = turn_id
         self.cause = cause  # TurnCause
         self.prompt = prompt  # what is answered: the caller's words, typed text, or the sound's label
         self.clock = clock
         self._messages = list(messages)
         self._out = output
+        # A generation started before the decision, for exactly these messages (services/gateway/speculation.py).
+        self.generation = generation
         self.text = ""
         self.clauses: list[SpokenClause] = []
         self.timings = ReplyTimings()
@@ -118,7 +121,8 @@ class ReplyTurn:
         segmenter = ClauseSegmenter()
         request = llm_pb2.GenerateRequest(session_id=self._out.session_id, turn_id=self.turn_id,
                                           messages=self._messages)
-        async for chunk in self._out.stages.generate(request):
+        chunks = self.generation.stream() if self.generation else self._out.stages.generate(request)
+        async for chunk in chunks:
             if not chunk.delta:
                 continue
             if not self.timings.first_token:

@@ -22,6 +22,7 @@ from .inbox import Inbox, ReplyFinished
 from .playback import ReplyPlayer
 from .reply import ReplyOutput, ReplyTurn
 from .session_store import ChatTurn, SessionSnapshot, SessionStore
+from .speculation import ReplySpeculator
 from .stage_clients import StageClients
 from .turn_metrics import TurnClock
 from .turn_tracing import record_turn
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 class ReplyController:
     def __init__(self, snapshot: SessionSnapshot, stages: StageClients, store: SessionStore, sink: EventSink,
                  inbox: Inbox, clock: Clock, audio_ms: Callable[[], float], *, instructions: str,
-                 playback_lead_ms: int):
+                 playback_lead_ms: int, speculate: bool = True):
         self._sid = snapshot.session_id
         self._store = store
         self._sink = sink
@@ -48,6 +49,7 @@ class ReplyController:
         self._output = ReplyOutput(stages, self.player, snapshot.config.output_audio, snapshot.config.voice,
                                    self._sid, self._send_text, clock)
         self.active: ReplyTurn | None = None
+        self.speculator = ReplySpeculator(stages, self._sid, enabled=speculate)
         self._heard: dict[str, int] = {}  # playback reports: samples played per turn
 
     @property
@@ -63,12 +65,23 @@ class ReplyController:
     def heard(self, report: pb.PlaybackReport) -> None:
         self._heard[report.turn_id] = max(self._heard.get(report.turn_id, 0), report.samples_played)
 
+    async def speculate(self, caller_text: str) -> None:
+        """Generates the answer to `caller_text` ahead of the decision ("": drop any such generation)."""
+        messages = None
+        if caller_text and self.active is None:
+            turn = ChatTurn("user", prompts.user_message(pb.TURN_CAUSE_SPEECH, caller_text))
+            messages = prompts.conversation(self._instructions, [*self._history, turn])
+        await self.speculator.want(messages)
+
     async def start(self, turn_id: str, cause: int, prompt: str, clock: TurnClock) -> None:
         """Starts answering `prompt`; the caller of this has interrupted any active turn first."""
         await self._remember(ChatTurn("user", prompts.user_message(cause, prompt)))
         await self._emit(turn_started=pb.TurnStarted(turn_id=turn_id, cause=cause, prompt=prompt))
-        reply = ReplyTurn(turn_id, cause, prompt, prompts.conversation(self._instructions, self._history), clock,
-                          self._output)
+        messages = prompts.conversation(self._instructions, self._history)
+        generation = self.speculator.adopt(messages)
+        if generation is None:
+            await self.speculator.drop()  # it answered something else
+        reply = ReplyTurn(turn_id, cause, prompt, messages, clock, self._output, generation)
         self.active = reply
         reply.start().add_done_callback(lambda _: self._inbox.put_control(ReplyFinished(reply)))
 

@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from soundloop import errors
+from soundloop.clauses import ClauseSegmenter
 from soundloop.settings import GatewaySettings
 from soundloop.v1 import interaction_pb2 as pb
 from tests.support.virtual_time import run_virtual, virtual_time_redis
@@ -25,6 +26,11 @@ EOT = {"Tell me a long story.": 0.9, "I would like to": 0.05, "And the weather?"
        "Wait, what time is it?": 0.9, "What time is it?": 0.9,
        "I would like to know": 0.05, "I would like to know the capital of France.": 0.95,
        "What is the capital": 0.05, "What is the capital of France?": 0.95}
+
+
+def segment(text: str) -> list[str]:
+    segmenter = ClauseSegmenter()
+    return segmenter.push(text) + segmenter.flush()
 
 
 def replies(prompt: str) -> str:
@@ -55,7 +61,8 @@ def test_a_question_with_a_pause_gets_one_reply_once_it_is_finished(redis_url):
         assert respond.offset_s >= 3.9  # not in the pause
         finals = [e.event.transcript for e in call.of("transcript") if e.event.transcript.is_final]
         assert [(t.text, t.utterance) for t in finals] == [("I would like to know the capital of France.", 1)]
-        assert stages.prompts == ["I would like to know the capital of France."]
+        # The pause got a speculative generation, dropped when the caller went on; the reply answers it all.
+        assert stages.prompts == ["I would like to know", "I would like to know the capital of France."]
         completed = call.of("turn_completed")[0].event.turn_completed
         assert completed.text == "Paris." and completed.audio_samples == call.audio_samples("t1") > 0
         # On virtual time the latency is exact: VAD hangover, recognition, LLM, TTS, one chunk of slack.
@@ -114,8 +121,8 @@ def test_a_backchannel_holds_the_reply_then_lets_it_finish(redis_url):
         assert call.of("turn_interrupted") == []
         completed = call.of("turn_completed")
         assert [e.event.turn_completed.text for e in completed] == [STORY]
-        full = round(len(STORY) / stages.t.tts_chars_per_s * 16000)
-        assert abs(completed[0].event.turn_completed.audio_samples - full) < 1600  # TTS rounds per clause
+        full = sum(round(len(c) / stages.t.tts_chars_per_s * 16000) for c in segment(STORY))  # one TTS call each
+        assert abs(completed[0].event.turn_completed.audio_samples - full) < 1600
         assert stages.prompts == ["Tell me a long story."]  # "mm-hmm" is not a turn to answer
         history = (await store.load(call.resume_token)).history
         assert [t.content for t in history] == ["Tell me a long story.", STORY]
@@ -267,5 +274,56 @@ def test_a_turn_superseded_by_typed_text_does_not_swallow_the_next_words(redis_u
         assert [(t.cause, t.prompt) for t in started] == [(pb.TURN_CAUSE_TEXT, "What time is it?"),
                                                          (pb.TURN_CAUSE_SPEECH, "And the weather?")]
         assert [e.event.transcript.utterance for e in call.of("transcript") if e.event.transcript.is_final] == [2]
+
+    on_virtual_time(redis_url, scenario)
+
+
+def _late_decision_call(redis_url, speculative: bool) -> tuple[pb.TurnMetrics, list[str], object]:
+    """A question whose words sound unfinished (p_end 0.3): the decider answers only after the long
+    silence, while the transcript was ready long before."""
+    stages = ScriptedStages([Said(0.5, 1.7, "What is the capital of France")], {"What is the capital of France": 0.3},
+                            reply="Paris is the capital of France.")
+    out = {}
+
+    async def scenario(store):
+        call = await Call.open(store, stages, settings=GatewaySettings(speculative_reply=speculative))
+        await call.stream(5.0)
+        await call.end_of_input()
+        out["metrics"] = call.of("turn_completed")[0].event.turn_completed.metrics
+        out["counts"] = call.conversation._replies.speculator.counts
+
+    on_virtual_time(redis_url, scenario)
+    return out["metrics"], stages.prompts, out["counts"]
+
+
+def test_a_reply_generated_in_the_pause_is_adopted_when_the_decision_comes(redis_url):
+    metrics, prompts, counts = _late_decision_call(redis_url, speculative=True)
+    baseline, baseline_prompts, _ = _late_decision_call(redis_url, speculative=False)
+
+    assert prompts == baseline_prompts == ["What is the capital of France"]  # one generation either way
+    assert (counts.started, counts.adopted, counts.dropped) == (1, 1, 0)
+    # The LLM's first token was there before the decision: only TTS remains after it.
+    decided_to_audio = metrics.decision_to_first_audio.ToMilliseconds()
+    t = Timings()
+    assert decided_to_audio < (t.llm_first_token_s + t.tts_first_audio_s) * 1000
+    assert baseline.decision_to_first_audio.ToMilliseconds() - decided_to_audio >= t.llm_first_token_s * 1000
+    assert metrics.end_of_speech_to_decision.ToMilliseconds() >= 1800  # same (late) decision as without it
+
+
+def test_a_speculative_reply_is_dropped_when_the_caller_goes_on_and_never_shown(redis_url):
+    stages = ScriptedStages([Said(0.5, 1.7, "I would like to know"), Said(2.7, 3.9, "the capital of France.")],
+                            EOT, reply=lambda prompt: "Paris." if "France" in prompt else "Know what?")
+
+    async def scenario(store):
+        call = await Call.open(store, stages)
+        await call.stream(6.0)
+        await call.end_of_input()
+
+        counts = call.conversation._replies.speculator.counts
+        assert (counts.started, counts.adopted, counts.dropped) == (2, 1, 1)
+        texts = "".join(e.event.reply_text.delta for e in call.of("reply_text"))
+        assert texts == "Paris."  # the dropped generation's words never reached the caller
+        history = (await store.load(call.resume_token)).history
+        assert [t.content for t in history] == ["I would like to know the capital of France.", "Paris."]
 
     on_virtual_time(redis_url, scenario)
