@@ -55,7 +55,7 @@ class Conversation:
         self._caller = CallerTurn.resumed(snapshot.utterances, snapshot.open_turn)
         self._recognizer = SpeculativeRecognizer(
             stages, self._caller, self._inbox, clock, language=self.config.language or "en",
-            partial_every_s=settings.partial_transcript_ms / 1000, early_ms=settings.early_recognition_ms)
+            partial_every_s=(settings.partial_transcript_ms or 0) / 1000, early_ms=settings.early_recognition_ms)
         self._replies = ReplyController(snapshot, stages, store, sink, self._inbox, clock, lambda: self.audio_ms,
                                         instructions=settings.default_instructions,
                                         playback_lead_ms=settings.playback_lead_ms,
@@ -100,7 +100,7 @@ class Conversation:
             self.worker.cancel()
             await asyncio.gather(self.worker, return_exceptions=True)
         self._recognizer.cancel()
-        await self._replies.speculate("")
+        await self._replies.speculator.close()
         await self._replies.interrupt(reason="caller disconnected")
         await self._replies.player.stop()
         with contextlib.suppress(SessionTakenOver):  # the new owner has the session now
@@ -155,6 +155,8 @@ class Conversation:
             return  # the turn it belonged to is gone
         if result.text:
             await self._emit_transcript(is_final=False, stability=0.8 if self._caller.covered else 0.5)
+            if self._caller.in_speech and not self._caller.quiet_text:
+                self._replies.prefill(result.text)  # a partial: warm the LLM's cache with it
         if rerun:
             self._recognizer.request()
         await self._replies.speculate(self._caller.quiet_text)  # before the decision that may take it up

@@ -67,11 +67,16 @@ class ReplyController:
 
     async def speculate(self, caller_text: str) -> None:
         """Generates the answer to `caller_text` ahead of the decision ("": drop any such generation)."""
-        messages = None
-        if caller_text and self.active is None:
-            turn = ChatTurn("user", prompts.user_message(pb.TURN_CAUSE_SPEECH, caller_text))
-            messages = prompts.conversation(self._instructions, [*self._history, turn])
-        await self.speculator.want(messages)
+        await self.speculator.want(self._answering(caller_text) if caller_text and self.active is None else None)
+
+    def prefill(self, partial_text: str) -> None:
+        """Puts the prompt up to the caller's words so far into the LLM's cache, while they speak."""
+        if partial_text and self.active is None:
+            self.speculator.prefill(self._answering(partial_text))
+
+    def _answering(self, caller_text: str) -> list:
+        turn = ChatTurn("user", prompts.user_message(pb.TURN_CAUSE_SPEECH, caller_text))
+        return prompts.conversation(self._instructions, [*self._history, turn])
 
     async def start(self, turn_id: str, cause: int, prompt: str, clock: TurnClock) -> None:
         """Starts answering `prompt`; the caller of this has interrupted any active turn first."""

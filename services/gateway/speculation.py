@@ -8,6 +8,11 @@ or it is dropped because the caller went on talking, the transcript changed or
 something else was answered. Adopted, the reply's first words are ready (or
 nearly) when the decision comes; dropped, it cost LLM time that the next
 request waits for only until the stage sees the cancel (about one token).
+
+Earlier still, while the caller speaks, each partial transcript is prefilled: a
+one-token generation whose only use is to leave the prompt up to the caller's
+words so far in the LLM stage's prefix cache (it keeps each session's KV), so
+the reply's prefill at the end evaluates only the last few words.
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ class SpeculationCounts:
     started: int = 0
     adopted: int = 0
     dropped: int = 0
+    prefills: int = 0
 
 
 class SpeculativeGeneration:
@@ -76,7 +82,25 @@ class ReplySpeculator:
         self._sid = session_id
         self.enabled = enabled
         self._current: SpeculativeGeneration | None = None
+        self._prefill: asyncio.Task | None = None
         self.counts = SpeculationCounts()
+
+    def prefill(self, messages: Sequence[llm_pb2.ChatMessage]) -> None:
+        """Warms the LLM's cache with `messages` (a partial turn), unless a prefill is still running."""
+        if not self.enabled or (self._prefill is not None and not self._prefill.done()):
+            return
+        request = llm_pb2.GenerateRequest(session_id=self._sid, turn_id="prefill", messages=messages, max_tokens=1)
+        self._prefill = asyncio.create_task(self._run_prefill(request), name=f"prefill-{self._sid}")
+        self.counts.prefills += 1
+
+    async def _run_prefill(self, request: llm_pb2.GenerateRequest) -> None:
+        try:
+            async for _ in self._stages.generate(request):
+                pass
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:  # only a cache warm-up: the reply itself will report real failures
+            log.debug("prefill of session %s failed: %s", self._sid, err)
 
     async def want(self, messages: Sequence[llm_pb2.ChatMessage] | None) -> None:
         """Keeps, starts or drops the speculation so that it answers `messages` (None: nothing)."""
@@ -98,6 +122,12 @@ class ReplySpeculator:
         self._current = None
         self.counts.adopted += 1
         return current
+
+    async def close(self) -> None:
+        await self.drop()
+        if self._prefill is not None:
+            self._prefill.cancel()
+            await asyncio.gather(self._prefill, return_exceptions=True)
 
     async def drop(self) -> None:
         current, self._current = self._current, None

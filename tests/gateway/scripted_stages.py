@@ -120,7 +120,8 @@ class ScriptedStages:
         self.prompts.append(prompt)
         failure, self.llm_failure = self.llm_failure, None
         await asyncio.sleep(self.t.llm_first_token_s)
-        for i, word in enumerate(self.reply(prompt).split(" ")):
+        words = self.reply(prompt).split(" ")
+        for i, word in enumerate(words[:req.max_tokens or len(words)]):  # a word per token
             if i:
                 await asyncio.sleep(self.t.llm_token_s)
             yield llm_pb2.GenerateResponse(delta=(" " if i else "") + word)

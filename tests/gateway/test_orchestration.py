@@ -327,3 +327,30 @@ def test_a_speculative_reply_is_dropped_when_the_caller_goes_on_and_never_shown(
         assert [t.content for t in history] == ["I would like to know the capital of France.", "Paris."]
 
     on_virtual_time(redis_url, scenario)
+
+
+def test_partial_transcripts_prefill_the_llm_while_the_caller_speaks(redis_url):
+    said = Said(0.5, 3.6, "I would like to know the capital of France.")
+    stages = ScriptedStages([said], EOT, reply="Paris.")
+    prefills = []
+    generate = stages.generate
+
+    def recording(req):
+        if req.turn_id == "prefill":
+            prefills.append((req.max_tokens, req.messages[-1].content))
+        return generate(req)
+    stages.generate = recording
+
+    async def scenario(store):
+        call = await Call.open(store, stages, settings=GatewaySettings(partial_transcript_ms=1000))
+        await call.stream(6.0)
+        await call.end_of_input()
+
+        # Partials at 1, 2 and 3 s into the turn, each a one-token generation on the words so far.
+        assert [n for n, _ in prefills] == [1] * len(prefills) and len(prefills) >= 2
+        assert all(said.text.startswith(text) and text != said.text for _, text in prefills)
+        assert "".join(e.event.reply_text.delta for e in call.of("reply_text")) == "Paris."
+        history = (await store.load(call.resume_token)).history
+        assert [t.content for t in history] == [said.text, "Paris."]  # prefills leave no trace
+
+    on_virtual_time(redis_url, scenario)
