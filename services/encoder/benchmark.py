@@ -1,6 +1,7 @@
 """Measures the encoder's per-call cost on real recordings.
 
     python -m services.encoder.benchmark [--asr whisper-tiny.en whisper-base]
+    python -m services.encoder.benchmark --compare [ENGINE ...]   # ASR engines only: see asr_compare
 
 AnalyzeChunk: CPU time of the calling thread per 100 ms chunk (model calls run
 in it: onnxruntime with one thread), split by whether a YAMNet window completed.
@@ -86,7 +87,15 @@ def bench_asr(model: str, load) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--asr", nargs="*", default=["whisper-tiny.en", "whisper-base"])
+    parser.add_argument("--compare", nargs="*", metavar="ENGINE",
+                        help="only compare ASR engines (latency by length and threads, WER by corpus); "
+                             "default: whisper-tiny.en whisper-base moonshine-tiny moonshine-base")
     args = parser.parse_args()
+    if args.compare is not None:
+        from services.encoder import asr_compare
+
+        asr_compare.main(args.compare or ["whisper-tiny.en", "whisper-base", "moonshine-tiny", "moonshine-base"])
+        return
 
     import soundfile as sf
 
