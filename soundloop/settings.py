@@ -16,7 +16,10 @@ Profile = Literal["default", "light"]
 
 class EncoderSettings(BaseModel):
     # Assembled model folder name (soundloop.models); empty: chosen by the profile.
+    # English is recognized by `asr_model`; other languages by `asr_multilingual_model`
+    # (a Whisper), when `asr_model` is English-only ("": other languages are refused).
     asr_model: str = ""
+    asr_multilingual_model: str = ""
     asr_threads: int = 2
     asr_beam_size: int = 1
     # VAD hysteresis: speech starts after `vad_start_ms` above `vad_threshold`,
@@ -27,6 +30,17 @@ class EncoderSettings(BaseModel):
     # Sound tagging: one YAMNet window (0.96 s) every `sound_hop_ms`.
     sound_hop_ms: int = 480
     sound_report_threshold: float = 0.2
+
+
+    @property
+    def english_only(self) -> bool:
+        """True when no engine of the encoder hears languages other than English."""
+        return english_only_model(self.asr_model) and (
+            not self.asr_multilingual_model or english_only_model(self.asr_multilingual_model))
+
+
+def english_only_model(name: str) -> bool:
+    return name.endswith(".en") or name.startswith("moonshine")
 
 
 class LlmSettings(BaseModel):
@@ -67,10 +81,11 @@ class GatewaySettings(BaseModel):
     port: int = 50051
     # Caller audio is batched into chunks of this length before it crosses to a stage.
     chunk_ms: int = 100
-    # Partial transcripts once a turn has gone on this long, and as often after (0: none).
-    # Each is a full Whisper decode: on 2 cores one still running when the caller stops
-    # delays the final transcript, so short questions (< 3 s) get none.
-    partial_transcript_ms: int = 3000
+    # Partial transcripts once a turn has gone on this long, and as often after (0: none;
+    # unset: by the ASR engine). Each re-recognizes the whole turn so far: Moonshine's cost grows with the
+    # audio (~0.1 s for 2.5 s), so every second; Whisper's is ~0.7-1.1 s whatever the length,
+    # and one still running when the caller stops delays the final transcript: every 3 s.
+    partial_transcript_ms: int | None = None
     # Start recognition once the caller has been quiet this long, before the VAD
     # confirms the end of speech (0: wait for the VAD). Wasted if the caller goes on.
     early_recognition_ms: int = 64
@@ -113,7 +128,11 @@ class Settings(BaseSettings):
         """A copy with the profile's model choices filled in where fields are empty."""
         light = self.profile == "light"
         out = self.model_copy(deep=True)
-        out.encoder.asr_model = out.encoder.asr_model or ("whisper-tiny.en" if light else "whisper-base")
+        out.encoder.asr_model = out.encoder.asr_model or ("moonshine-tiny" if light else "moonshine-base")
+        if not light and not self.encoder.asr_model and not out.encoder.asr_multilingual_model:
+            out.encoder.asr_multilingual_model = "whisper-base"  # languages other than English
+        if out.gateway.partial_transcript_ms is None:
+            out.gateway.partial_transcript_ms = 1000 if out.encoder.asr_model.startswith("moonshine") else 3000
         out.llm.model = out.llm.model or ("smollm2-135m" if light else "qwen2.5-coder-1.5b")
         out.llm.threads = out.llm.threads or (1 if light else 2)
         out.tts.engine = out.tts.engine or ("espeak-ng" if light else "piper")

@@ -26,7 +26,7 @@ import numpy as np
 from bench.outcome import Outcome, ReplyTurn
 from bench.scenarios import Scenario
 from bench.sources import RATE, silence
-from services.encoder.transcriber import Transcriber
+from services.encoder import recognizers
 from services.encoder.voice_activity import BoundaryKind, Hysteresis, SileroVad, VadStream
 from services.tts.voice_catalog import load_engine
 from soundloop import process_env
@@ -63,7 +63,7 @@ class NaiveSystem:
         settings = settings.resolved()
         self._vad = SileroVad(model_path("silero-vad", "silero_vad_16k.onnx"),
                               Hysteresis.from_ms(0.5, 64, ENDPOINT_SILENCE_MS))
-        self._asr = Transcriber(model_path(settings.encoder.asr_model), settings.encoder.asr_threads, 1)
+        self._asr = recognizers.load(settings.encoder.asr_model, settings.encoder.asr_threads, 1)
         self._llm = Llama(model_path=str(model_path(settings.llm.model, "model.gguf")), n_ctx=2048,
                           n_threads=settings.llm.threads, verbose=False)
         self._tts = load_engine(settings.tts.engine)

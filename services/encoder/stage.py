@@ -16,7 +16,7 @@ import numpy as np
 
 from services.encoder import log_mel, resampler, sound_events, stream_state, voice_activity
 from services.encoder.errors import InvalidRequest
-from services.encoder.transcriber import Transcriber
+from services.encoder.recognizers import Recognizers
 from soundloop.audio import codec
 from soundloop.encoder.v1 import encoder_pb2
 from soundloop.models import model_path
@@ -34,18 +34,19 @@ _BOUNDARY_KINDS = {
 
 class EncoderStage:
     def __init__(self, settings: EncoderSettings, vad: voice_activity.SileroVad,
-                 tagger: sound_events.YamnetTagger, transcriber: Transcriber, analysis_threads: int = 2):
+                 tagger: sound_events.YamnetTagger, recognizers: Recognizers, analysis_threads: int = 2):
         self.settings = settings
         self.vad = vad
         self.tagger = tagger
-        self.transcriber = transcriber
+        self.recognizers = recognizers
         self._hop_frames = max(1, round(settings.sound_hop_ms * RATE / 1000 / log_mel.HOP))
         self._analysis = concurrent.futures.ThreadPoolExecutor(analysis_threads, thread_name_prefix="encoder-analysis")
         self._asr = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="encoder-asr")
 
     @classmethod
     def from_settings(cls, settings: Settings, warm_up: bool = True) -> EncoderStage:
-        """Loads the models once (Whisper from the profile's resolved `asr_model`)."""
+        """Loads the models once (ASR engines from the profile's resolved `asr_model` and
+        `asr_multilingual_model`)."""
         enc = settings.resolved().encoder
         started = time.perf_counter()
         hysteresis = voice_activity.Hysteresis.from_ms(enc.vad_threshold, enc.vad_start_ms, enc.vad_end_ms)
@@ -53,11 +54,10 @@ class EncoderStage:
             enc,
             voice_activity.SileroVad(model_path("silero-vad", "silero_vad_16k.onnx"), hysteresis),
             sound_events.YamnetTagger(model_path("yamnet", "model.onnx"), model_path("yamnet", "yamnet_class_map.csv")),
-            Transcriber(model_path(enc.asr_model), enc.asr_threads, enc.asr_beam_size))
+            Recognizers.from_settings(enc))
         if warm_up:
             stage.warm_up()
-        log.info("encoder ready in %.1f s (ASR %s, beam %d)", time.perf_counter() - started,
-                 enc.asr_model, enc.asr_beam_size)
+        log.info("encoder ready in %.1f s (ASR %s)", time.perf_counter() - started, stage.recognizers.names)
         return stage
 
     def warm_up(self) -> None:
@@ -65,7 +65,7 @@ class EncoderStage:
         noise = (np.random.default_rng(0).standard_normal(RATE) * 0.01).astype(np.float32)
         fmt = codec.Format(codec.PCM16, RATE)
         self._analyze(encoder_pb2.AnalyzeChunkRequest(format=fmt.to_proto(), audio=codec.encode(fmt, noise)))
-        self.transcriber.transcribe(noise, self.transcriber.language_for(""), timestamps=False)
+        self.recognizers.warm_up(noise)
 
     def close(self) -> None:
         self._analysis.shutdown(wait=False, cancel_futures=True)
@@ -120,9 +120,9 @@ class EncoderStage:
             raise InvalidRequest("pcm16k is empty: TranscribeUtterance needs 16 kHz PCM16LE audio")
         fmt = codec.Format(codec.PCM16, RATE)
         codec.check_chunk(fmt, req.pcm16k)
-        language = self.transcriber.language_for(req.language)
+        engine, language = self.recognizers.for_language(req.language)
         samples = codec.decode(fmt, req.pcm16k)
-        result = await self._run(self._asr, self.transcriber.transcribe, samples, language, False)
+        result = await self._run(self._asr, engine.transcribe, samples, language, False)
         return encoder_pb2.TranscribeUtteranceResponse(
             text=result.text, avg_logprob=result.avg_logprob, no_speech_prob=result.no_speech_prob)
 
@@ -132,11 +132,11 @@ class EncoderStage:
         fmt = codec.validate_format(codec.Format.from_proto(req.format))
         if not req.audio:
             raise InvalidRequest("audio is empty: TranscribeClip needs a clip to transcribe")
-        language = self.transcriber.language_for(req.language)
+        engine, language = self.recognizers.for_clip(req.language)
         decoded = codec.decode(fmt, req.audio)
         samples = codec.resample(decoded, fmt.sample_rate_hz, RATE)
         transcript, tags = await asyncio.gather(
-            self._run(self._asr, self.transcriber.transcribe, samples, language, True),
+            self._run(self._asr, engine.transcribe, samples, language, True),
             self._run(self._analysis, sound_events.tag_clip, self.tagger, samples, CLIP_HOP_FRAMES,
                       self.settings.sound_report_threshold))
         duration_ms = round(decoded.size * 1000 / fmt.sample_rate_hz)

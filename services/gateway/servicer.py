@@ -98,7 +98,7 @@ class InteractionServicer:
                 await context.abort(err.code, f"{err}; start a new session without resume_token")
             return snapshot, True
         try:
-            normalized = normalize_config(config, self._settings.encoder.asr_model)
+            normalized = normalize_config(config, self._settings.encoder)
         except InvalidConfig as err:
             await context.abort(err.code, str(err))
         await self._check_policy(normalized, context)

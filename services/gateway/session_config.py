@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from soundloop.audio import codec
 from soundloop.errors import InvalidRequest
+from soundloop.settings import EncoderSettings
 from soundloop.v1 import interaction_pb2 as pb
 
 MIN_CHUNK_MS = 10
 MAX_CHUNK_MS = 200
 MAX_INSTRUCTIONS_CHARS = 8000
 MAX_TEXT_CHARS = 4000
-ENGLISH_ONLY_SUFFIX = ".en"
 
 
 class InvalidConfig(InvalidRequest):
     """The SessionConfig cannot start a session; turn and sound policy are the decider's to judge."""
 
 
-def normalize_config(config: pb.SessionConfig, asr_model: str) -> pb.SessionConfig:
+def normalize_config(config: pb.SessionConfig, encoder: EncoderSettings) -> pb.SessionConfig:
     """Returns a copy with defaults filled in; raises InvalidConfig naming the bad field."""
     out = pb.SessionConfig()
     out.CopyFrom(config)
@@ -35,9 +35,10 @@ def normalize_config(config: pb.SessionConfig, asr_model: str) -> pb.SessionConf
     except codec.AudioFormatError as err:
         raise InvalidConfig(f"config audio format: {err}") from err
     out.language = (config.language or "en").lower()
-    if asr_model.endswith(ENGLISH_ONLY_SUFFIX) and not out.language.startswith("en"):
-        raise InvalidConfig(f"language {config.language!r} is not supported by the English-only "
-                            f"speech model {asr_model}; use 'en' or run the default profile")
+    if encoder.english_only and not out.language.startswith("en"):
+        raise InvalidConfig(f"language {config.language!r} is not supported: the speech models "
+                            f"({encoder.asr_model}) recognize English only; use 'en', or load a multilingual "
+                            "model (SOUNDLOOP_ENCODER__ASR_MULTILINGUAL_MODEL=whisper-base)")
     if len(config.instructions) > MAX_INSTRUCTIONS_CHARS:
         raise InvalidConfig(f"config.instructions is {len(config.instructions)} characters; "
                             f"the limit is {MAX_INSTRUCTIONS_CHARS}")

@@ -54,3 +54,18 @@ async def stream(stage, fmt: codec.Format, samples: np.ndarray, chunk_ms: float)
         boundaries += [(b.kind, b.sample) for b in resp.boundaries]
         tags += [(t.label, t.score, t.start_sample, t.end_sample) for t in resp.sound_tags]
     return StreamResult(bytes(pcm), boundaries, tags, resp, max_state)
+
+
+HARVARD_TEXT = ("The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background. "
+                "It's easy to tell the depth of a well. Four hours of steady work faced us.")
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    ref, hyp = words(reference), words(hypothesis)
+    # Word-level edit distance, one row at a time.
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1] / len(ref)

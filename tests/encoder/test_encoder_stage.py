@@ -1,7 +1,19 @@
-"""EncoderStage end to end on real recordings with the light profile (whisper-tiny.en)."""
+"""EncoderStage end to end on real recordings with the light profile (Moonshine tiny)."""
 import numpy as np
 import pytest
-from encoder_audio import FRONT_CENTER_48K, HARVARD_16K, HTS2A_8K, MMT1_8K, NOISE_48K, SOUNDS, load, stream, words
+from encoder_audio import (
+    FRONT_CENTER_48K,
+    HARVARD_16K,
+    HARVARD_TEXT,
+    HTS2A_8K,
+    MMT1_8K,
+    NOISE_48K,
+    SOUNDS,
+    load,
+    stream,
+    wer,
+    words,
+)
 
 from services.encoder.errors import InvalidRequest
 from soundloop.audio import codec
@@ -96,9 +108,9 @@ async def test_transcribe_clip_text_segments_and_sounds(encoder_stage):
     resp = await encoder_stage.transcribe_clip(pb.TranscribeClipRequest(
         format=PCM16K.to_proto(), audio=codec.encode(PCM16K, samples), language="en"))
     assert resp.duration_ms == 10800
-    got = words(resp.text)
-    assert {"birch", "canoe", "glue", "sheet", "depth", "steady"} <= set(got), resp.text
-    assert len(resp.segments) >= 3
+    # Moonshine tiny hears "depths" for "depth" here (WER 3 %); ask for the words, not that one.
+    assert wer(HARVARD_TEXT, resp.text) <= 0.1, resp.text
+    assert len(resp.segments) >= 1  # Moonshine: one per window of up to 20 s
     assert all(s.start_ms < s.end_ms <= 10800 for s in resp.segments)
     assert [s.start_ms for s in resp.segments] == sorted(s.start_ms for s in resp.segments)
     # Speech runs through the clip: one merged tag from the start to the end.
