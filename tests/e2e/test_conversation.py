@@ -34,7 +34,8 @@ async def test_question_with_a_mid_sentence_pause_gets_one_reply_after_it_ends(g
     finals = record.final_transcripts()
     assert len(finals) == 1, finals
     words = finals[0].lower()
-    assert "capital" in words and "france" in words, finals
+    # Both halves in one transcript (Moonshine tiny may hear "France is" as "Francis" in espeak's voice).
+    assert "know" in words and "capital" in words, finals
     responds = [e for e in record.of("decision") if e.event.decision.action == pb.ACTION_RESPOND]
     assert len(responds) == 1
     # Not during the pause: only once the caller had finished the question.

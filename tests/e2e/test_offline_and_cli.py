@@ -29,7 +29,8 @@ async def test_transcribe_a_whole_recording(gateway):
             audio_format=PCM16K.to_proto(), audio=codec.encode(PCM16K, audio)))
     text = result.text.lower()
     assert "birch canoe" in text and "smooth planks" in text and "four hours" in text, result.text
-    assert len(result.segments) >= 2
+    # Light profile: Moonshine segments are its decoding windows (up to 20 s); Whisper's are sentences.
+    assert len(result.segments) >= 1 and result.segments[-1].end.ToMilliseconds() <= len(audio) / RATE * 1000 + 1
     assert result.duration.ToMilliseconds() == pytest.approx(len(audio) / RATE * 1000, abs=50)
 
 
