@@ -5,13 +5,17 @@ table of what changed beyond noise.
     python -m bench.compare --base 4f957bf --quick --rounds 2      # twice each, ABBA order, samples pooled
     python -m bench.compare --base HEAD~3 --head HEAD --profile light --only turn-
 
-What runs. Each side is `python -m bench.run --systems soundloop --no-load --profile P
-[--quick] [--only ...]`, one profile per subprocess, interleaved: base light, head
+What runs. Each side is `python -m bench.run --systems soundloop --soundloop-modes M
+--no-load --profile P [--quick] [--only ...]`, one profile per subprocess, interleaved: base light, head
 light, base default, head default; with --rounds N the order inside a profile flips
 every round (base-head, head-base, ...), so slow drift of a noisy machine hits both
 sides. Results land in DIR/base/<profile>-<round>/ and DIR/head/<profile>-<round>/
 (results.json, report.md, run.log, stage logs); the comparison in DIR/compare.md,
-also printed.
+also printed. M is --mode: process (default; soundloop's servers as plain processes,
+the only mode bench.run had before it ran Ray Serve too, so any base revision has it;
+for a tree whose bench.run has no --soundloop-modes the flag is left out and its
+`soundloop` results are that mode) or serve (the Ray Serve app; both trees' bench.run
+must have it).
 
 Which code runs. --base (and --head when it names a revision rather than a folder)
 is checked out with `git worktree add --detach` into a temporary folder, removed
@@ -31,7 +35,7 @@ the assembled models (SOUNDLOOP_MODELS_DIR, as soundloop.models resolves it here
 the real recordings cached in .cache/bench/moonshine (copied into the worktree).
 
 Metrics. The rows are bench.report's headline metrics (`headline_metrics`, the rows of
-`python -m bench.report --headline`) for soundloop. Rounds are pooled.
+`python -m bench.report --headline`) for soundloop in the mode compared. Rounds are pooled.
 
 Noise judgement (the interval is always of head - base):
   - latency rows: the samples are per turn: results.json's `turn_latencies_ms` for
@@ -86,7 +90,8 @@ import numpy as np
 from bench import report
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SYSTEM = "soundloop"
+SYSTEM = "soundloop"  # bench.run's --systems name for soundloop, whichever mode
+MODES = ("process", "serve")
 MIN_N = 5  # fewer samples a side than this: too few to tell
 RESAMPLES = 10_000
 SEED = 0
@@ -147,12 +152,23 @@ WORSE = "**worse beyond noise**"
 def lower_is_better(label: str, kind: str) -> bool:
     if label == report.LOAD_LABEL:
         return False
-    return kind in ("ms", "wer") or label == report.CPU_LABEL or "lower is better" in label
+    return (kind in ("ms", "wer") or label in (report.CPU_LABEL, report.FIRST_CALL_LABEL, report.SERVE_LABEL)
+            or "lower is better" in label)
 
 
 # ------------------------------------------------------------------------------------------ samples from results
 
-def per_scenario_scores(results: dict, profile: str) -> list[dict] | None:
+def system_key(results: dict, profile: str, mode: str = "process") -> str:
+    """The system in `results` that is soundloop run in `mode`: `soundloop-process` or `soundloop` (Serve) in
+    results of bench.run with both modes; a `soundloop` without a "mode", from before, ran as processes."""
+    systems = results["profiles"][profile]["systems"]
+    for name in report.OURS:
+        if name in systems and systems[name].get("mode", "process") == mode:
+            return name
+    raise CompareError(f"no soundloop run in {mode} mode in the {profile} results (systems: {sorted(systems)})")
+
+
+def per_scenario_scores(results: dict, profile: str, system: str = SYSTEM) -> list[dict] | None:
     """Each scenario's outcome scored alone (bench.scoring.score), for per-scenario samples; None when the
     results carry no scenario labels (results.json from before they were saved)."""
     if "scenarios" not in results:
@@ -161,7 +177,7 @@ def per_scenario_scores(results: dict, profile: str) -> list[dict] | None:
     from bench.scenarios import Scenario
     from bench.scoring import score
 
-    outcomes = {o["id"]: o for o in results["profiles"][profile]["systems"][SYSTEM].get("outcomes", [])}
+    outcomes = {o["id"]: o for o in results["profiles"][profile]["systems"][system].get("outcomes", [])}
     return [score([Scenario.from_meta(meta)], [Outcome.from_json(dict(outcomes[meta["id"]]))])
             for meta in results["scenarios"] if meta["id"] in outcomes]
 
@@ -171,26 +187,32 @@ class Side:
     """One side's runs of one profile, pooled: what a row needs."""
     runs: list[dict]  # results.json of each round
     profile: str
+    mode: str = "process"
     _scored: list | None = None
+
+    def system(self, results: dict) -> str:
+        return system_key(results, self.profile, self.mode)
 
     def entries(self, label: str) -> list[tuple[str, dict]]:
         """(kind, entry) of `label` in each round."""
         out = []
         for results in self.runs:
-            for row_label, kind, entry in report.headline_metrics(results["profiles"][self.profile], SYSTEM):
+            profile = results["profiles"][self.profile]
+            for row_label, kind, entry in report.headline_metrics(profile, self.system(results)):
                 if row_label == label:
                     out.append((kind, entry))
         return out
 
     def scored(self) -> list[list[dict]] | None:
         if self._scored is None:
-            self._scored = [per_scenario_scores(r, self.profile) for r in self.runs]
+            self._scored = [per_scenario_scores(r, self.profile, self.system(r)) for r in self.runs]
         return None if any(s is None for s in self._scored) else self._scored
 
     def latencies(self, path: tuple[str, str]) -> np.ndarray | None:
         if path == RAW_TURN_LATENCY:
             return np.asarray([x for r in self.runs
-                               for x in r["profiles"][self.profile]["systems"][SYSTEM].get("turn_latencies_ms", [])],
+                               for x in r["profiles"][self.profile]["systems"][self.system(r)]
+                               .get("turn_latencies_ms", [])],
                               float)
         scored = self.scored()
         if scored is None:
@@ -207,7 +229,7 @@ class Side:
 
     def failed(self) -> list[str]:
         return [f for r in self.runs for f in
-                r["profiles"][self.profile]["systems"][SYSTEM].get("scores", {}).get("failed", [])]
+                r["profiles"][self.profile]["systems"][self.system(r)].get("scores", {}).get("failed", [])]
 
 
 @dataclasses.dataclass
@@ -314,12 +336,13 @@ def _value_row(label: str, base: Side, head: Side) -> Row:
                verdict((min(h) - max(b), max(h) - min(b)), lower))
 
 
-def compare_profile(base_runs: list[dict], head_runs: list[dict], profile: str) -> list[Row]:
-    """One row per headline metric of soundloop in `profile`, base against head (each a list of rounds)."""
-    base, head = Side(base_runs, profile), Side(head_runs, profile)
+def compare_profile(base_runs: list[dict], head_runs: list[dict], profile: str, mode: str = "process") -> list[Row]:
+    """One row per headline metric of soundloop (run in `mode`) in `profile`, base against head (each a list of
+    rounds)."""
+    base, head = Side(base_runs, profile, mode), Side(head_runs, profile, mode)
     paths = {label: path for label, path, _ in report.ROWS}
     rows = []
-    for label, kind, _ in report.headline_metrics(base_runs[0]["profiles"][profile], SYSTEM):
+    for label, kind, _ in report.headline_metrics(base_runs[0]["profiles"][profile], base.system(base_runs[0])):
         if kind == "ms":
             rows.append(_ms_row(label, paths[label], base, head))
         elif kind == "rate":
@@ -331,19 +354,20 @@ def compare_profile(base_runs: list[dict], head_runs: list[dict], profile: str) 
     return rows
 
 
-def markdown(runs: dict[str, dict[str, list[dict]]], sides: dict[str, str], notes: list[str]) -> str:
+def markdown(runs: dict[str, dict[str, list[dict]]], sides: dict[str, str], notes: list[str],
+             mode: str = "process") -> str:
     """compare.md: runs[side][profile] = results of each round; sides[side] = what the side ran."""
     profiles = list(runs["base"])
     tables, worse = [], []
     for profile in profiles:
-        rows = compare_profile(runs["base"][profile], runs["head"][profile], profile)
+        rows = compare_profile(runs["base"][profile], runs["head"][profile], profile, mode)
         worse += [f"{profile}: {r.label}" for r in rows if r.worse]
         tables += [f"## Profile `{profile}`", "", "| metric | base | head | delta (head - base) | 95% interval or p "
                    "| noise judgement |", "|---|---|---|---|---|---|"]
         tables += [f"| {r.label} | {r.base} | {r.head} | {r.delta} | {r.interval} | {r.verdict} |" for r in rows]
         tables.append("")
         for side in ("base", "head"):
-            failed = Side(runs[side][profile], profile).failed()
+            failed = Side(runs[side][profile], profile, mode).failed()
             if failed:
                 tables.append(f"- {side}: {len(failed)} scenario runs failed outright: {', '.join(failed[:10])}")
         tables.append("")
@@ -353,7 +377,8 @@ def markdown(runs: dict[str, dict[str, list[dict]]], sides: dict[str, str], note
              f"- base: {sides['base']}", f"- head: {sides['head']}",
              f"- {first['machine']}; seed {first['seed']}; {'quick' if first['quick'] else 'full'} corpus, "
              f"{first['scenarios']} scenarios a run; {rounds} round{'s' * (rounds > 1)} a side and profile, "
-             "order alternating (ABBA); soundloop only, no load test.", *[f"- {n}" for n in notes], "",
+             f"order alternating (ABBA); soundloop only, {'under Ray Serve' if mode == 'serve' else 'as processes'}"
+             f" (--mode {mode}), no load test.", *[f"- {n}" for n in notes], "",
              "Worse beyond noise: " + ("; ".join(worse) if worse else "none") + ".", "",
              "Latencies in ms (p50 / p95 of the pooled samples); rates as fractions (k/n). Interval: of head - base; "
              "latencies: bootstrap of the median difference; WER: bootstrap over scenarios; rates: Fisher's exact "
@@ -442,6 +467,12 @@ def compiled_stages(tree: Tree) -> set[str]:
     return {stage for stage in STAGE_SERVERS if compiled(stage)}
 
 
+def has_modes(tree: Tree) -> bool:
+    """Whether the tree's bench.run takes --soundloop-modes (older ones ran process mode only). Read from its
+    source: the probe has shown bench.run is imported from the tree."""
+    return "--soundloop-modes" in (tree.path / "bench" / "run.py").read_text()
+
+
 def _stop(proc: subprocess.Popen) -> None:
     """Ctrl-C for the child (bench.run then stops its stage servers and Redis), harder if it does not end."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # another Ctrl-C must not cut this short
@@ -462,6 +493,10 @@ def run_side(side: str, tree: Tree, profile: str, round_: int, out: pathlib.Path
     origins = probe(tree, env)
     cmd = [sys.executable, "-m", "bench.run", "--systems", SYSTEM, "--no-load", "--profile", profile,
            "--seed", str(args.seed), "--out", str(folder)]
+    if has_modes(tree):
+        cmd += ["--soundloop-modes", args.mode]
+    elif args.mode != "process":
+        raise CompareError(f"{tree.description}: its bench.run runs soundloop in process mode only; use --mode process")
     if args.quick:
         cmd.append("--quick")
     if args.only:
@@ -487,6 +522,7 @@ def run_side(side: str, tree: Tree, profile: str, round_: int, out: pathlib.Path
     if rc:
         raise CompareError(f"{tag} bench.run exited with {rc}; see {folder / 'run.log'}")
     results = json.loads((folder / "results.json").read_text())
+    system_key(results, profile, args.mode)  # refuses results without soundloop in that mode
     commit = results["meta"].get("commit", "")
     if not (commit and (commit.startswith(tree.commit) or tree.commit.startswith(commit))):
         raise CompareError(f"{tag} results.json says commit {commit!r}, the tree is at {tree.commit}: "
@@ -518,6 +554,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1,
                         help="runs per side and profile, pooled (ABBA order); use an even number: with an "
                              "odd one head runs second more often, and a second run can be slower")
+    parser.add_argument("--mode", choices=MODES, default="process",
+                        help="how soundloop runs on both sides: process (default; any base revision has it) or "
+                             "serve (Ray Serve; both trees' bench.run must have --soundloop-modes)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=pathlib.Path,
                         default=ROOT / "bench-out" / f"compare-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -547,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
                         run_side(side, trees[side], profile, round_, args.out, args, models))
         notes = [f"finished {datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds')}; models: {models}",
                  f"runs and logs: {args.out}/{{base,head}}/<profile>-<round>/"]
-        text = markdown(runs, {s: t.description for s, t in trees.items()}, notes)
+        text = markdown(runs, {s: t.description for s, t in trees.items()}, notes, args.mode)
         (args.out / "compare.md").write_text(text + "\n")
         print(text, flush=True)
         print(f"written: {args.out / 'compare.md'}", flush=True)

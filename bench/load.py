@@ -8,12 +8,17 @@ processed offset falls short of the audio sent by more than `DROP_SLACK_S`
 counts as dropped audio, as does a call the server refused or broke.
 
 `capacity` raises N until p95 voice-to-voice exceeds the target or audio is
-dropped, and reports every level it ran, so latency against N can be plotted.
+dropped, runs one level more (so the curve shows how it fails, not only where),
+and reports every level it ran, so latency against N can be plotted. Each
+level's questions are synthesised before its first call: the caller voices cost
+CPU that would otherwise land in the middle of the other callers' streams.
 """
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
+from collections.abc import Callable
 
 import grpc
 import numpy as np
@@ -41,8 +46,8 @@ def _question(i: int) -> tuple[np.ndarray, float]:
     return np.concatenate([silence(LEAD_S), speech, silence(0.3)]), LEAD_S + len(speech) / RATE
 
 
-async def _call(address: str, i: int) -> CallResult:
-    audio, speech_end = _question(i)
+async def _call(address: str, question: tuple[np.ndarray, float]) -> CallResult:
+    audio, speech_end = question
     config = pb.SessionConfig(input_audio=PCM16K, decision_events=pb.DECISION_EVENTS_ALL)
     try:
         record = await converse(address, config, CallerScript(audio, RATE, tail_s=10.0, stop_after_turns=1))
@@ -55,9 +60,11 @@ async def _call(address: str, i: int) -> CallResult:
 
 
 async def _level(address: str, callers: int, turns_per_caller: int) -> list[CallResult]:
+    questions = [_question(i) for i in range(callers * turns_per_caller)]  # before the clock starts
+
     async def caller(c: int) -> list[CallResult]:
         await asyncio.sleep(0.5 * c)
-        return [await _call(address, c * turns_per_caller + t) for t in range(turns_per_caller)]
+        return [await _call(address, questions[c * turns_per_caller + t]) for t in range(turns_per_caller)]
     return [r for rs in await asyncio.gather(*(caller(c) for c in range(callers))) for r in rs]
 
 
@@ -77,16 +84,24 @@ def passes(level: dict, target_p95_s: float = TARGET_P95_S) -> bool:
             and level["no_reply"] == 0)
 
 
-def capacity(address: str, levels: tuple[int, ...], turns_per_caller: int, log=print) -> dict:
-    """Runs each level in turn; stops after the first level that fails the target."""
-    runs = []
-    for n in levels:
-        level = run_level(address, n, turns_per_caller)
+def capacity(address: str, levels: tuple[int, ...], turns_per_caller: int, log=print,
+             run: Callable[[str, int, int], dict] = run_level) -> dict:
+    """Runs the levels in turn, up to one level past the first that fails the target (when that was the last
+    level given, one more with half as many callers again). The capacity (`max_callers`) is the largest N of the
+    unbroken run of passing levels from the start: a level after a failure that happens to pass does not count."""
+    runs: list[dict] = []
+    todo = list(levels)
+    while todo:
+        n = todo.pop(0)
+        level = run(address, n, turns_per_caller)
         level["passes"] = passes(level)
         runs.append(level)
         log(f"  load N={n}: p95 {level['voice_to_voice'].get('p95_ms')} ms, "
             f"dropped {level['calls_with_dropped_audio']}, no reply {level['no_reply']}")
-        if not level["passes"]:
+        failures = sum(not r["passes"] for r in runs)
+        if failures == 1 and not level["passes"]:
+            todo = todo[:1] or [n + max(1, n // 2)]  # the one level past the first failure
+        elif failures:
             break
-    passing = [r["callers"] for r in runs if r["passes"]]
+    passing = [r["callers"] for r in itertools.takewhile(lambda r: r["passes"], runs)]
     return {"target_p95_ms": TARGET_P95_S * 1000, "max_callers": max(passing, default=0), "levels": runs}

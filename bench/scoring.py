@@ -227,3 +227,13 @@ def stage_breakdown(pairs: list[tuple[Scenario, Outcome]]) -> dict:
             stages.setdefault(name, []).append(seconds)
     return {"from_speech_end": {k: summary(v) for k, v in milestones.items()},
             "system_reported": {k: summary(v) for k, v in stages.items()}}
+
+
+def first_call(scenario: Scenario, outcome: Outcome, steady_p50_ms: float | None) -> dict:
+    """A fresh server's first call: speech end -> first reply audio, with no reply window (a slow first call
+    is what it is there to show), and its ratio to the steady-state median (turn-taking latency p50)."""
+    turn = _first_after(outcome, scenario.speech_end_s) if scenario.speech_end_s is not None else None
+    ms = round((turn.first_audio_s - scenario.speech_end_s) * 1000, 1) if turn else None
+    return {"scenario": scenario.id, "voice_to_voice_ms": ms, "steady_state_p50_ms": steady_p50_ms,
+            "ratio": round(ms / steady_p50_ms, 2) if ms is not None and steady_p50_ms else None,
+            "error": outcome.error}
