@@ -61,20 +61,20 @@ NATURAL_CUTS_ONLY = dict(first_phrase_words=99, first_max_words=30)
 
 
 @pytest.mark.parametrize("text, clauses", [
-    # Before a conjunction or preposition, once the first clause has four words.
+    # Before a conjunction or preposition, once the first clause has three words.
     ("The capital of France is Paris and it is lovely.", ["The capital of France is Paris", "and it is lovely."]),
     ("It is about ten minutes from the station.", ["It is about ten minutes", "from the station."]),
-    # Eight words at most before the first cut; later clauses keep natural cuts.
+    # Six words at most before the first cut; later clauses keep natural cuts.
     ("Photosynthesis turns light water and carbon dioxide into sugar.",
      ["Photosynthesis turns light water", "and carbon dioxide into sugar."]),
     ("Seven large brown dogs quickly chased three small cats into the yard.",
-     ["Seven large brown dogs quickly chased three small", "cats into the yard."]),
+     ["Seven large brown dogs quickly chased", "three small cats into the yard."]),
     ("One two three four five six seven eight nine ten. Then eleven twelve thirteen and on.",
-     ["One two three four five six seven eight", "nine ten.", "Then eleven twelve thirteen and on."]),
+     ["One two three four five six", "seven eight nine ten.", "Then eleven twelve thirteen and on."]),
     # Short sentences are not cut; punctuation sooner than the phrase cut still wins.
     ("Paris is the capital.", ["Paris is the capital."]),
     ("Yes, of course, and more.", ["Yes, of course,", "and more."]),
-    # A starter inside the first four words does not cut.
+    # A starter inside the first three words does not cut.
     ("Go to the second door on the left.", ["Go to the second door", "on the left."]),
 ])
 def test_first_clause_is_cut_at_an_early_phrase_boundary(text, clauses):
@@ -108,7 +108,8 @@ def test_first_clause_is_cut_sooner_than_the_rest():
     assert segment("Okay. Yes, sure thing, I can do that and more.") == [
         "Okay.", "Yes, sure thing, I can do that and more."]
     assert segment("Okay. Yes, sure thing, I can do that.") == ["Okay.", "Yes, sure thing, I can do that."]
-    assert segment("Yes, sure thing, I can do that.", first_comma_words=4) == ["Yes, sure thing, I can do that."]
+    assert segment("Yes, sure thing, I can do that.", first_comma_words=4, first_max_words=30,
+                   first_phrase_words=99) == ["Yes, sure thing, I can do that."]
 
 
 def test_flush_ends_the_reply_and_the_next_one_starts_fresh():
@@ -128,7 +129,7 @@ def test_reset_drops_the_interrupted_reply():
 def test_run_on_text_is_cut_at_the_word_limit():
     words = [f"word{i}" for i in range(70)]
     clauses = segment(" ".join(words) + ".")
-    assert [len(c.split()) for c in clauses] == [8, 30, 30, 2]
+    assert [len(c.split()) for c in clauses] == [6, 30, 30, 4]
     assert " ".join(clauses).split() == words[:-1] + [words[-1] + "."]
 
 
