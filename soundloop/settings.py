@@ -20,7 +20,9 @@ class EncoderSettings(BaseModel):
     # (a Whisper), when `asr_model` is English-only ("": other languages are refused).
     asr_model: str = ""
     asr_multilingual_model: str = ""
-    asr_threads: int = 2
+    # 0: by engine. Moonshine on 1 thread was as fast as on 2 (a 2.5 s utterance: ~0.2 s
+    # either way) and leaves a core to the LLM; Whisper's fixed 30 s pass wants both.
+    asr_threads: int = 0
     asr_beam_size: int = 1
     # VAD hysteresis: speech starts after `vad_start_ms` above `vad_threshold`,
     # ends after `vad_end_ms` below `vad_threshold - 0.15`.
@@ -129,10 +131,12 @@ class Settings(BaseSettings):
         light = self.profile == "light"
         out = self.model_copy(deep=True)
         out.encoder.asr_model = out.encoder.asr_model or ("moonshine-tiny" if light else "moonshine-base")
+        moonshine = out.encoder.asr_model.startswith("moonshine")
         if not light and not self.encoder.asr_model and not out.encoder.asr_multilingual_model:
             out.encoder.asr_multilingual_model = "whisper-base"  # languages other than English
+        out.encoder.asr_threads = out.encoder.asr_threads or (1 if moonshine else 2)
         if out.gateway.partial_transcript_ms is None:
-            out.gateway.partial_transcript_ms = 1000 if out.encoder.asr_model.startswith("moonshine") else 3000
+            out.gateway.partial_transcript_ms = 1000 if moonshine else 3000
         out.llm.model = out.llm.model or ("smollm2-135m" if light else "qwen2.5-coder-1.5b")
         out.llm.threads = out.llm.threads or (1 if light else 2)
         out.tts.engine = out.tts.engine or ("espeak-ng" if light else "piper")

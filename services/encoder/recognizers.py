@@ -20,6 +20,10 @@ from soundloop.models import model_path
 from soundloop.settings import EncoderSettings
 
 
+# Whisper pads every input to 30 s: its one pass per utterance or window wants both cores.
+WHISPER_THREADS = 2
+
+
 class SpeechRecognizer(Protocol):
     name: str
     multilingual: bool
@@ -49,7 +53,7 @@ class Recognizers:
         primary = load(enc.asr_model, enc.asr_threads, enc.asr_beam_size)
         other = None
         if enc.asr_multilingual_model and not primary.multilingual:
-            other = load(enc.asr_multilingual_model, enc.asr_threads, enc.asr_beam_size)
+            other = load(enc.asr_multilingual_model, WHISPER_THREADS, enc.asr_beam_size)
         return cls(primary, other)
 
     @property
