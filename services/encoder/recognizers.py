@@ -19,7 +19,6 @@ from services.encoder.transcriber import DEFAULT_LANGUAGE, Transcript
 from soundloop.models import model_path
 from soundloop.settings import EncoderSettings
 
-
 # Whisper pads every input to 30 s: its one pass per utterance or window wants both cores.
 WHISPER_THREADS = 2
 
