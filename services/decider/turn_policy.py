@@ -21,6 +21,11 @@ scripted timeline replays exactly. Rules, first match wins:
    (at most once per cool-down); any other notable sound -> IGNORE_SOUND.
 6. Otherwise KEEP_LISTENING ("silence", "waiting for the transcript").
 
+Each response also says how long its decision holds while nothing new is observed
+(`stable_until_ms`), so the gateway need not ask per chunk on a quiet line or while
+a reply plays: only KEEP_LISTENING holds; a pending turn's holds until the silence
+reaches the next threshold.
+
 Every RESPOND made while the caller is quiet marks the caller's latest
 utterance answered (a typed instruction or a sound reply supersedes a
 half-said turn), so that its words are never answered twice nor taken for a
@@ -86,7 +91,28 @@ def decide(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, policy
     else:
         new_state.overlap_started_ms = 0
         outcome = _listen(new_state, obs, settings, estimator)
-    return _response(new_state, obs, outcome)
+    response = _response(new_state, obs, outcome)
+    response.stable_until_ms = stable_until(outcome, new_state, obs, settings.turn)
+    return response
+
+
+UNTIL_NEW_INPUT = -1
+
+
+def stable_until(outcome: Outcome, state: decider_pb2.DeciderState, obs: decider_pb2.Observation,
+                 turn: TurnSettings) -> int:
+    """When the decision can change with time alone (see DecideResponse.stable_until_ms)."""
+    if outcome.action != api.ACTION_KEEP_LISTENING or obs.text_input.strip():
+        return 0  # acting decisions and sounds are one-offs: the next observation differs
+    if obs.reply.active:
+        # Overlap timers run while the caller talks over the reply; a quiet overlap-free line does not change.
+        return UNTIL_NEW_INPUT if not obs.in_speech and not state.overlap_started_ms else 0
+    p_end = outcome.end_of_turn_probability
+    if p_end is None:
+        return UNTIL_NEW_INPUT  # caller speaking, waiting for a transcript, or silence
+    # A pending turn: answered once the silence reaches min_silence (if it sounds finished) or max_silence.
+    thresholds = [turn.max_silence_ms] + ([turn.min_silence_ms] if p_end >= turn.end_of_turn_threshold else [])
+    return int(obs.now_ms) + max(1, min(thresholds) - obs.silence_ms)
 
 
 def _listen(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, settings: ResolvedPolicy,

@@ -25,6 +25,7 @@ from soundloop.v1 import interaction_pb2 as pb
 from . import perception_events
 from .caller_turn import CallerTurn, Transcript
 from .clock import Clock, loop_clock
+from .decision_hold import DecisionHold
 from .events import EventSink
 from .inbox import CallerChunk, EndOfInput, Inbox, Message, RecognitionFailed, Recognized, ReplyFinished, TypedText
 from .intake import FrameIntake
@@ -62,6 +63,7 @@ class Conversation:
                                         speculate=settings.speculative_reply)
         self._progress = ProgressSaver(store, snapshot)
         self._last_decision: tuple[int, str] | None = None
+        self._hold = DecisionHold()
         self._input_ended = False
         self.worker: asyncio.Task | None = None
         self.finished = asyncio.Event()
@@ -166,9 +168,13 @@ class Conversation:
 
     async def _decide(self, chunk: encoder_pb2.AnalyzeChunkResponse | None = None, text_input: str = "") -> None:
         obs = observation(self.audio_ms, self._caller, self._replies.state, chunk, text_input)
+        if self._hold.holds_for(obs):
+            await self._emit_decision(self._hold.decision.decision)  # the same decision, for this chunk too
+            return
         response = await self._stages.decide(decider_pb2.DecideRequest(
             state=self._decider_state, observation=obs, policy=self._policy))
         self._decider_state = response.state
+        self._hold.decided(obs, response)
         await self._act(response, obs)
 
     async def _act(self, response: decider_pb2.DecideResponse, obs: decider_pb2.Observation) -> None:

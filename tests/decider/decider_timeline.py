@@ -22,6 +22,7 @@ import dataclasses
 
 from services.decider import turn_policy
 from services.gateway.caller_turn import CallerTurn, Transcript
+from services.gateway.decision_hold import DecisionHold
 from services.gateway.observation import observation
 from soundloop.audio.codec import MODEL_RATE
 from soundloop.decider.v1 import decider_pb2
@@ -130,6 +131,7 @@ class Timeline:
         caller, state, reply = CallerTurn(), decider_pb2.DeciderState(), ReplySide(reply_ms)
         turn_begins = 0  # index in self.speeches of the open turn's first speech
         steps = []
+        hold = DecisionHold()  # the gateway's: every decision said to hold must really hold
         for now in range(self.chunk_ms, until + 1, self.chunk_ms):
             chunk = self.encoder_result(now)
             opened = caller.utterance
@@ -141,7 +143,14 @@ class Timeline:
                 caller.recognized(transcript, caller.utterance)
             text_input = " ".join(t for at, t in self.typed if now - self.chunk_ms < at <= now)
             obs = observation(now, caller, reply.state(), chunk, text_input)
+            held = hold.decision if hold.holds_for(obs) else None
             response = turn_policy.decide(state, obs, policy, estimator)
+            if held is not None:
+                assert (response.decision.action, response.state) == (held.decision.action, held.state), (
+                    f"at {now} ms the decision of {held.state.last_reason!r} was to hold, but the policy "
+                    f"now says {response.decision.reason!r}")
+            else:
+                hold.decided(obs, response)
             state = response.state
             steps.append(Step(now, response.decision.action, response.decision.reason, response, obs))
             answers = bool(text_input or caller.text) or response.decision.action == api.ACTION_RESPOND_TO_SOUND

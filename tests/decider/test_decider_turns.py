@@ -129,3 +129,22 @@ def test_the_state_records_the_last_decision():
     assert state.last_action == RESPOND
     assert state.last_reason == steps[-1].reason
     assert state.eot_text == "What time is it?"
+
+
+def test_decisions_say_how_long_they_hold_without_new_input():
+    from services.decider.turn_policy import UNTIL_NEW_INPUT
+    from services.gateway.decision_hold import DecisionHold
+
+    steps = Timeline(asr_delay_ms=300).speech(0, 1200, "I would like to book").replay(EOT, until=3500)
+    by_time = {s.now_ms: s.response for s in steps}
+    assert by_time[600].stable_until_ms == UNTIL_NEW_INPUT  # caller speaking
+    # In the pause, p_end 0.02: nothing changes before max_silence (1800 ms) after the speech end.
+    pause = next(s for s in steps if s.reason.startswith("pause mid-turn"))
+    assert pause.response.stable_until_ms == pause.now_ms + 1800 - pause.observation.silence_ms
+    assert first(steps, RESPOND).response.stable_until_ms == 0  # acting: ask again
+    # Replayed the gateway's way, most chunks need no decide call at all.
+    hold = DecisionHold()
+    for step in steps:
+        if not hold.holds_for(step.observation):
+            hold.decided(step.observation, step.response)
+    assert hold.skipped > len(steps) // 2

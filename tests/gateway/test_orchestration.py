@@ -354,3 +354,29 @@ def test_partial_transcripts_prefill_the_llm_while_the_caller_speaks(redis_url):
         assert [t.content for t in history] == [said.text, "Paris."]  # prefills leave no trace
 
     on_virtual_time(redis_url, scenario)
+
+
+def test_chunks_that_change_nothing_do_not_cross_to_the_decider(redis_url):
+    stages = ScriptedStages([Said(0.5, 1.7, "I would like to know"), Said(2.7, 3.9, "the capital of France.")],
+                            EOT, reply="Paris.")
+    calls = []
+    decide = stages.decide
+
+    async def counting(req):
+        calls.append(req.observation.now_ms)
+        return await decide(req)
+    stages.decide = counting
+
+    async def scenario(store):
+        call = await Call.open(store, stages, decision_events=pb.DECISION_EVENTS_ALL)
+        await call.stream(8.0)
+        await call.end_of_input()
+
+        chunks = 80
+        assert len(call.of("decision")) >= chunks  # a decision per chunk still reaches the caller
+        assert len(calls) < chunks // 2
+        assert call.actions().count("RESPOND") == 1  # and the conversation is the same
+        respond = next(e for e in call.of("decision") if e.event.decision.action == pb.ACTION_RESPOND)
+        assert respond.offset_s >= 3.9
+
+    on_virtual_time(redis_url, scenario)

@@ -81,13 +81,15 @@ class DecideRequest(_message.Message):
     def __init__(self, state: _Optional[_Union[DeciderState, _Mapping]] = ..., observation: _Optional[_Union[Observation, _Mapping]] = ..., policy: _Optional[_Union[DeciderPolicy, _Mapping]] = ...) -> None: ...
 
 class DecideResponse(_message.Message):
-    __slots__ = ("decision", "state", "end_of_turn_probability", "sound")
+    __slots__ = ("decision", "state", "end_of_turn_probability", "sound", "stable_until_ms")
     DECISION_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     END_OF_TURN_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
     SOUND_FIELD_NUMBER: _ClassVar[int]
+    STABLE_UNTIL_MS_FIELD_NUMBER: _ClassVar[int]
     decision: _interaction_pb2.Decision
     state: DeciderState
     end_of_turn_probability: float
     sound: _encoder_pb2.SoundTag
-    def __init__(self, decision: _Optional[_Union[_interaction_pb2.Decision, _Mapping]] = ..., state: _Optional[_Union[DeciderState, _Mapping]] = ..., end_of_turn_probability: _Optional[float] = ..., sound: _Optional[_Union[_encoder_pb2.SoundTag, _Mapping]] = ...) -> None: ...
+    stable_until_ms: int
+    def __init__(self, decision: _Optional[_Union[_interaction_pb2.Decision, _Mapping]] = ..., state: _Optional[_Union[DeciderState, _Mapping]] = ..., end_of_turn_probability: _Optional[float] = ..., sound: _Optional[_Union[_encoder_pb2.SoundTag, _Mapping]] = ..., stable_until_ms: _Optional[int] = ...) -> None: ...
