@@ -55,16 +55,3 @@ def test_long_transcripts_are_scored_on_a_bounded_window(estimator):
     p = estimator.probability(long)
     assert time.perf_counter() - start < 1.0
     assert p < 0.5
-
-
-def test_latency_on_short_transcripts(estimator):
-    texts = [f"{t} {i}" for i, t in enumerate(FINISHED[:10])]  # fresh texts: no cached result
-    times = []
-    for text in texts:
-        start = time.perf_counter()
-        estimator.probability(text)
-        times.append((time.perf_counter() - start) * 1000)
-    median = statistics.median(times)
-    print(f"end-of-turn estimate: median {median:.1f} ms, max {max(times):.1f} ms")
-    # Target < 40 ms on an idle 2-core machine; the bound leaves room for a loaded test run.
-    assert median < 150
