@@ -20,7 +20,7 @@ import numpy as np
 SERVE, PROCESS = "soundloop", "soundloop-process"
 OURS = (SERVE, PROCESS)
 MODE_OF = {SERVE: "serve", PROCESS: "process"}  # for bench.run's results; see display_name for older ones
-BASELINES = ("naive", "pipecat")
+BASELINES = ("naive", "naive-whisper", "pipecat")
 SERVE_GOAL = 1.10  # Serve's voice-to-voice p50 at most 10 % above process mode's
 FIRST_CALL_GOAL = 1.20  # a fresh server's first call at most 20 % above the steady-state median
 VOICE_TO_VOICE = ("turn_taking", "latency")  # speech end -> first reply audio: the voice-to-voice latency

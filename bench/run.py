@@ -53,7 +53,9 @@ from soundloop.local_redis import free_port, local_redis_server
 from soundloop.local_stack import local_stack
 from soundloop.models import REPO_ROOT
 
-SYSTEMS = ("soundloop", "naive", "pipecat")
+SYSTEMS = ("soundloop", "naive", "naive-whisper", "pipecat")
+# The naive baseline also runs on the Whisper model each profile used before Moonshine.
+OLD_WHISPER = {"light": "whisper-tiny.en", "default": "whisper-base"}
 # soundloop's ways to run, and the system name each one's results go under: the deployed path keeps the name.
 SOUNDLOOP_MODES = {"serve": "soundloop", "process": "soundloop-process"}
 LOAD_LEVELS = (1, 2, 3, 4, 6, 8, 12, 16)
@@ -212,10 +214,10 @@ def _in_child(fn, *args):
     return payload
 
 
-def run_naive(profile: str, scenarios: list[Scenario]) -> dict:
+def run_naive(profile: str, scenarios: list[Scenario], asr_model: str = "") -> dict:
     from bench.systems.naive_system import NaiveSystem
 
-    system = NaiveSystem.load(profile)
+    system = NaiveSystem.load(profile, asr_model)
     warm = _warm_up(scenarios)
     first = system.run(warm)
     stats = ProcessStats({"naive (one process)": os.getpid()})
@@ -336,6 +338,10 @@ def main(argv: list[str] | None = None) -> dict:
         if "naive" in systems:
             print(f"[{profile}] naive baseline", flush=True)
             entry["systems"]["naive"] = run_naive(profile, scenarios)
+            report.write(results, args.out)
+        if "naive-whisper" in systems:
+            print(f"[{profile}] naive baseline on {OLD_WHISPER[profile]}", flush=True)
+            entry["systems"]["naive-whisper"] = run_naive(profile, scenarios, OLD_WHISPER[profile])
             report.write(results, args.out)
         if "pipecat" in systems:
             why_not = pipecat_system.available()

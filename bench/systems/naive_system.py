@@ -71,13 +71,14 @@ class NaiveSystem:
         self._max_tokens = settings.llm.max_tokens
 
     @classmethod
-    def load(cls, profile: str) -> NaiveSystem:
+    def load(cls, profile: str, asr_model: str = "") -> NaiveSystem:
+        """`asr_model`: the profile's own when empty (e.g. "whisper-base" for the pre-Moonshine one)."""
         # Whisper and llama.cpp share this process: load them with the llama.cpp-friendly
         # OpenMP setting, then restore the environment so later processes never inherit it.
         saved = dict(os.environ)
         process_env.apply(process_env.LLM_STAGE)
         try:
-            return cls(load_settings(profile=profile))
+            return cls(load_settings(profile=profile, **({"encoder": {"asr_model": asr_model}} if asr_model else {})))
         finally:
             os.environ.clear()
             os.environ.update(saved)
