@@ -1,8 +1,9 @@
 """Recognizes backchannels: the "mm-hm", "yeah", "I see" a listener says over a speaker.
 
-Whisper spells them many ways ("Mm-hmm.", "mhm", "Uh huh.", "Mmm.", "Yeah, yeah."),
-so both sides are normalised: lower case, punctuation and hyphens to spaces, and
-runs of one letter collapsed ("mmm" -> "m", "hmmm" -> "hm"). A transcript is a
+ASR spells them many ways ("Mm-hmm.", "mhm", "Uh huh.", "Mmm.", "Yeah, yeah."; Moonshine
+spells a flat "mm-hmm" out as letters, "M. M. H. M."), so both sides are normalised:
+lower case, punctuation and hyphens to spaces, letters spelled one by one joined into
+a word, and runs of one letter collapsed ("mmm" -> "m", "hmmm" -> "hm"). A transcript is a
 backchannel when it is made only of backchannel phrases, and is short.
 """
 from __future__ import annotations
@@ -22,7 +23,8 @@ _MAX_PHRASE_WORDS = 3
 
 def _normalise(text: str) -> list[str]:
     text = text.lower().replace("’", "'")
-    text = re.sub(r"[^a-z' ]+", " ", text)  # punctuation, hyphens, digits
+    text = " ".join(re.sub(r"[^a-z' ]+", " ", text).split())  # punctuation, hyphens, digits
+    text = re.sub(r"\b[a-z](?: [a-z]\b)+", lambda m: m.group().replace(" ", ""), text)  # "m h m" -> "mhm"
     words = [re.sub(r"(.)\1+", r"\1", w.strip("'")) for w in text.split()]
     return [w for w in words if w]
 

@@ -10,6 +10,8 @@ pytestmark = pytest.mark.unit
 @pytest.mark.parametrize("text", [
     "Mm-hmm.", "Mm-hm", "mhm", "Mmm.", "Hmm.", "Uh-huh.", "Uh huh", "Yeah.", "Yeah, yeah.", "Yes.", "Yep!",
     "Right.", "Okay.", "OK", "Sure.", "I see.", "Got it.", "Oh, okay.", "All right.", "Okay, sure.", "Mm-hmm, I see.",
+    # Moonshine spells a flat "mm-hmm" out (flite's voice): "M. M. H. M. M.."; Whisper wrote "M-H-M".
+    "M. M. H. M. M..", "M. H. M..", "M-H-M",
 ])
 def test_backchannels(text):
     assert is_backchannel(text)
@@ -17,7 +19,7 @@ def test_backchannels(text):
 
 @pytest.mark.parametrize("text", [
     "", "...", "No.", "Wait.", "Stop.", "Yeah, but what about Tuesday?", "Okay, so what's the price?",
-    "I see what you mean, but no.", "Yes yes yes yes yes yes.", "Sorry?", "Hello?",
+    "I see what you mean, but no.", "Yes yes yes yes yes yes.", "Sorry?", "Hello?", "U. S. A.", "A. B. C.",
 ])
 def test_not_backchannels(text):
     assert not is_backchannel(text)
