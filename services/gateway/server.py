@@ -21,6 +21,7 @@ from soundloop.telemetry import configure_tracing
 from .servicer import SERVICE_NAME, InteractionServicer, add_to_server
 from .session_store import SessionStore
 from .stage_clients import GrpcStageClients, StageClients
+from .warm_up import warm_up
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ async def start_gateway(settings: Settings, stages: StageClients, address: str |
         raise ValueError("the gateway needs SOUNDLOOP_REDIS_URL (sessions live in Redis)")
     store = SessionStore.from_url(settings.redis_url, settings.session.ttl_s, settings.session.event_log_max)
     await store.ping()
+    await warm_up(stages, settings.gateway.default_instructions)
     servicer = InteractionServicer(stages, store, settings)
     address = address or f"{settings.gateway.host}:{settings.gateway.port}"
     server, port = await start_server(address, [(add_to_server, servicer, SERVICE_NAME)])
