@@ -6,7 +6,7 @@ from encoder_audio import HARVARD_16K, HARVARD_TEXT, MMT1_8K, NOISE_48K, load, w
 from services.encoder.errors import InvalidRequest
 from services.encoder.moonshine import MoonshineTranscriber, windows
 from soundloop.audio import codec
-from soundloop.models import model_path
+from soundloop.models import model_path, models_dir
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +18,7 @@ MAX_WER = {"moonshine-tiny": 0.0625, "moonshine-base": 0.125}
 @pytest.fixture(scope="module", params=["moonshine-tiny", "moonshine-base"])
 def asr(request):
     name = request.param
-    if name == "moonshine-base" and not (model_path(name) / "encoder.onnx").exists():
+    if name == "moonshine-base" and not (models_dir() / name / "encoder.onnx").exists():
         pytest.skip("moonshine-base is not assembled: python scripts/assemble_models.py --model moonshine-base")
     return MoonshineTranscriber(model_path(name), threads=1)
 
