@@ -41,6 +41,10 @@ MOONSHINE_FILES = ("encoder_model.ort", "decoder_model_merged.ort")
 # Moonshine's tokenizer (tiny and base share it), from the wheel's files only: installing it pulls numba etc.
 MOONSHINE_TOKENIZER_SHA256 = "b68b995a58b3373db6c4f46864a9db50cd1333d086150ffa2c1096581ede9c10"
 
+# Tiny and base share the tokenizer, shipped in its own wheel.
+MOONSHINE_TOKENIZER = Extract("useful-moonshine-onnx==20251121",
+                              (("moonshine_onnx/assets/tokenizer.json", "tokenizer.json"),))
+
 MODELS: dict[str, ModelSpec] = {m.name: m for m in (
     ModelSpec(
         name="silero-vad",
@@ -77,7 +81,7 @@ MODELS: dict[str, ModelSpec] = {m.name: m for m in (
         sources=(
             Extract("moonshine-voice==0.1.0", tuple(
                 (f"moonshine_voice/assets/tiny-en/{f}", f) for f in MOONSHINE_FILES)),
-            Extract("useful-moonshine-onnx==20251121", (("moonshine_onnx/assets/tokenizer.json", "tokenizer.json"),)),
+            MOONSHINE_TOKENIZER,
         ),
         sha256={"encoder_model.ort": "94e90a4654fc45cdfedb77c4c08e1739f48862998e58fada384b25118134f221",
                 "decoder_model_merged.ort": "cf524c4862d36e9e5ab032eddc73637efd822d70e868ac575cf1a46e1e4708a0",
@@ -90,7 +94,7 @@ MODELS: dict[str, ModelSpec] = {m.name: m for m in (
         sources=(
             Extract("moonshine-cpp==0.1.4", tuple(
                 (f"moonshine_cpp-0.1.4.data/purelib/moonshine_cpp/models/base-en/{f}", f) for f in MOONSHINE_FILES)),
-            Extract("useful-moonshine-onnx==20251121", (("moonshine_onnx/assets/tokenizer.json", "tokenizer.json"),)),
+            MOONSHINE_TOKENIZER,
         ),
         sha256={"encoder_model.ort": "9d1a19e044cbf89a207723d1adb667de89a5671a1e3e611b8ebe721b2c31219c",
                 "decoder_model_merged.ort": "370e0c1f161d68dc1c2264c1a82024fb123380da3b73f47f05531d1e8d3308c3",

@@ -21,7 +21,7 @@ import numpy as np
 
 from services.encoder import hallucinations
 from services.encoder.errors import InvalidRequest
-from services.encoder.transcriber import DEFAULT_LANGUAGE, Segment, Transcript
+from services.encoder.transcriber import Segment, Transcript, language_code
 from soundloop.audio.codec import MODEL_RATE
 from soundloop.model_build import moonshine as built
 
@@ -110,7 +110,7 @@ class MoonshineTranscriber:
 
     def language_for(self, requested: str) -> str:
         """"en" for an English BCP-47 tag or ""; anything else raises InvalidRequest."""
-        code = (requested or DEFAULT_LANGUAGE).strip().lower().replace("_", "-").split("-")[0]
+        code = language_code(requested)
         if code != "en":
             raise InvalidRequest(
                 f"ASR model {self.name} recognizes English only; language {requested!r} is not supported")

@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from services.encoder.errors import InvalidRequest
-from services.encoder.transcriber import DEFAULT_LANGUAGE, Transcript
+from services.encoder.transcriber import Transcript, language_code
 from soundloop.models import model_path
 from soundloop.settings import EncoderSettings
 
@@ -61,7 +61,7 @@ class Recognizers:
 
     def for_language(self, requested: str) -> tuple[SpeechRecognizer, str]:
         """The engine and its language code for a BCP-47 tag ("" = English); InvalidRequest if none hears it."""
-        code = (requested or DEFAULT_LANGUAGE).strip().lower().replace("_", "-").split("-")[0]
+        code = language_code(requested)
         if code == "en" or self.primary.multilingual or self.multilingual is None:
             if code != "en" and not self.primary.multilingual:
                 raise InvalidRequest(

@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 DEFAULT_LANGUAGE = "en"
 
 
+def language_code(requested: str) -> str:
+    """The primary subtag of a BCP-47 tag, lower case ("en-US", "EN_gb" -> "en"); "" means English."""
+    return (requested or DEFAULT_LANGUAGE).strip().lower().replace("_", "-").split("-")[0]
+
+
 @dataclasses.dataclass(frozen=True)
 class Segment:
     text: str
@@ -55,7 +60,7 @@ class Transcriber:
 
     def language_for(self, requested: str) -> str:
         """Whisper's language code for a BCP-47 tag ("" means English); bad ones raise InvalidRequest."""
-        code = (requested or DEFAULT_LANGUAGE).strip().lower().replace("_", "-").split("-")[0]
+        code = language_code(requested)
         if not self.multilingual and code != "en":
             raise InvalidRequest(
                 f"ASR model {self.name} recognizes English only; language {requested!r} is not supported")
