@@ -24,6 +24,10 @@ from soundloop.models import REPO_ROOT, models_dir
 
 SERVE_CONFIG_DIR = REPO_ROOT / "deploy" / "serve"
 APP_NAME = "soundloop"
+# Set on the Ray node, for Serve's controller, which the app's runtime_env does not reach.
+# Its control loop runs every 0.1 s by default: 2.4 CPU-s per 34 s of a call on 2 cores.
+# Autoscaling waits 10 s to act anyway. deploy/kuberay/rayservice.yaml sets the same on its head.
+CONTROLLER_ENV = {"RAY_SERVE_CONTROL_LOOP_INTERVAL_S": "0.5"}
 
 
 def serve_config_path(profile: str) -> pathlib.Path:
@@ -49,15 +53,27 @@ def local_serve_config(config: dict[str, Any], redis_url: str, port: int) -> dic
     return config
 
 
+def node_env(config: dict[str, Any]) -> dict[str, str]:
+    """Serve's knobs for the node's own processes: the app's RAY_SERVE_* plus CONTROLLER_ENV."""
+    (app,) = [a for a in config["applications"] if a["name"] == APP_NAME]
+    app_env = app.get("runtime_env", {}).get("env_vars", {})
+    return {**{k: v for k, v in app_env.items() if k.startswith("RAY_SERVE_")}, **CONTROLLER_ENV}
+
+
 @contextlib.contextmanager
 def serve_app(profile: str, redis_url: str, port: int, progress: Callable[[str], None] = print,
               start_timeout_s: float = 300) -> Iterator[str]:
+    raw = local_serve_config(load_serve_config(profile), redis_url, port)
+    # The node's processes (controller, proxy) read Serve's knobs from their environment when
+    # Serve is first imported; give them the app's RAY_SERVE_* settings so that all run one Serve.
+    for key, value in node_env(raw).items():
+        os.environ.setdefault(key, value)
     import ray
     from ray import serve
     from ray.serve._private import api as serve_api
     from ray.serve.schema import ServeDeploySchema
 
-    config = ServeDeploySchema.model_validate(local_serve_config(load_serve_config(profile), redis_url, port))
+    config = ServeDeploySchema.model_validate(raw)
     progress("starting Ray (local cluster)...")
     # Logical CPUs: replicas ask for fractions (the config's num_cpus); the OS shares the real cores.
     ray.init(num_cpus=max(4, os.cpu_count() or 2), include_dashboard=False, log_to_driver=False)

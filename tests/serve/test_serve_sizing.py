@@ -90,3 +90,22 @@ def test_sizing_in_code_would_be_caught():
     (deployment,) = build_app(Sized.bind(), name="x").deployments
     assert deployment._deployment_config.user_configured_option_names - NOT_SIZING == {
         "ray_actor_options", "max_ongoing_requests"}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_the_node_runs_the_apps_serve_knobs_and_the_controller_interval(profile):
+    """Serve's controller reads its knobs from the node, not from the app's runtime_env."""
+    config = serve_runner.load_serve_config(profile)
+    app_env = config["applications"][0]["runtime_env"]["env_vars"]
+    knobs = {k: v for k, v in app_env.items() if k.startswith("RAY_SERVE_")}
+    assert knobs, "the Serve config tunes Serve's per-request machinery"
+    node = serve_runner.node_env(config)
+    assert node == {**knobs, **serve_runner.CONTROLLER_ENV}
+    assert "SOUNDLOOP_GATEWAY__PORT" not in node
+
+
+def test_the_rayservice_head_sets_the_controller_env():
+    (doc,) = yaml.safe_load_all((serve_runner.REPO_ROOT / "deploy" / "kuberay" / "rayservice.yaml").read_text())
+    (head,) = doc["spec"]["rayClusterConfig"]["headGroupSpec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in head["env"]}
+    assert {k: env.get(k) for k in serve_runner.CONTROLLER_ENV} == serve_runner.CONTROLLER_ENV
