@@ -35,6 +35,15 @@ ROWS = (
     ("turn-taking latency, 8 kHz G.711 callers", ("turn_taking", "latency_8k_mulaw"), "ms"),
     ("turn-taking latency, real recordings", ("turn_taking", "latency_real_speech"), "ms"),
     ("pause: answered once the caller finished", ("pause", "answered_after_pause"), "rate"),
+    ("pause takeover, real recordings", ("pause", "takeover_real_speech"), "rate"),
+    ("pause takeover, 8 kHz G.711 callers", ("pause", "takeover_8k_mulaw"), "rate"),
+    ("pause takeover, noise at 20/10/5 dB SNR", ("pause", "takeover_noisy"), "rate"),
+    ("pause takeover, breath", ("pause", "takeover_by_kind", "breath"), "rate"),
+    ("pause takeover, complete first half", ("pause", "takeover_by_kind", "complete_first_half"), "rate"),
+    ("pause takeover, trailing word", ("pause", "takeover_by_kind", "trailing_word"), "rate"),
+    ("pause takeover, list", ("pause", "takeover_by_kind", "list"), "rate"),
+    ("pause takeover, hesitation", ("pause", "takeover_by_kind", "hesitation"), "rate"),
+    ("pause takeover, real recording", ("pause", "takeover_by_kind", "real_recording"), "rate"),
     ("backchannel: false-stop rate (lower is better)", ("backchannel", "false_stop"), "rate"),
     ("backchannel: answered the 'mm-hm' as a turn", ("backchannel", "new_reply_to_backchannel"), "rate"),
     ("interruption: barge-in success", ("interruption", "barge_in_success"), "rate"),
@@ -81,8 +90,11 @@ MEASUREMENT_NOTES = (
 )
 
 
-def _get(scores: dict, path: tuple[str, str]) -> dict:
-    return scores.get("categories", {}).get(path[0], {}).get(path[1], {}) or {}
+def _get(scores: dict, path: tuple[str, ...]) -> dict:
+    entry = scores.get("categories", {})
+    for key in path:
+        entry = entry.get(key, {}) or {}
+    return entry
 
 
 def _value(entry: dict, kind: str, which: str = "p50_ms") -> float | None:

@@ -115,7 +115,12 @@ def score(scenarios: list[Scenario], outcomes: list[Outcome]) -> dict:
     pause = of("pause")
     cat["pause"] = {"takeover": rate([_took_over(s, o) for s, o in pause]),
                     "answered_after_pause": rate([_answer_latency(s, o) is not None for s, o in pause]),
-                    "latency": summary([_answer_latency(s, o) for s, o in pause])}
+                    "latency": summary([_answer_latency(s, o) for s, o in pause]),
+                    "takeover_real_speech": rate([_took_over(s, o) for s, o in pause if s.real_speech]),
+                    "takeover_8k_mulaw": rate([_took_over(s, o) for s, o in pause if s.telephony]),
+                    "takeover_noisy": rate([_took_over(s, o) for s, o in pause if s.snr_db is not None]),
+                    "takeover_by_kind": {kind: rate([_took_over(s, o) for s, o in pause if s.pause_kind == kind])
+                                         for kind in sorted({s.pause_kind for s, _ in pause})}}
 
     turns = of("turn_taking")
     cat["turn_taking"] = {

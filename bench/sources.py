@@ -71,6 +71,15 @@ def speech_bounds(audio: np.ndarray, threshold_db: float = -40.0) -> tuple[float
     return loud[0] * frame / RATE, (loud[-1] + 1) * frame / RATE
 
 
+def quietest_point(audio: np.ndarray, lo: float, hi: float, window_s: float = 0.05) -> int:
+    """Sample index in the middle of the quietest `window_s` between fractions `lo` and `hi` of
+    `audio`: where a recording can be cut in two between words (or at least at a weak sound)."""
+    hop = int(window_s * RATE) // 2
+    starts = np.arange(int(lo * len(audio)), int(hi * len(audio)) - 2 * hop, hop)
+    energy = [float(np.mean(audio[s:s + 2 * hop] ** 2)) for s in starts]
+    return int(starts[int(np.argmin(energy))] + hop)
+
+
 @functools.lru_cache(maxsize=1)
 def _piper():
     from piper import PiperVoice

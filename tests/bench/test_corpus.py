@@ -36,6 +36,17 @@ def test_corpus_covers_every_category_with_at_least_150_scenarios(full):
     assert {s.expect for s in full if s.category == "sound"} == {"sound_respond", "sound_ignore"}
 
 
+def test_the_pause_category_has_60_turns_of_every_hard_kind_plus_real_recordings(full):
+    pauses = [s for s in full if s.category == "pause"]
+    kinds = Counter(s.pause_kind for s in pauses)
+    assert sum(n for k, n in kinds.items() if k != "real_recording") >= 60
+    assert set(kinds) == set(corpus.PAUSE_TURNS) | {"real_recording"}
+    assert kinds["real_recording"] >= 10 and all(s.real_speech for s in pauses if s.pause_kind == "real_recording")
+    assert any(s.telephony for s in pauses) and any(s.snr_db is not None for s in pauses)
+    quick = {s.pause_kind for s in corpus.build(seed=7, quick=True) if s.category == "pause"}
+    assert quick == set(kinds), "the quick run samples every kind"
+
+
 def test_the_same_seed_builds_the_same_audio(full):
     corpus.sources._speak.cache_clear()  # synthesise every voice again, Piper's included
     assert _digest(corpus.build(seed=7)) == _digest(full)

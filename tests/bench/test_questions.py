@@ -26,8 +26,8 @@ def _scenario_sentences() -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             out |= _sentences(node.value)
-    # The split questions are also said whole.
-    out |= {normalize(f"{a} {b}") for a, b in scenarios.SPLIT_QUESTIONS}
+    # The two-part turns are also said whole.
+    out |= {normalize(f"{a} {b}") for turns in scenarios.PAUSE_TURNS.values() for a, b in turns}
     return out
 
 

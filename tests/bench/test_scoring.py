@@ -37,6 +37,22 @@ def test_pause_takeover_is_a_reply_before_the_caller_finished():
     assert pause["latency"]["p50_ms"] == 800.0
 
 
+def test_pause_takeover_is_broken_down_by_kind_voice_and_line():
+    scenarios = [scenario("p1", "pause", "hold_then_respond", speech_end_s=3.0, pause_s=(1.0, 2.0),
+                          pause_kind="list", telephony=True),
+                 scenario("p2", "pause", "hold_then_respond", speech_end_s=3.0, pause_s=(1.0, 2.0),
+                          pause_kind="real_recording", real_speech=True, snr_db=10.0),
+                 scenario("p3", "pause", "hold_then_respond", speech_end_s=3.0, pause_s=(1.0, 2.0),
+                          pause_kind="list")]
+    outcomes = [Outcome("p1", "x", turns=[turn(2.5)]), Outcome("p2", "x", turns=[turn(3.5)]),
+                Outcome("p3", "x", turns=[turn(3.4)])]
+    pause = categories(scenarios, outcomes)["pause"]
+    assert pause["takeover_by_kind"] == {"list": {"n": 2, "rate": 0.5}, "real_recording": {"n": 1, "rate": 0.0}}
+    assert pause["takeover_8k_mulaw"] == {"n": 1, "rate": 1.0}
+    assert pause["takeover_real_speech"] == {"n": 1, "rate": 0.0}
+    assert pause["takeover_noisy"] == {"n": 1, "rate": 0.0}
+
+
 def test_turn_taking_latency_and_the_reply_window():
     scenarios = [scenario(f"t{i}", "turn_taking", "respond", speech_end_s=2.0, telephony=i == 0)
                  for i in range(3)]
