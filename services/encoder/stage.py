@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from services.encoder import log_mel, resampler, sound_events, stream_state, voice_activity
+from services.encoder import log_mel, prosody, resampler, sound_events, stream_state, voice_activity
 from services.encoder.errors import InvalidRequest
 from services.encoder.recognizers import Recognizers
 from soundloop.audio import codec
@@ -91,7 +91,9 @@ class EncoderStage:
             resampler.design(fmt.sample_rate_hz), stream.history, stream.input_samples, samples)
         stream.input_samples += samples.size
         end = start + pcm.size
-        boundaries = self.vad.process(stream.vad, pcm, end)
+        probabilities: list[float] = []
+        boundaries = self.vad.process(stream.vad, pcm, end, probabilities)
+        cues = prosody.chunk_prosody(pcm)
         tags = sound_events.advance(self.tagger, stream.sound, pcm, end, self._hop_frames,
                                     self.settings.sound_report_threshold)
         activity = stream.vad.activity
@@ -110,6 +112,9 @@ class EncoderStage:
             pending_silence_ms=pending_silence_ms,
             sound_tags=[_tag_proto(t) for t in tags],
             stream_state=stream_state.pack(stream),
+            prosody=encoder_pb2.ChunkProsody(
+                energy_db=cues.energy_db, voiced=cues.voiced, pitch_semitones=cues.pitch_semitones,
+                vad_probability=float(np.mean(probabilities)) if probabilities else 0.0),
         )
 
     # ------------------------------------------------------------------ TranscribeUtterance

@@ -113,8 +113,10 @@ class SileroVad:
             None, {"input": window[None, :], "state": recurrent, "sr": self._rate})
         return float(prob[0, 0]), recurrent
 
-    def process(self, stream: VadStream, samples: np.ndarray, end_sample: int) -> list[Boundary]:
-        """Runs every whole frame of `stream.remainder + samples`, which end at stream index `end_sample`."""
+    def process(self, stream: VadStream, samples: np.ndarray, end_sample: int,
+                probabilities: list[float] | None = None) -> list[Boundary]:
+        """Runs every whole frame of `stream.remainder + samples`, which end at stream index `end_sample`;
+        appends each frame's speech probability to `probabilities` when given."""
         audio = np.concatenate([stream.context, stream.remainder, samples.astype(np.float32, copy=False)])
         n_frames = (audio.size - CONTEXT) // FRAME
         first_frame_start = end_sample - (audio.size - CONTEXT)
@@ -122,6 +124,8 @@ class SileroVad:
         for i in range(n_frames):
             window = audio[i * FRAME:i * FRAME + CONTEXT + FRAME]
             prob, stream.recurrent = self.probability(window, stream.recurrent)
+            if probabilities is not None:
+                probabilities.append(prob)
             boundary = stream.activity.step(prob, first_frame_start + i * FRAME, self.hysteresis)
             if boundary:
                 boundaries.append(boundary)

@@ -21,6 +21,7 @@ def observation(now_ms: float, caller: CallerTurn, reply: decider_pb2.ReplyState
     if chunk is not None:
         obs.boundaries.extend(chunk.boundaries)
         obs.sound_tags.extend(chunk.sound_tags)
+        obs.prosody.CopyFrom(chunk.prosody)
     # Once the caller is quiet, a transcript that stops short of the end of speech is stale: judging
     # the end of the turn on it would answer half a sentence, so it is held back until one covers the
     # turn. While the caller speaks (end-of-turn prefetch) or talks over a reply (backchannel or

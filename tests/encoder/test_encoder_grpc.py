@@ -43,6 +43,9 @@ async def test_analyze_chunk_then_transcribe(stub):
     assert len(resp.pcm16k) == 2 * (2 * samples.size - 64)  # 4 ms resampler delay held back
     assert resp.boundaries[0].kind == pb.BOUNDARY_KIND_SPEECH_START
     assert 0 < len(resp.stream_state) < 40_000
+    # Prosody of a male voice (hts2a): voiced, loud, pitch well below 200 Hz (12 semitones over 100 Hz).
+    assert resp.prosody.voiced > 0.3 and resp.prosody.energy_db > -40 and resp.prosody.vad_probability > 0.5
+    assert 0 < resp.prosody.pitch_semitones < 12
     # The second chunk continues where the first stopped.
     more = await stub.AnalyzeChunk(pb.AnalyzeChunkRequest(
         format=MULAW, audio=codec.encode(fmt, np.zeros(800, np.float32)), stream_state=resp.stream_state))

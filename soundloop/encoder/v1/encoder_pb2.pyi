@@ -48,7 +48,7 @@ class SoundTag(_message.Message):
     def __init__(self, label: _Optional[str] = ..., score: _Optional[float] = ..., start_sample: _Optional[int] = ..., end_sample: _Optional[int] = ...) -> None: ...
 
 class AnalyzeChunkResponse(_message.Message):
-    __slots__ = ("pcm16k", "pcm_start_sample", "boundaries", "in_speech", "speech_ms", "silence_ms", "sound_tags", "stream_state", "pending_silence_ms")
+    __slots__ = ("pcm16k", "pcm_start_sample", "boundaries", "in_speech", "speech_ms", "silence_ms", "sound_tags", "stream_state", "pending_silence_ms", "prosody")
     PCM16K_FIELD_NUMBER: _ClassVar[int]
     PCM_START_SAMPLE_FIELD_NUMBER: _ClassVar[int]
     BOUNDARIES_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +58,7 @@ class AnalyzeChunkResponse(_message.Message):
     SOUND_TAGS_FIELD_NUMBER: _ClassVar[int]
     STREAM_STATE_FIELD_NUMBER: _ClassVar[int]
     PENDING_SILENCE_MS_FIELD_NUMBER: _ClassVar[int]
+    PROSODY_FIELD_NUMBER: _ClassVar[int]
     pcm16k: bytes
     pcm_start_sample: int
     boundaries: _containers.RepeatedCompositeFieldContainer[SpeechBoundary]
@@ -67,7 +68,20 @@ class AnalyzeChunkResponse(_message.Message):
     sound_tags: _containers.RepeatedCompositeFieldContainer[SoundTag]
     stream_state: bytes
     pending_silence_ms: int
-    def __init__(self, pcm16k: _Optional[bytes] = ..., pcm_start_sample: _Optional[int] = ..., boundaries: _Optional[_Iterable[_Union[SpeechBoundary, _Mapping]]] = ..., in_speech: _Optional[bool] = ..., speech_ms: _Optional[int] = ..., silence_ms: _Optional[int] = ..., sound_tags: _Optional[_Iterable[_Union[SoundTag, _Mapping]]] = ..., stream_state: _Optional[bytes] = ..., pending_silence_ms: _Optional[int] = ...) -> None: ...
+    prosody: ChunkProsody
+    def __init__(self, pcm16k: _Optional[bytes] = ..., pcm_start_sample: _Optional[int] = ..., boundaries: _Optional[_Iterable[_Union[SpeechBoundary, _Mapping]]] = ..., in_speech: _Optional[bool] = ..., speech_ms: _Optional[int] = ..., silence_ms: _Optional[int] = ..., sound_tags: _Optional[_Iterable[_Union[SoundTag, _Mapping]]] = ..., stream_state: _Optional[bytes] = ..., pending_silence_ms: _Optional[int] = ..., prosody: _Optional[_Union[ChunkProsody, _Mapping]] = ...) -> None: ...
+
+class ChunkProsody(_message.Message):
+    __slots__ = ("energy_db", "voiced", "pitch_semitones", "vad_probability")
+    ENERGY_DB_FIELD_NUMBER: _ClassVar[int]
+    VOICED_FIELD_NUMBER: _ClassVar[int]
+    PITCH_SEMITONES_FIELD_NUMBER: _ClassVar[int]
+    VAD_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    energy_db: float
+    voiced: float
+    pitch_semitones: float
+    vad_probability: float
+    def __init__(self, energy_db: _Optional[float] = ..., voiced: _Optional[float] = ..., pitch_semitones: _Optional[float] = ..., vad_probability: _Optional[float] = ...) -> None: ...
 
 class TranscribeUtteranceRequest(_message.Message):
     __slots__ = ("pcm16k", "language", "is_final")
