@@ -30,7 +30,8 @@ say "installing Python packages (llama-cpp-python compiles once, ~8 min on 2 cor
 # Portable llama.cpp build: AVX2/FMA, not tuned to this exact CPU, so images and caches move between hosts.
 export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}"
 .venv/bin/pip install --quiet --disable-pip-version-check \
-  -r requirements/runtime.txt -r requirements/stages.txt -r requirements/test.txt -r requirements/bench.txt
+  -r requirements/runtime.txt -r requirements/stages.txt -r requirements/test.txt -r requirements/bench.txt \
+  -r requirements/train.txt
 .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 
 say "assembling the $PROFILE models"

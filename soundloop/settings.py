@@ -63,6 +63,9 @@ class LlmSettings(BaseModel):
 class DeciderSettings(BaseModel):
     # GGUF model scoring end-of-turn probability of a transcript.
     eot_model: str = "smollm2-135m"
+    # How the end of a caller's turn is told when the session does not say (TurnDetection.model):
+    # "rules" (silences and the LM's score) or "learned" (services/decider/turn_model.py).
+    turn_model: Literal["rules", "learned"] = "rules"
 
 
 class TtsSettings(BaseModel):

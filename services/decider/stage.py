@@ -7,7 +7,9 @@ import logging
 
 from services.decider import turn_policy
 from services.decider.end_of_turn import EndOfTurnEstimator, LlamaEndOfTurnEstimator
+from services.decider.turn_model import TurnModel
 from soundloop.decider.v1 import decider_pb2
+from soundloop.v1 import interaction_pb2 as api
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +27,11 @@ class DeciderStage:
     costs only its last words.
     """
 
-    def __init__(self, estimator: EndOfTurnEstimator):
+    def __init__(self, estimator: EndOfTurnEstimator, turn_model: TurnModel | None = None,
+                 default_model: int = api.TURN_MODEL_RULES):
         self.estimator = estimator
+        self.turn_model = turn_model
+        self.default_model = default_model
         # One thread: the LM is serial anyway, and it keeps the default pool free.
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="end-of-turn")
         self._prefetch = getattr(estimator, "prefetch", None)
@@ -36,8 +41,12 @@ class DeciderStage:
     def from_settings(cls, settings) -> DeciderStage:
         estimator = LlamaEndOfTurnEstimator.from_settings(settings)
         estimator.probability(WARM_UP_TEXT)  # the first caller's turn must not pay for lazy set-up
-        log.info("decider ready (end-of-turn model %s)", settings.decider.eot_model)
-        return cls(estimator)
+        # Small (a few kB) and shipped with the code: every decider can serve either turn model.
+        turn_model = TurnModel()
+        default = api.TURN_MODEL_LEARNED if settings.decider.turn_model == "learned" else api.TURN_MODEL_RULES
+        log.info("decider ready (end-of-turn LM %s, default turn model %s)", settings.decider.eot_model,
+                 settings.decider.turn_model)
+        return cls(estimator, turn_model, default)
 
     async def decide(self, req: decider_pb2.DecideRequest) -> decider_pb2.DecideResponse:
         state, obs = req.state, req.observation
@@ -51,7 +60,7 @@ class DeciderStage:
             state.eot_text, state.eot_probability = text, p_end
         elif obs.in_speech and obs.transcript.strip() and not obs.reply.active:
             self._prefetch_partial(obs.transcript)
-        return turn_policy.decide(state, obs, req.policy, self.estimator)
+        return turn_policy.decide(state, obs, req.policy, self.estimator, self.turn_model, self.default_model)
 
     def _prefetch_partial(self, text: str) -> None:
         # At most one queued: a real scoring never waits behind more than one prefetch.

@@ -17,6 +17,10 @@ scripted timeline replays exactly. Rules, first match wins:
    Eagerness sets the defaults: min_silence 500 / 250 / 150 ms, max_silence
    2500 / 1800 / 1000 ms, threshold 0.7 / 0.5 / 0.35 (low / medium / high).
    An empty transcript never triggers a reply (it was noise).
+   With the learned turn model (TURN_MODEL_LEARNED, services/decider/turn_model.py) instead:
+   P(turn over) after the last chunk >= threshold -> RESPOND ("turn end"); silence >=
+   max_silence -> RESPOND ("long silence"); else KEEP_LISTENING. The model steps once per
+   chunk observation, whatever the rule that decides; it starts afresh after each reply.
 5. Sounds (services/decider/sound_reaction.py): an alarm-like tag -> RESPOND_TO_SOUND
    (at most once per cool-down); any other notable sound -> IGNORE_SOUND.
 6. Otherwise KEEP_LISTENING ("silence", "waiting for the transcript").
@@ -34,7 +38,7 @@ last_action / last_reason record the decision.
 """
 from __future__ import annotations
 
-from services.decider import barge_in, sound_reaction
+from services.decider import barge_in, sound_reaction, turn_model as learned
 from services.decider.decision import Outcome
 from services.decider.end_of_turn import EndOfTurnEstimator
 from services.decider.turn_settings import InvalidRequest, ResolvedPolicy, TurnSettings, resolve
@@ -78,11 +82,19 @@ def validate(state: decider_pb2.DeciderState, obs: decider_pb2.Observation,
 
 
 def decide(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, policy: decider_pb2.DeciderPolicy,
-           estimator: EndOfTurnEstimator) -> decider_pb2.DecideResponse:
-    """The decision for one observation. Raises InvalidRequest for a bad policy or clock."""
+           estimator: EndOfTurnEstimator, turn_model: learned.TurnModel | None = None,
+           default_model: int = api.TURN_MODEL_RULES) -> decider_pb2.DecideResponse:
+    """The decision for one observation. Raises InvalidRequest for a bad policy or clock, or for a
+    learned turn model asked of a decider that has none (`turn_model` None)."""
     settings = validate(state, obs, policy)
+    model = uses_learned_model(settings.turn, turn_model, default_model)
     new_state = decider_pb2.DeciderState()
     new_state.CopyFrom(state)
+    if obs.reply.active:
+        del new_state.turn_model_hidden[:]  # the next caller turn starts the model afresh
+        new_state.turn_model_probability = 0.0
+    elif model is not None and obs.HasField("prosody"):
+        _step(model, new_state, obs)
     if obs.text_input.strip():
         new_state.overlap_started_ms = 0  # the typed turn replaces any held reply
         outcome = Outcome(api.ACTION_RESPOND, "typed instruction", 1.0)
@@ -90,23 +102,53 @@ def decide(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, policy
         outcome = barge_in.decide_overlap(new_state, obs, settings.turn.allow_barge_in)
     else:
         new_state.overlap_started_ms = 0
-        outcome = _listen(new_state, obs, settings, estimator)
+        outcome = _listen(new_state, obs, settings, estimator, model is not None)
     response = _response(new_state, obs, outcome)
-    response.stable_until_ms = stable_until(outcome, new_state, obs, settings.turn)
+    response.stable_until_ms = stable_until(outcome, new_state, obs, settings.turn, model is not None)
     return response
+
+
+def uses_learned_model(turn: TurnSettings, model: learned.TurnModel | None,
+                       default_model: int) -> learned.TurnModel | None:
+    """The learned model when the policy (or, unspecified, the server's default) asks for it."""
+    wanted = turn.model or default_model
+    if wanted != api.TURN_MODEL_LEARNED:
+        return None
+    if model is None:
+        raise InvalidRequest("policy.turn_detection.model: this server has no learned turn model "
+                             "(use TURN_MODEL_RULES)")
+    return model
+
+
+def _step(model: learned.TurnModel, state: decider_pb2.DeciderState, obs: decider_pb2.Observation) -> None:
+    """Advances the learned model by the chunk in `obs`; the text feature is the end-of-turn LM's
+    score of the pending turn's transcript, as the stage cached it in the state."""
+    text = pending_turn_text(state, obs)
+    p_end = state.eot_probability if text is not None and state.eot_text == text else None
+    probs, hidden = model.step(list(state.turn_model_hidden), learned.features(obs, p_end))
+    state.turn_model_hidden[:] = hidden
+    state.turn_model_probability = float(probs[learned.RESPOND])
 
 
 UNTIL_NEW_INPUT = -1
 
 
+# The learned model needs every chunk while a turn may end; this long after speech, with nothing
+# pending, its state has settled and quiet chunks can be skipped until something new is heard.
+LEARNED_SETTLED_SILENCE_MS = 3000
+
+
 def stable_until(outcome: Outcome, state: decider_pb2.DeciderState, obs: decider_pb2.Observation,
-                 turn: TurnSettings) -> int:
+                 turn: TurnSettings, learned_model: bool = False) -> int:
     """When the decision can change with time alone (see DecideResponse.stable_until_ms)."""
     if outcome.action != api.ACTION_KEEP_LISTENING or obs.text_input.strip():
         return 0  # acting decisions and sounds are one-offs: the next observation differs
     if obs.reply.active:
         # Overlap timers run while the caller talks over the reply; a quiet overlap-free line does not change.
         return UNTIL_NEW_INPUT if not obs.in_speech and not state.overlap_started_ms else 0
+    if learned_model:
+        settled = not obs.in_speech and outcome.end_of_turn_probability is None
+        return UNTIL_NEW_INPUT if settled and obs.silence_ms >= LEARNED_SETTLED_SILENCE_MS else 0
     p_end = outcome.end_of_turn_probability
     if p_end is None:
         return UNTIL_NEW_INPUT  # caller speaking, waiting for a transcript, or silence
@@ -116,16 +158,18 @@ def stable_until(outcome: Outcome, state: decider_pb2.DeciderState, obs: decider
 
 
 def _listen(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, settings: ResolvedPolicy,
-            estimator: EndOfTurnEstimator) -> Outcome:
+            estimator: EndOfTurnEstimator, learned_model: bool) -> Outcome:
     """Rules 3-6: no reply is active."""
     if obs.in_speech:
         return Outcome(api.ACTION_KEEP_LISTENING, "caller speaking", 1.0)
     turn = None
     text = pending_turn_text(state, obs)
-    if text is not None:
+    if text is not None and learned_model:
+        turn = _learned_end_of_turn(settings.turn, obs.silence_ms, state.turn_model_probability)
+    elif text is not None:
         turn = _end_of_turn(settings.turn, obs.silence_ms, end_of_turn_probability(state, text, estimator))
-        if turn.action == api.ACTION_RESPOND:
-            return turn
+    if turn is not None and turn.action == api.ACTION_RESPOND:
+        return turn
     sound = sound_reaction.react(obs.sound_tags, settings.sound, obs.now_ms, state.last_sound_response_ms)
     if sound and sound.respond:
         state.last_sound_response_ms = max(1, obs.now_ms)
@@ -148,6 +192,18 @@ def _end_of_turn(turn: TurnSettings, silence_ms: int, p_end: float) -> Outcome:
                        end_of_turn_probability=p_end)
     return Outcome(api.ACTION_KEEP_LISTENING, f"pause mid-turn, p_end={p_end:.2f}", 1.0 - p_end,
                    end_of_turn_probability=p_end)
+
+
+def _learned_end_of_turn(turn: TurnSettings, silence_ms: int, p_over: float) -> Outcome:
+    """The learned model's call; eagerness sets its threshold, max_silence still has the last word."""
+    if p_over >= turn.end_of_turn_threshold:
+        return Outcome(api.ACTION_RESPOND, f"turn end after {silence_ms} ms silence, model p={p_over:.2f}",
+                       p_over, end_of_turn_probability=p_over)
+    if silence_ms >= turn.max_silence_ms:
+        return Outcome(api.ACTION_RESPOND, f"long silence ({silence_ms} ms), model p={p_over:.2f}", 0.6,
+                       end_of_turn_probability=p_over)
+    return Outcome(api.ACTION_KEEP_LISTENING, f"pause mid-turn, model p={p_over:.2f}", 1.0 - p_over,
+                   end_of_turn_probability=p_over)
 
 
 def _response(state: decider_pb2.DeciderState, obs: decider_pb2.Observation,

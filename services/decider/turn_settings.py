@@ -39,6 +39,7 @@ class TurnSettings:
     max_silence_ms: int
     end_of_turn_threshold: float
     allow_barge_in: bool
+    model: int = api.TURN_MODEL_UNSPECIFIED  # api.TurnModel; unspecified: the server's default
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,8 +72,11 @@ def resolve_turn(td: api.TurnDetection) -> TurnSettings:
     # Only one bound given: the other default never contradicts it.
     max_silence = max(td.max_silence_ms or defaults.max_silence_ms, min_silence)
     allow_barge_in = td.allow_barge_in if td.HasField("allow_barge_in") else True
+    if td.model not in api.TurnModel.values():
+        raise InvalidRequest(f"policy.turn_detection.model: unknown value {td.model}")
     return TurnSettings(min_silence_ms=min_silence, max_silence_ms=max_silence,
-                        end_of_turn_threshold=defaults.end_of_turn_threshold, allow_barge_in=allow_barge_in)
+                        end_of_turn_threshold=defaults.end_of_turn_threshold, allow_barge_in=allow_barge_in,
+                        model=td.model)
 
 
 def resolve_sound(sp: api.SoundPolicy) -> SoundSettings:

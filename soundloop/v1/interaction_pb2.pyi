@@ -11,6 +11,12 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class TurnModel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TURN_MODEL_UNSPECIFIED: _ClassVar[TurnModel]
+    TURN_MODEL_RULES: _ClassVar[TurnModel]
+    TURN_MODEL_LEARNED: _ClassVar[TurnModel]
+
 class Eagerness(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     EAGERNESS_UNSPECIFIED: _ClassVar[Eagerness]
@@ -42,6 +48,9 @@ class TurnCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TURN_CAUSE_SPEECH: _ClassVar[TurnCause]
     TURN_CAUSE_TEXT: _ClassVar[TurnCause]
     TURN_CAUSE_SOUND: _ClassVar[TurnCause]
+TURN_MODEL_UNSPECIFIED: TurnModel
+TURN_MODEL_RULES: TurnModel
+TURN_MODEL_LEARNED: TurnModel
 EAGERNESS_UNSPECIFIED: Eagerness
 EAGERNESS_LOW: Eagerness
 EAGERNESS_MEDIUM: Eagerness
@@ -102,16 +111,18 @@ class SessionConfig(_message.Message):
     def __init__(self, input_audio: _Optional[_Union[_audio_pb2.AudioFormat, _Mapping]] = ..., output_audio: _Optional[_Union[_audio_pb2.AudioFormat, _Mapping]] = ..., language: _Optional[str] = ..., instructions: _Optional[str] = ..., voice: _Optional[str] = ..., resume_token: _Optional[str] = ..., replay_after_sequence: _Optional[int] = ..., turn_detection: _Optional[_Union[TurnDetection, _Mapping]] = ..., sound_policy: _Optional[_Union[SoundPolicy, _Mapping]] = ..., decision_events: _Optional[_Union[DecisionEvents, str]] = ...) -> None: ...
 
 class TurnDetection(_message.Message):
-    __slots__ = ("eagerness", "max_silence_ms", "min_silence_ms", "allow_barge_in")
+    __slots__ = ("eagerness", "max_silence_ms", "min_silence_ms", "allow_barge_in", "model")
     EAGERNESS_FIELD_NUMBER: _ClassVar[int]
     MAX_SILENCE_MS_FIELD_NUMBER: _ClassVar[int]
     MIN_SILENCE_MS_FIELD_NUMBER: _ClassVar[int]
     ALLOW_BARGE_IN_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     eagerness: Eagerness
     max_silence_ms: int
     min_silence_ms: int
     allow_barge_in: bool
-    def __init__(self, eagerness: _Optional[_Union[Eagerness, str]] = ..., max_silence_ms: _Optional[int] = ..., min_silence_ms: _Optional[int] = ..., allow_barge_in: _Optional[bool] = ...) -> None: ...
+    model: TurnModel
+    def __init__(self, eagerness: _Optional[_Union[Eagerness, str]] = ..., max_silence_ms: _Optional[int] = ..., min_silence_ms: _Optional[int] = ..., allow_barge_in: _Optional[bool] = ..., model: _Optional[_Union[TurnModel, str]] = ...) -> None: ...
 
 class SoundPolicy(_message.Message):
     __slots__ = ("respond_labels", "min_score", "disable_proactive")

@@ -101,8 +101,13 @@ class Timeline:
         started = [s for s in self.speeches if s.start < now]
         if started and started[-1].start < now < started[-1].end:
             chunk.in_speech, chunk.speech_ms = True, now - started[-1].start
+            # A voice falling from 8 to 2 semitones above 100 Hz over each speech.
+            fall = 6 * (now - started[-1].start) / max(1, started[-1].end - started[-1].start)
+            chunk.prosody.CopyFrom(encoder_pb2.ChunkProsody(energy_db=-24, voiced=0.9, pitch_semitones=8 - fall,
+                                                            vad_probability=0.97))
         else:
             chunk.silence_ms = now - started[-1].end if started else now
+            chunk.prosody.CopyFrom(encoder_pb2.ChunkProsody(energy_db=-75, vad_probability=0.02))
         for snd in self.sounds:
             if snd.start < now and begin < snd.end:
                 chunk.sound_tags.add(label=snd.label, score=snd.score,
@@ -123,8 +128,9 @@ class Timeline:
         return None if until is None else Transcript(" ".join(words), until * SAMPLES_PER_MS)
 
     def replay(self, estimator, policy: decider_pb2.DeciderPolicy | None = None, until: int | None = None,
-               reply_ms: int = 3000) -> list[Step]:
-        """Runs the policy over the timeline, playing the gateway's part."""
+               reply_ms: int = 3000, turn_model=None, default_model: int = api.TURN_MODEL_RULES) -> list[Step]:
+        """Runs the policy over the timeline, playing the gateway's part (with the learned
+        `turn_model` where the policy or `default_model` asks for it)."""
         policy = policy or decider_pb2.DeciderPolicy()
         ends = [s.end for s in self.speeches] + [s.end for s in self.sounds] + [at for at, _ in self.typed]
         until = until or (max(ends, default=0) + 3000)
@@ -144,7 +150,7 @@ class Timeline:
             text_input = " ".join(t for at, t in self.typed if now - self.chunk_ms < at <= now)
             obs = observation(now, caller, reply.state(), chunk, text_input)
             held = hold.decision if hold.holds_for(obs) else None
-            response = turn_policy.decide(state, obs, policy, estimator)
+            response = turn_policy.decide(state, obs, policy, estimator, turn_model, default_model)
             if held is not None:
                 assert (response.decision.action, response.state) == (held.decision.action, held.state), (
                     f"at {now} ms the decision of {held.state.last_reason!r} was to hold, but the policy "

@@ -306,10 +306,13 @@ def dockerfile_problems(text: str, dockerignore: str) -> list[str]:
             problems.append(f"Dockerfile runtime: does not install {package}")
     if "pip install" not in runtime_run or "--no-index" not in runtime_run:
         problems.append("Dockerfile runtime: pip install must use --no-index (only the builder's wheels)")
-    requirements = "\n".join(p.read_text() for p in (mc.REPO / "requirements").glob("*.txt"))
+    # The images install the requirement files the Dockerfile copies; torch is for training only
+    # (requirements/train.txt), never in an image.
+    image_files = sorted({f for f in re.findall(r"requirements/(\w+\.txt)", text)})
+    requirements = "\n".join((mc.REPO / "requirements" / f).read_text() for f in image_files)
     installs = " ".join(a for s in stages for k, a in s["instructions"] if k == "RUN" and "pip " in a)
     listed = re.search(r"^\s*torch", requirements, re.MULTILINE | re.IGNORECASE)
-    if listed or re.search(r"pip (install|wheel)[^&;]*\btorch", installs):
+    if "train.txt" in image_files or listed or re.search(r"pip (install|wheel)[^&;]*\btorch", installs):
         problems.append("torch is listed for installation: no image needs it")
     ignore = mc.dockerignore_patterns(dockerignore)
     for stage in stages:

@@ -117,16 +117,19 @@ def over_reply(text: str, kind: str, voice: str, rng: np.random.Generator) -> tu
     return audio, labels, end / RATE
 
 
-def build(seed: int, n_turns: int = 600, n_over_reply: int = 120) -> list[Sample]:
+def build(seed: int, n_turns: int = 600, n_over_reply: int = 120, part: str = "train",
+          limit: int | None = None) -> list[Sample]:
     """The corpus for `seed`: `n_turns` caller turns (about half with a pause) and `n_over_reply`
-    backchannels and barge-ins over a reply. The same seed gives the same samples."""
+    backchannels and barge-ins over a reply, from the sentences of `part` (sentences.PARTS).
+    The same arguments give the same samples; `limit` keeps only the first ones (the same as in
+    the whole corpus: every choice of what to say is drawn first)."""
     rng = np.random.default_rng(seed)
     samples = []
     over = [(b, "backchannel") for b in sentences.BACKCHANNELS] + [
-        (t.text, "barge_in") for t in sentences.complete_turns()]
-    jobs = [("turn", t) for t in sentences.sample_turns(n_turns, rng)] + [
+        (t.text, "barge_in") for t in sentences.complete_turns(part)]
+    jobs = [("turn", t) for t in sentences.sample_turns(n_turns, rng, part)] + [
         ("over", over[int(rng.integers(len(over)))]) for _ in range(n_over_reply)]
-    for what, item in jobs:
+    for what, item in jobs[:limit]:
         voice = VOICES[int(rng.integers(len(VOICES)))]
         if what == "turn":
             audio, labels, end = caller_turn(item, voice, rng)
@@ -141,4 +144,28 @@ def build(seed: int, n_turns: int = 600, n_over_reply: int = 120) -> list[Sample
         if telephony:
             audio = _g711(audio)[:len(audio)]
         samples.append(Sample(kind, text, voice, audio, labels, reply_active, telephony, snr, end))
+    return samples
+
+
+def real_recordings(seed: int, pauses_per_clip: int = 3) -> list[Sample]:
+    """Validation only: each real recording whole, and cut at its quietest middle point with a
+    0.3-1.5 s pause, `pauses_per_clip` times (the benchmark's pause kind "real_recording")."""
+    from bench.sources import quietest_point, recordings
+
+    rng = np.random.default_rng(seed)
+    samples = []
+    for rec in recordings():
+        cut = quietest_point(rec.audio, 0.3, 0.7)
+        layouts = [("real_complete", [rec.audio])] + [
+            ("real_split", [rec.audio[:cut], _silence(float(rng.uniform(0.3, 1.5))), rec.audio[cut:]])
+            for _ in range(pauses_per_clip)]
+        for kind, pieces in layouts:
+            lead = _silence(float(rng.uniform(0.3, 1.0)))
+            speech_end = len(lead) + sum(len(p) for p in pieces)
+            audio = _pad_to_chunks(np.concatenate([lead, *pieces, _silence(2.0)]))
+            labels = np.full(len(audio) // CHUNK, KEEP, np.int8)
+            labels[speech_end // CHUNK:] = RESPOND
+            telephony = rec.native_rate == 8000
+            samples.append(Sample(kind, rec.text, f"recording:{rec.name}", audio, labels, False, telephony, None,
+                                  speech_end / RATE))
     return samples

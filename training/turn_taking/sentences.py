@@ -72,7 +72,8 @@ SPLITS = {
     ),
     "breath": (
         ("What I would like to find out", "is when my order ships."), ("The problem I have", "is with the remote."),
-        ("If it is not too much trouble", "could you repeat that?"), ("Before we go any further", "I need to check my diary."),
+        ("If it is not too much trouble", "could you repeat that?"),
+        ("Before we go any further", "I need to check my diary."),
         ("The last time I called", "nobody answered."), ("Whenever I open the app", "it crashes."),
         ("All I need right now", "is a glass of water."), ("According to my calendar", "the party is on Sunday."),
     ),
@@ -91,20 +92,30 @@ class Turn:
         return " ".join(self.parts)
 
 
-def complete_turns() -> list[Turn]:
+PARTS = ("train", "validation", "all")
+
+
+def _part(items: list, part: str) -> list:
+    """Every fifth sentence is held out for validation, so validation turns are unseen words."""
+    if part == "all":
+        return items
+    return [x for i, x in enumerate(items) if (i % 5 == 4) == (part == "validation")]
+
+
+def complete_turns(part: str = "all") -> list[Turn]:
     out = [Turn("complete", (q + "?",)) for q in QUESTIONS]
     out += [Turn("complete", (c + ".",)) for c in COMMANDS]
     out += [Turn("complete", (s + ".",)) for s in STATEMENTS]
-    return out
+    return _part(out, part)
 
 
-def split_turns() -> list[Turn]:
-    return [Turn(kind, pair) for kind, pairs in SPLITS.items() for pair in pairs]
+def split_turns(part: str = "all") -> list[Turn]:
+    return _part([Turn(kind, pair) for kind, pairs in SPLITS.items() for pair in pairs], part)
 
 
-def sample_turns(n: int, rng: np.random.Generator, split_share: float = 0.5) -> list[Turn]:
-    """`n` turns, about `split_share` of them with a pause inside, drawn with `rng`."""
-    complete, split = complete_turns(), split_turns()
+def sample_turns(n: int, rng: np.random.Generator, part: str = "train", split_share: float = 0.5) -> list[Turn]:
+    """`n` turns of `part`, about `split_share` of them with a pause inside, drawn with `rng`."""
+    complete, split = complete_turns(part), split_turns(part)
     return [split[int(rng.integers(len(split)))] if rng.random() < split_share
             else complete[int(rng.integers(len(complete)))] for _ in range(n)]
 

@@ -19,7 +19,7 @@ class ReplyState(_message.Message):
     def __init__(self, active: _Optional[bool] = ..., turn_id: _Optional[str] = ..., paused: _Optional[bool] = ...) -> None: ...
 
 class Observation(_message.Message):
-    __slots__ = ("now_ms", "in_speech", "speech_ms", "silence_ms", "boundaries", "transcript", "transcript_is_final", "utterance", "sound_tags", "reply", "text_input")
+    __slots__ = ("now_ms", "in_speech", "speech_ms", "silence_ms", "boundaries", "transcript", "transcript_is_final", "utterance", "sound_tags", "reply", "text_input", "prosody")
     NOW_MS_FIELD_NUMBER: _ClassVar[int]
     IN_SPEECH_FIELD_NUMBER: _ClassVar[int]
     SPEECH_MS_FIELD_NUMBER: _ClassVar[int]
@@ -31,6 +31,7 @@ class Observation(_message.Message):
     SOUND_TAGS_FIELD_NUMBER: _ClassVar[int]
     REPLY_FIELD_NUMBER: _ClassVar[int]
     TEXT_INPUT_FIELD_NUMBER: _ClassVar[int]
+    PROSODY_FIELD_NUMBER: _ClassVar[int]
     now_ms: int
     in_speech: bool
     speech_ms: int
@@ -42,7 +43,8 @@ class Observation(_message.Message):
     sound_tags: _containers.RepeatedCompositeFieldContainer[_encoder_pb2.SoundTag]
     reply: ReplyState
     text_input: str
-    def __init__(self, now_ms: _Optional[int] = ..., in_speech: _Optional[bool] = ..., speech_ms: _Optional[int] = ..., silence_ms: _Optional[int] = ..., boundaries: _Optional[_Iterable[_Union[_encoder_pb2.SpeechBoundary, _Mapping]]] = ..., transcript: _Optional[str] = ..., transcript_is_final: _Optional[bool] = ..., utterance: _Optional[int] = ..., sound_tags: _Optional[_Iterable[_Union[_encoder_pb2.SoundTag, _Mapping]]] = ..., reply: _Optional[_Union[ReplyState, _Mapping]] = ..., text_input: _Optional[str] = ...) -> None: ...
+    prosody: _encoder_pb2.ChunkProsody
+    def __init__(self, now_ms: _Optional[int] = ..., in_speech: _Optional[bool] = ..., speech_ms: _Optional[int] = ..., silence_ms: _Optional[int] = ..., boundaries: _Optional[_Iterable[_Union[_encoder_pb2.SpeechBoundary, _Mapping]]] = ..., transcript: _Optional[str] = ..., transcript_is_final: _Optional[bool] = ..., utterance: _Optional[int] = ..., sound_tags: _Optional[_Iterable[_Union[_encoder_pb2.SoundTag, _Mapping]]] = ..., reply: _Optional[_Union[ReplyState, _Mapping]] = ..., text_input: _Optional[str] = ..., prosody: _Optional[_Union[_encoder_pb2.ChunkProsody, _Mapping]] = ...) -> None: ...
 
 class DeciderPolicy(_message.Message):
     __slots__ = ("turn_detection", "sound_policy")
@@ -53,7 +55,7 @@ class DeciderPolicy(_message.Message):
     def __init__(self, turn_detection: _Optional[_Union[_interaction_pb2.TurnDetection, _Mapping]] = ..., sound_policy: _Optional[_Union[_interaction_pb2.SoundPolicy, _Mapping]] = ...) -> None: ...
 
 class DeciderState(_message.Message):
-    __slots__ = ("answered_utterance", "eot_text", "eot_probability", "overlap_started_ms", "last_sound_response_ms", "last_action", "last_reason")
+    __slots__ = ("answered_utterance", "eot_text", "eot_probability", "overlap_started_ms", "last_sound_response_ms", "last_action", "last_reason", "turn_model_hidden", "turn_model_probability")
     ANSWERED_UTTERANCE_FIELD_NUMBER: _ClassVar[int]
     EOT_TEXT_FIELD_NUMBER: _ClassVar[int]
     EOT_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
@@ -61,6 +63,8 @@ class DeciderState(_message.Message):
     LAST_SOUND_RESPONSE_MS_FIELD_NUMBER: _ClassVar[int]
     LAST_ACTION_FIELD_NUMBER: _ClassVar[int]
     LAST_REASON_FIELD_NUMBER: _ClassVar[int]
+    TURN_MODEL_HIDDEN_FIELD_NUMBER: _ClassVar[int]
+    TURN_MODEL_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
     answered_utterance: int
     eot_text: str
     eot_probability: float
@@ -68,7 +72,9 @@ class DeciderState(_message.Message):
     last_sound_response_ms: int
     last_action: _interaction_pb2.Action
     last_reason: str
-    def __init__(self, answered_utterance: _Optional[int] = ..., eot_text: _Optional[str] = ..., eot_probability: _Optional[float] = ..., overlap_started_ms: _Optional[int] = ..., last_sound_response_ms: _Optional[int] = ..., last_action: _Optional[_Union[_interaction_pb2.Action, str]] = ..., last_reason: _Optional[str] = ...) -> None: ...
+    turn_model_hidden: _containers.RepeatedScalarFieldContainer[float]
+    turn_model_probability: float
+    def __init__(self, answered_utterance: _Optional[int] = ..., eot_text: _Optional[str] = ..., eot_probability: _Optional[float] = ..., overlap_started_ms: _Optional[int] = ..., last_sound_response_ms: _Optional[int] = ..., last_action: _Optional[_Union[_interaction_pb2.Action, str]] = ..., last_reason: _Optional[str] = ..., turn_model_hidden: _Optional[_Iterable[float]] = ..., turn_model_probability: _Optional[float] = ...) -> None: ...
 
 class DecideRequest(_message.Message):
     __slots__ = ("state", "observation", "policy")

@@ -1,0 +1,138 @@
+"""Learned model vs the hand-tuned policy, offline, on extracted feature sequences.
+
+Both read the same per-chunk view the decider gets (services/decider/turn_features.py)
+and decide at the end of each 100 ms chunk:
+  learned     RESPOND once the caller is quiet, a transcript is known, and P(respond) >= threshold
+              or the silence reached 1800 ms (max_silence at medium eagerness), as the decider
+              does; over a reply, STOP once P(barge_in) >= threshold (reported, not served: the
+              decider keeps its barge-in rules, which also read the overlap's words)
+  hand-tuned  rule 4 of services/decider/turn_policy.py at medium eagerness: quiet, a transcript,
+              and silence >= 250 ms with p_end >= 0.5, or silence >= 1800 ms
+
+    python -m training.turn_taking.evaluate --model services/decider/models/turn_taking.onnx \
+        --features .cache/turn/validation.npz .cache/turn/real.npz
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+
+import numpy as np
+
+from training.turn_taking import corpus
+from training.turn_taking.train import split_sequences
+
+CHUNK_S = 0.1
+ANSWER_WINDOW_S = 2.0
+
+
+def learned_probabilities(model: pathlib.Path, features: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    hidden = np.zeros(session.get_inputs()[1].shape, np.float32)
+    out = []
+    for row in features:
+        probs, hidden = session.run(None, {"features": row[None, None, :], "hidden": hidden})
+        out.append(probs[0])
+    return np.stack(out)
+
+
+MAX_SILENCE_MS = 1800
+
+
+def _quiet_text_silence(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    quiet_with_text = (features[:, 0] == 0) & (features[:, 7] > 0)
+    return quiet_with_text, np.expm1(features[:, 3]) * 1000
+
+
+def rules_respond(features: np.ndarray) -> np.ndarray:
+    ready, silence_ms = _quiet_text_silence(features)
+    return ready & (((silence_ms >= 250) & (features[:, 8] >= 0.5)) | (silence_ms >= MAX_SILENCE_MS))
+
+
+def learned_respond(features: np.ndarray, p_respond: np.ndarray, threshold: float) -> np.ndarray:
+    ready, silence_ms = _quiet_text_silence(features)
+    return ready & ((p_respond >= threshold) | (silence_ms >= MAX_SILENCE_MS))
+
+
+def first(mask: np.ndarray) -> int | None:
+    hits = np.nonzero(mask)[0]
+    return int(hits[0]) if hits.size else None
+
+
+def outcomes(fires: list[np.ndarray | None], data) -> list[dict]:
+    """Per sample: took over a pause, answered in time, and the latency (s) when answered."""
+    rows = []
+    for i, fire in enumerate(fires):
+        if fire is None:
+            continue
+        end = float(data["speech_end_s"][i])
+        at = first(fire)
+        t = None if at is None else (at + 1) * CHUNK_S
+        kind = str(data["kinds"][i])
+        if bool(data["reply_active"][i]):
+            rows.append({"kind": kind, "stopped": at is not None})
+            continue
+        took_over = t is not None and t < end - 1e-6
+        answered = t is not None and not took_over and t - end <= ANSWER_WINDOW_S
+        rows.append({"kind": kind, "took_over": took_over, "answered": answered,
+                     "latency_s": t - end if answered else None, "telephony": bool(data["telephony"][i]),
+                     "noisy": float(data["snr_db"][i]) >= 0, "split": kind not in ("complete", "real_complete")})
+    return rows
+
+
+def summary(rows: list[dict]) -> dict:
+    turns = [r for r in rows if "took_over" in r]
+    split = [r for r in turns if r["split"]]
+    whole = [r for r in turns if not r["split"]]
+    lat = [r["latency_s"] * 1000 for r in turns if r["latency_s"] is not None]
+    bc = [r for r in rows if r["kind"] == "backchannel"]
+    bi = [r for r in rows if r["kind"] == "barge_in"]
+
+    def rate(xs, key):
+        return round(sum(r[key] for r in xs) / len(xs), 3) if xs else None
+
+    return {
+        "turns": len(turns), "pause_takeover": rate(split, "took_over"), "turn_success": rate(whole, "answered"),
+        "answered_after_pause": rate(split, "answered"),
+        "decision_p50_ms": round(float(np.percentile(lat, 50))) if lat else None,
+        "decision_p95_ms": round(float(np.percentile(lat, 95))) if lat else None,
+        "takeover_by_kind": {k: rate([r for r in split if r["kind"] == k], "took_over")
+                             for k in sorted({r["kind"] for r in split})},
+        "takeover_8k": rate([r for r in split if r["telephony"]], "took_over"),
+        "takeover_noisy": rate([r for r in split if r["noisy"]], "took_over"),
+        "backchannel_false_stop": rate(bc, "stopped"), "barge_in_stopped": rate(bi, "stopped"),
+    }
+
+
+def evaluate(model: pathlib.Path, data, threshold: float, barge_threshold: float) -> dict:
+    seqs = split_sequences(data)
+    learned, rules = [], []
+    for (f, _), reply in zip(seqs, data["reply_active"], strict=True):
+        p = learned_probabilities(model, f)
+        learned.append(p[:, corpus.BARGE_IN] >= barge_threshold if reply
+                       else learned_respond(f, p[:, corpus.RESPOND], threshold))
+        # The hand-tuned barge-in rules (services/decider/barge_in.py) also read the transcript of the
+        # overlap, which these features do not carry: the comparison covers turn ends only.
+        rules.append(None if reply else rules_respond(f))
+    return {"learned": summary(outcomes(learned, data)), "hand_tuned": summary(outcomes(rules, data))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=pathlib.Path, required=True)
+    parser.add_argument("--features", type=pathlib.Path, nargs="+", required=True)
+    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--barge-threshold", type=float, default=0.5)
+    parser.add_argument("--sweep", action="store_true", help="thresholds 0.3-0.9: the trade-off curve")
+    args = parser.parse_args()
+    thresholds = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] if args.sweep else [args.threshold]
+    report = {f"{path} @ {t}": evaluate(args.model, np.load(path), t, args.barge_threshold)
+              for path in args.features for t in thresholds}
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
