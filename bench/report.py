@@ -122,8 +122,15 @@ def _ratio(ours: float | None, theirs: float | None) -> str:
 
 
 def display_name(name: str, system: dict | None = None) -> str:
-    mode = (system or {}).get("mode")
-    return {"serve": "soundloop (Serve)", "process": "soundloop (processes)"}.get(mode, name)
+    system = system or {}
+    if system.get("turn_model"):
+        return f"soundloop (processes, {system['turn_model']} turn model)"
+    return {"serve": "soundloop (Serve)", "process": "soundloop (processes)"}.get(system.get("mode"), name)
+
+
+def turn_model_arms(systems: dict) -> list[str]:
+    """Process-mode runs where every session asked for one turn model (bench.run --turn-models)."""
+    return sorted(s for s in systems if s.startswith(PROCESS + "-"))
 
 
 def primary(systems: dict) -> str | None:
@@ -162,7 +169,8 @@ def _first_call_cell(first: dict | None) -> str:
 
 def _table(systems: dict) -> list[str]:
     """The profile's metrics table: each soundloop mode, Serve / processes, each baseline with its ratio."""
-    present = [s for s in (*OURS, *BASELINES) if s in systems]
+    arms = turn_model_arms(systems)
+    present = [s for s in (*OURS, *arms, *BASELINES) if s in systems]
     ours = primary(systems)
     both = SERVE in systems and PROCESS in systems
     columns: list[tuple[str, str, str | None]] = []  # (header, system, None) or (header, numerator, denominator)
@@ -170,6 +178,8 @@ def _table(systems: dict) -> list[str]:
         columns.append((display_name(s, systems[s]), s, None))
         if s == PROCESS and both:
             columns.append(("Serve / processes", SERVE, PROCESS))
+        if s == f"{PROCESS}-rules" and f"{PROCESS}-learned" in systems:
+            columns.append(("learned / rules", f"{PROCESS}-learned", f"{PROCESS}-rules"))
         if s in BASELINES and ours:
             columns.append((f"ratio vs {s}", ours, s))
     lines = ["| metric | " + " | ".join(h for h, _, _ in columns) + " |", "|---|" + "---|" * len(columns)]

@@ -52,12 +52,15 @@ from bench.systems import pipecat_system, soundloop_system
 from soundloop.local_redis import free_port, local_redis_server
 from soundloop.local_stack import local_stack
 from soundloop.models import REPO_ROOT
+from soundloop.v1 import interaction_pb2 as pb
 
 SYSTEMS = ("soundloop", "naive", "naive-whisper", "pipecat")
 # The naive baseline also runs on the Whisper model each profile used before Moonshine.
 OLD_WHISPER = {"light": "whisper-tiny.en", "default": "whisper-base"}
 # soundloop's ways to run, and the system name each one's results go under: the deployed path keeps the name.
 SOUNDLOOP_MODES = {"serve": "soundloop", "process": "soundloop-process"}
+# Turn models a session can ask for (--turn-models): extra process-mode arms on the same server.
+TURN_MODELS = {"rules": pb.TURN_MODEL_RULES, "learned": pb.TURN_MODEL_LEARNED}
 LOAD_LEVELS = (1, 2, 3, 4, 6, 8, 12, 16)
 
 
@@ -119,11 +122,22 @@ def _measure_soundloop(system: str, address: str, stats: ProcessStats, scenarios
 
 
 def run_soundloop_process(profile: str, scenarios: list[Scenario], load_levels: tuple[int, ...], load_turns: int,
-                          log_dir: pathlib.Path) -> dict:
+                          log_dir: pathlib.Path, turn_models: tuple[str, ...] = ()) -> dict[str, dict]:
+    """Process mode under the server's default turn model, then, on the same server, each of
+    `turn_models` chosen per session (TurnDetection.model): systems `soundloop-process[-<model>]`."""
+    name = SOUNDLOOP_MODES["process"]
     with local_redis_server() as url, local_stack(profile, url, log_dir=str(log_dir)) as stack:
-        stats = ProcessStats({name: p.pid for name, p in stack.processes.items()})
-        return _measure_soundloop(SOUNDLOOP_MODES["process"], stack.gateway_address, stats, scenarios,
-                                  load_levels, load_turns, mode="process")
+        stats = ProcessStats({n: p.pid for n, p in stack.processes.items()})
+        results = {name: _measure_soundloop(name, stack.gateway_address, stats, scenarios,
+                                            load_levels, load_turns, mode="process")}
+        for model in turn_models:
+            arm = f"{name}-{model}"
+            print(f"[{profile}] {arm} (process mode, every session asks for the {model} turn model)", flush=True)
+            stats.start()
+            outcomes = soundloop_system.run_all(stack.gateway_address, scenarios, _log_progress(arm),
+                                                TURN_MODELS[model])
+            results[arm] = _system_result(scenarios, outcomes, stats.stop(), mode="process", turn_model=model)
+        return results
 
 
 def run_soundloop_serve(profile: str, scenarios: list[Scenario], load_levels: tuple[int, ...], load_turns: int,
@@ -282,6 +296,10 @@ def main(argv: list[str] | None = None) -> dict:
                              "N=1 load")
     parser.add_argument("--no-load", action="store_true", help="skip the concurrent-callers test")
     parser.add_argument("--load-levels", default="", help="comma-separated caller counts to try, in order")
+    parser.add_argument("--turn-models", default="",
+                        help="comma-separated subset of rules,learned: after the process-mode run, the same "
+                             "server is called again with every session asking for that turn model "
+                             "(systems soundloop-process-<model>)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", default="", help="comma-separated scenario id prefixes (debugging)")
     parser.add_argument("--out", type=pathlib.Path,
@@ -303,6 +321,9 @@ def main(argv: list[str] | None = None) -> dict:
     if set(load_modes) - set(modes):
         parser.error(f"--load-modes {args.load_modes}: only modes that run get a load ramp "
                      f"(--soundloop-modes {args.soundloop_modes})")
+    turn_models = tuple(m for m in args.turn_models.split(",") if m)
+    if set(turn_models) - set(TURN_MODELS) or (turn_models and "process" not in modes):
+        parser.error(f"--turn-models {args.turn_models}: a subset of {','.join(TURN_MODELS)}, with process mode")
     levels = tuple(int(n) for n in args.load_levels.split(",") if n) or ((1, 2, 4) if args.quick else LOAD_LEVELS)
     load_turns = 1 if args.quick else 3
 
@@ -329,7 +350,8 @@ def main(argv: list[str] | None = None) -> dict:
                     entry["systems"][name] = run_soundloop_serve(profile, scenarios, ramp, load_turns, log_dir,
                                                                  args.client_nice)
                 else:
-                    entry["systems"][name] = run_soundloop_process(profile, scenarios, ramp, load_turns, log_dir)
+                    entry["systems"].update(run_soundloop_process(profile, scenarios, ramp, load_turns, log_dir,
+                                                                  turn_models))
             except (RuntimeError, TimeoutError) as e:  # the other mode and the baselines still run
                 print(f"[{profile}] {name} FAILED: {e}", flush=True)
                 entry["skipped"][name] = f"failed: {str(e).strip().splitlines()[-1]}"

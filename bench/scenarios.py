@@ -48,7 +48,8 @@ QUESTIONS = (
 PAUSE_TURNS = {
     "breath": (
         ("I would like to know", "what the capital of France is."), ("Can you tell me", "how many days are in a week?"),
-        ("So my question is", "which planet is closest to the sun?"), ("I was wondering if", "you could tell me a joke."),
+        ("So my question is", "which planet is closest to the sun?"),
+        ("I was wondering if", "you could tell me a joke."),
         ("The thing is, my password", "does not work any more."), ("Could you please check", "when the bank opens?"),
         ("What I really need is", "a good book to read."), ("Tell me, if you can,", "how far away the moon is."),
         ("My order number is", "four five six seven."), ("And after that I need", "to change my delivery address."),
@@ -56,7 +57,8 @@ PAUSE_TURNS = {
     ),
     "complete_first_half": (
         ("Can you check my balance?", "On the savings account, I mean."), ("I need a taxi.", "To the airport, at six."),
-        ("Book me a table.", "For four people, tomorrow night."), ("What is the weather like?", "In Madrid, this weekend."),
+        ("Book me a table.", "For four people, tomorrow night."),
+        ("What is the weather like?", "In Madrid, this weekend."),
         ("I want to cancel my order.", "The one from last Tuesday."), ("Call my sister.", "On her work number."),
         ("Set an alarm.", "For seven in the morning."), ("Is the pharmacy open?", "The one on Main Street."),
         ("I lost my keys.", "Somewhere in the park, I think."), ("Play some music.", "Something calm, like jazz."),
@@ -84,7 +86,8 @@ PAUSE_TURNS = {
         ("Well, er,", "can you move my appointment?"), ("I think it was, um,", "on the third of May."),
         ("What was it again?", "Oh right, the tracking number."), ("Hold on, let me see.", "It says error forty two."),
         ("The name is, um,", "Robertson, with two Rs."), ("I am not sure, uh,", "maybe next Thursday?"),
-        ("How do I put this,", "the heater makes a strange noise."), ("Give me a second.", "Okay, my account is in my name."),
+        ("How do I put this,", "the heater makes a strange noise."),
+        ("Give me a second.", "Okay, my account is in my name."),
     ),
 }
 STORY_PROMPTS = (

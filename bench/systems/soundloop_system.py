@@ -27,8 +27,12 @@ def audio_format(scenario: Scenario) -> audio_pb2.AudioFormat:
     return MULAW8K if scenario.telephony else PCM16K
 
 
-def session_config(scenario: Scenario) -> pb.SessionConfig:
-    return pb.SessionConfig(input_audio=audio_format(scenario), instructions=scenario.instructions)
+def session_config(scenario: Scenario, turn_model: int = pb.TURN_MODEL_UNSPECIFIED) -> pb.SessionConfig:
+    """`turn_model`: the session's TurnDetection.model (unspecified: the server's default)."""
+    config = pb.SessionConfig(input_audio=audio_format(scenario), instructions=scenario.instructions)
+    if turn_model:
+        config.turn_detection.model = turn_model
+    return config
 
 
 def script(scenario: Scenario) -> CallerScript:
@@ -38,11 +42,11 @@ def script(scenario: Scenario) -> CallerScript:
                         hang_up_after_barge_in_s=scenario.hang_up_after_overlay_s)
 
 
-async def run(address: str, scenario: Scenario) -> Outcome:
+async def run(address: str, scenario: Scenario, turn_model: int = pb.TURN_MODEL_UNSPECIFIED) -> Outcome:
     if scenario.category == "offline":
         return await _offline(address, scenario)
     try:
-        record = await converse(address, session_config(scenario), script(scenario))
+        record = await converse(address, session_config(scenario, turn_model), script(scenario))
     except grpc.aio.AioRpcError as e:
         return Outcome(scenario.id, "soundloop", error=f"{e.code().name}: {e.details()}")
     return outcome_of(scenario.id, record)
@@ -116,10 +120,11 @@ def _seconds(duration) -> float:
     return duration.seconds + duration.nanos / 1e9
 
 
-def run_all(address: str, scenarios: list[Scenario], on_done=None) -> list[Outcome]:
+def run_all(address: str, scenarios: list[Scenario], on_done=None,
+            turn_model: int = pb.TURN_MODEL_UNSPECIFIED) -> list[Outcome]:
     outcomes = []
     for scenario in scenarios:
-        outcome = asyncio.run(run(address, scenario))
+        outcome = asyncio.run(run(address, scenario, turn_model))
         outcomes.append(outcome)
         if on_done:
             on_done(scenario, outcome)

@@ -61,6 +61,23 @@ def test_report_shows_both_modes_their_ratio_and_the_baseline_ratios():
     assert float(cells[5]) == pytest.approx(serve_p50 / naive_p50, abs=0.01)  # the baselines face Serve
 
 
+def test_report_shows_the_turn_model_arms_and_their_ratio():
+    r = two_modes(0.88, 0.80)
+    systems = r["profiles"]["light"]["systems"]
+    for model, seconds in (("rules", 0.9), ("learned", 0.6)):
+        arm = system_of(results(jittered(seconds, 20, 7)))
+        arm.update(mode="process", turn_model=model)
+        systems[f"soundloop-process-{model}"] = arm
+    md = report.markdown(r)
+    header = next(line for line in md.splitlines() if line.startswith("| metric |"))
+    assert ("| soundloop (processes, learned turn model) | soundloop (processes, rules turn model) "
+            "| learned / rules |") in header
+    row = next(line for line in md.splitlines() if line.startswith(f"| {TURN_LATENCY} |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    learned, rules, ratio = cells[4], cells[5], cells[6]
+    assert float(ratio) == pytest.approx(float(learned.split(" / ")[0]) / float(rules.split(" / ")[0]), abs=0.01)
+
+
 def test_report_judges_serve_against_the_ten_percent_goal():
     near = report.markdown(two_modes(0.84, 0.80))
     assert "Serve vs processes, voice-to-voice p50" in near and "**met**" in near
@@ -205,6 +222,8 @@ def test_a_ramp_that_never_fails_runs_every_level():
 @pytest.mark.parametrize("argv, message", [
     (["--soundloop-modes", "serve,docker"], "unknown modes"),
     (["--soundloop-modes", "process", "--load-modes", "serve"], "only modes that run"),
+    (["--turn-models", "rules,neural"], "a subset of rules,learned"),
+    (["--soundloop-modes", "serve", "--turn-models", "learned"], "with process mode"),
 ])
 def test_run_refuses_modes_it_cannot_run(argv, message, capsys, tmp_path):
     with pytest.raises(SystemExit):
