@@ -128,6 +128,13 @@ def display_name(name: str, system: dict | None = None) -> str:
     return {"serve": "soundloop (Serve)", "process": "soundloop (processes)"}.get(system.get("mode"), name)
 
 
+def _rules_run(systems: dict) -> str | None:
+    """The process-mode run on the rules turn model: its own arm, or the server's default run."""
+    if f"{PROCESS}-rules" in systems:
+        return f"{PROCESS}-rules"
+    return PROCESS if systems.get(PROCESS, {}).get("default_turn_model") == "rules" else None
+
+
 def turn_model_arms(systems: dict) -> list[str]:
     """Process-mode runs where every session asked for one turn model (bench.run --turn-models)."""
     return sorted(s for s in systems if s.startswith(PROCESS + "-"))
@@ -178,8 +185,8 @@ def _table(systems: dict) -> list[str]:
         columns.append((display_name(s, systems[s]), s, None))
         if s == PROCESS and both:
             columns.append(("Serve / processes", SERVE, PROCESS))
-        if s == f"{PROCESS}-rules" and f"{PROCESS}-learned" in systems:
-            columns.append(("learned / rules", f"{PROCESS}-learned", f"{PROCESS}-rules"))
+        if s == f"{PROCESS}-learned" and (rules := _rules_run(systems)):
+            columns.append(("learned / rules", s, rules))
         if s in BASELINES and ours:
             columns.append((f"ratio vs {s}", ours, s))
     lines = ["| metric | " + " | ".join(h for h, _, _ in columns) + " |", "|---|" + "---|" * len(columns)]

@@ -52,6 +52,7 @@ from bench.systems import pipecat_system, soundloop_system
 from soundloop.local_redis import free_port, local_redis_server
 from soundloop.local_stack import local_stack
 from soundloop.models import REPO_ROOT
+from soundloop.settings import load_settings
 from soundloop.v1 import interaction_pb2 as pb
 
 SYSTEMS = ("soundloop", "naive", "naive-whisper", "pipecat")
@@ -128,8 +129,9 @@ def run_soundloop_process(profile: str, scenarios: list[Scenario], load_levels: 
     name = SOUNDLOOP_MODES["process"]
     with local_redis_server() as url, local_stack(profile, url, log_dir=str(log_dir)) as stack:
         stats = ProcessStats({n: p.pid for n, p in stack.processes.items()})
+        default = load_settings(profile=profile).decider.turn_model  # the server's, for unspecified sessions
         results = {name: _measure_soundloop(name, stack.gateway_address, stats, scenarios,
-                                            load_levels, load_turns, mode="process")}
+                                            load_levels, load_turns, mode="process", default_turn_model=default)}
         for model in turn_models:
             arm = f"{name}-{model}"
             print(f"[{profile}] {arm} (process mode, every session asks for the {model} turn model)", flush=True)

@@ -70,12 +70,23 @@ def test_report_shows_the_turn_model_arms_and_their_ratio():
         systems[f"soundloop-process-{model}"] = arm
     md = report.markdown(r)
     header = next(line for line in md.splitlines() if line.startswith("| metric |"))
-    assert ("| soundloop (processes, learned turn model) | soundloop (processes, rules turn model) "
-            "| learned / rules |") in header
+    assert ("| soundloop (processes, learned turn model) | learned / rules "
+            "| soundloop (processes, rules turn model) |") in header
     row = next(line for line in md.splitlines() if line.startswith(f"| {TURN_LATENCY} |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    learned, rules, ratio = cells[4], cells[5], cells[6]
+    learned, ratio, rules = cells[4], cells[5], cells[6]
     assert float(ratio) == pytest.approx(float(learned.split(" / ")[0]) / float(rules.split(" / ")[0]), abs=0.01)
+
+
+def test_with_rules_as_the_servers_default_the_learned_arm_is_compared_with_the_default_run():
+    r = two_modes(0.88, 0.80)
+    systems = r["profiles"]["light"]["systems"]
+    systems["soundloop-process"]["default_turn_model"] = "rules"
+    arm = system_of(results(jittered(0.6, 20, 7)))
+    arm.update(mode="process", turn_model="learned")
+    systems["soundloop-process-learned"] = arm
+    header = next(line for line in report.markdown(r).splitlines() if line.startswith("| metric |"))
+    assert "| soundloop (processes, learned turn model) | learned / rules |" in header
 
 
 def test_report_judges_serve_against_the_ten_percent_goal():
