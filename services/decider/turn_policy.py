@@ -21,6 +21,7 @@ scripted timeline replays exactly. Rules, first match wins:
    P(turn over) after the last chunk >= threshold -> RESPOND ("turn end"); silence >=
    max_silence -> RESPOND ("long silence"); else KEEP_LISTENING. The model steps once per
    chunk observation, whatever the rule that decides; it starts afresh after each reply.
+   Until it has seen a chunk (observations without prosody), the rules decide.
 5. Sounds (services/decider/sound_reaction.py): an alarm-like tag -> RESPOND_TO_SOUND
    (at most once per cool-down); any other notable sound -> IGNORE_SOUND.
 6. Otherwise KEEP_LISTENING ("silence", "waiting for the transcript").
@@ -102,7 +103,10 @@ def decide(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, policy
         outcome = barge_in.decide_overlap(new_state, obs, settings.turn.allow_barge_in)
     else:
         new_state.overlap_started_ms = 0
-        outcome = _listen(new_state, obs, settings, estimator, model is not None)
+        # The model decides once it has seen the line; a caller that sends no chunk prosody (a gateway
+        # from before it, mid rolling upgrade) gets the rules instead of a model that never heard anything.
+        learned_turn = model is not None and len(new_state.turn_model_hidden) > 0
+        outcome = _listen(new_state, obs, settings, estimator, learned_turn)
     response = _response(new_state, obs, outcome)
     response.stable_until_ms = stable_until(outcome, new_state, obs, settings.turn, model is not None)
     return response

@@ -96,3 +96,13 @@ def test_features_of_an_observation_match_the_training_layout(model):
     assert f.shape == (10,) and f.dtype == np.float32
     assert f.tolist() == pytest.approx([1.0, 0.9, np.log1p(0.5), 0.0, 60 / 90, 0.75, 0.5, 0.0, 0.0, 0.0])
     assert turn_model.features(obs, 0.8)[7:9].tolist() == pytest.approx([1.0, 0.8])
+
+
+def test_without_chunk_prosody_the_rules_decide(model):
+    """A gateway that sends no prosody (from before it, mid rolling upgrade) still gets answers."""
+    obs = decider_pb2.Observation(now_ms=1500, silence_ms=300, transcript="What time is it?",
+                                  transcript_is_final=True, utterance=1)
+    state = decider_pb2.DeciderState(eot_text="What time is it?", eot_probability=0.93)
+    response = turn_policy.decide(state, obs, policy(), EOT, model)
+    assert response.decision.action == api.ACTION_RESPOND and "finished turn" in response.decision.reason
+    assert len(response.state.turn_model_hidden) == 0
