@@ -64,10 +64,11 @@ class DeciderSettings(BaseModel):
     # GGUF model scoring end-of-turn probability of a transcript.
     eot_model: str = "smollm2-135m"
     # How the end of a caller's turn is told when the session does not say (TurnDetection.model):
-    # "learned" (services/decider/turn_model.py) or "rules" (silences and the LM's score). Learned by
-    # default: on the benchmark's 72 pause calls it took over 0.10 of pauses against 0.24, and answered
-    # finished turns sooner (p50 1091 vs 1500 ms), in one invocation (docs/benchmarks/2026-12-03-turn-taking).
-    turn_model: Literal["rules", "learned"] = "learned"
+    # "learned" (services/decider/turn_model.py) or "rules" (silences and the LM's score); empty: by
+    # profile, as measured (docs/benchmarks/2026-12-03-turn-taking, one invocation per profile). Light:
+    # learned (pause takeover 0.10 vs 0.24, reply p50 1091 vs 1500 ms). Default: rules (turn-taking
+    # success 1.00 vs 0.80 and reply p50 2125 vs 3464 ms; takeover 0.00 vs 0.01).
+    turn_model: Literal["", "rules", "learned"] = ""
 
 
 class TtsSettings(BaseModel):
@@ -145,6 +146,7 @@ class Settings(BaseSettings):
         out.llm.model = out.llm.model or ("smollm2-135m" if light else "qwen2.5-coder-1.5b")
         out.llm.threads = out.llm.threads or (1 if light else 2)
         out.tts.engine = out.tts.engine or ("espeak-ng" if light else "piper")
+        out.decider.turn_model = out.decider.turn_model or ("learned" if light else "rules")
         return out
 
 

@@ -106,3 +106,14 @@ def test_without_chunk_prosody_the_rules_decide(model):
     response = turn_policy.decide(state, obs, policy(), EOT, model)
     assert response.decision.action == api.ACTION_RESPOND and "finished turn" in response.decision.reason
     assert len(response.state.turn_model_hidden) == 0
+
+
+def test_each_profile_defaults_to_the_turn_model_that_measured_better(monkeypatch):
+    """docs/benchmarks/2026-12-03-turn-taking: learned on light, rules on default; the setting overrides."""
+    from soundloop.settings import load_settings
+
+    monkeypatch.delenv("SOUNDLOOP_DECIDER__TURN_MODEL", raising=False)
+    assert load_settings(profile="light").decider.turn_model == "learned"
+    assert load_settings(profile="default").decider.turn_model == "rules"
+    monkeypatch.setenv("SOUNDLOOP_DECIDER__TURN_MODEL", "learned")
+    assert load_settings(profile="default").decider.turn_model == "learned"
