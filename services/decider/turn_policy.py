@@ -169,9 +169,11 @@ def _listen(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, setti
     turn = None
     text = pending_turn_text(state, obs)
     if text is not None and learned_model:
-        turn = _learned_end_of_turn(settings.turn, obs.silence_ms, state.turn_model_probability)
+        # The model has weighed the silence already: no minimum on top of its threshold.
+        turn = _end_of_turn(settings.turn, obs.silence_ms, state.turn_model_probability, 0, "model p")
     elif text is not None:
-        turn = _end_of_turn(settings.turn, obs.silence_ms, end_of_turn_probability(state, text, estimator))
+        turn = _end_of_turn(settings.turn, obs.silence_ms, end_of_turn_probability(state, text, estimator),
+                            settings.turn.min_silence_ms, "p_end")
     if turn is not None and turn.action == api.ACTION_RESPOND:
         return turn
     sound = sound_reaction.react(obs.sound_tags, settings.sound, obs.now_ms, state.last_sound_response_ms)
@@ -187,27 +189,18 @@ def _listen(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, setti
     return Outcome(api.ACTION_KEEP_LISTENING, "silence", 1.0)
 
 
-def _end_of_turn(turn: TurnSettings, silence_ms: int, p_end: float) -> Outcome:
-    if silence_ms >= turn.min_silence_ms and p_end >= turn.end_of_turn_threshold:
-        return Outcome(api.ACTION_RESPOND, f"finished turn after {silence_ms} ms silence, p_end={p_end:.2f}",
+def _end_of_turn(turn: TurnSettings, silence_ms: int, p_end: float, min_silence_ms: int, score: str) -> Outcome:
+    """A pending turn: answered once it sounds finished (`p_end`, the LM's score or the learned model's,
+    named `score` in the reason) after `min_silence_ms`, or after max_silence whatever it sounds like."""
+    said = f"{score}={p_end:.2f}"
+    if silence_ms >= min_silence_ms and p_end >= turn.end_of_turn_threshold:
+        return Outcome(api.ACTION_RESPOND, f"finished turn after {silence_ms} ms silence, {said}",
                        p_end, end_of_turn_probability=p_end)
     if silence_ms >= turn.max_silence_ms:
-        return Outcome(api.ACTION_RESPOND, f"long silence ({silence_ms} ms), p_end={p_end:.2f}", 0.6,
+        return Outcome(api.ACTION_RESPOND, f"long silence ({silence_ms} ms), {said}", 0.6,
                        end_of_turn_probability=p_end)
-    return Outcome(api.ACTION_KEEP_LISTENING, f"pause mid-turn, p_end={p_end:.2f}", 1.0 - p_end,
+    return Outcome(api.ACTION_KEEP_LISTENING, f"pause mid-turn, {said}", 1.0 - p_end,
                    end_of_turn_probability=p_end)
-
-
-def _learned_end_of_turn(turn: TurnSettings, silence_ms: int, p_over: float) -> Outcome:
-    """The learned model's call; eagerness sets its threshold, max_silence still has the last word."""
-    if p_over >= turn.end_of_turn_threshold:
-        return Outcome(api.ACTION_RESPOND, f"turn end after {silence_ms} ms silence, model p={p_over:.2f}",
-                       p_over, end_of_turn_probability=p_over)
-    if silence_ms >= turn.max_silence_ms:
-        return Outcome(api.ACTION_RESPOND, f"long silence ({silence_ms} ms), model p={p_over:.2f}", 0.6,
-                       end_of_turn_probability=p_over)
-    return Outcome(api.ACTION_KEEP_LISTENING, f"pause mid-turn, model p={p_over:.2f}", 1.0 - p_over,
-                   end_of_turn_probability=p_over)
 
 
 def _response(state: decider_pb2.DeciderState, obs: decider_pb2.Observation,

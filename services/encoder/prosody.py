@@ -10,11 +10,12 @@ one FFT per chunk, between 60 and 400 Hz. ~0.1 ms per chunk here.
 """
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 
 from soundloop.audio import codec
+from soundloop.encoder.v1 import encoder_pb2
 
 RATE = codec.MODEL_RATE
 FRAME = 640  # 40 ms: two periods of a 50 Hz voice
@@ -25,13 +26,6 @@ SILENT_DB = -55.0  # frames quieter than this (dBFS) are never voiced
 REFERENCE_HZ = 100.0  # pitch is reported in semitones above this
 
 
-@dataclasses.dataclass(frozen=True)
-class Prosody:
-    energy_db: float  # chunk loudness, dBFS (RMS), floored at -90
-    voiced: float  # fraction of the chunk's frames that are voiced
-    pitch_semitones: float  # median pitch of the voiced frames, semitones above 100 Hz; 0 if none
-
-
 def _frames(pcm: np.ndarray) -> np.ndarray:
     if len(pcm) < FRAME:
         pcm = np.concatenate([pcm, np.zeros(FRAME - len(pcm), np.float32)])
@@ -40,11 +34,13 @@ def _frames(pcm: np.ndarray) -> np.ndarray:
     return pcm[idx]
 
 
-def chunk_prosody(pcm: np.ndarray) -> Prosody:
-    """`pcm`: one chunk of 16 kHz float32 mono audio (any length; 100 ms in the stream)."""
+def chunk_prosody(pcm: np.ndarray, vad_probabilities: Sequence[float] = ()) -> encoder_pb2.ChunkProsody:
+    """`pcm`: one chunk of 16 kHz float32 mono audio (any length; 100 ms in the stream);
+    `vad_probabilities`: the VAD's per-frame speech probabilities over it (their mean is reported)."""
+    vad = float(np.mean(vad_probabilities)) if len(vad_probabilities) else 0.0
     pcm = np.asarray(pcm, np.float32)
     if pcm.size == 0:
-        return Prosody(-90.0, 0.0, 0.0)
+        return encoder_pb2.ChunkProsody(energy_db=-90.0, vad_probability=vad)
     energy_db = float(10 * np.log10(np.mean(pcm.astype(np.float64) ** 2) + 1e-9))
     frames = _frames(pcm)
     frames = frames - frames.mean(axis=1, keepdims=True)
@@ -62,4 +58,5 @@ def chunk_prosody(pcm: np.ndarray) -> Prosody:
     if voiced.any():
         hz = RATE / lags[voiced].astype(np.float64)
         pitch = float(np.median(12 * np.log2(hz / REFERENCE_HZ)))
-    return Prosody(max(-90.0, energy_db), float(voiced.mean()), pitch)
+    return encoder_pb2.ChunkProsody(energy_db=max(-90.0, energy_db), voiced=float(voiced.mean()),
+                                    pitch_semitones=pitch, vad_probability=vad)

@@ -93,15 +93,12 @@ class EncoderStage:
         end = start + pcm.size
         probabilities: list[float] = []
         boundaries = self.vad.process(stream.vad, pcm, end, probabilities)
-        cues = prosody.chunk_prosody(pcm)
         tags = sound_events.advance(self.tagger, stream.sound, pcm, end, self._hop_frames,
                                     self.settings.sound_report_threshold)
         activity = stream.vad.activity
-        # Voice activity is known up to the last whole VAD frame.
-        vad_end = end - stream.vad.remainder.size
-        run_ms = max(0, vad_end - activity.since) * 1000 // RATE
+        run_ms = stream.vad.run_ms(end)
         quiet = activity.in_speech and activity.run_frames > 0
-        pending_silence_ms = max(0, vad_end - activity.run_start) * 1000 // RATE if quiet else 0
+        pending_silence_ms = max(0, stream.vad.known_until(end) - activity.run_start) * 1000 // RATE if quiet else 0
         return encoder_pb2.AnalyzeChunkResponse(
             pcm16k=codec.pcm16_bytes(pcm),
             pcm_start_sample=start,
@@ -112,9 +109,7 @@ class EncoderStage:
             pending_silence_ms=pending_silence_ms,
             sound_tags=[_tag_proto(t) for t in tags],
             stream_state=stream_state.pack(stream),
-            prosody=encoder_pb2.ChunkProsody(
-                energy_db=cues.energy_db, voiced=cues.voiced, pitch_semitones=cues.pitch_semitones,
-                vad_probability=float(np.mean(probabilities)) if probabilities else 0.0),
+            prosody=prosody.chunk_prosody(pcm, probabilities),
         )
 
     # ------------------------------------------------------------------ TranscribeUtterance

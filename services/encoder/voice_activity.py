@@ -94,6 +94,14 @@ class VadStream:
     remainder: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.float32))
     activity: Activity = dataclasses.field(default_factory=Activity)
 
+    def known_until(self, end_sample: int) -> int:
+        """Where voice activity is known, for a stream fed up to `end_sample`: its last whole frame."""
+        return end_sample - self.remainder.size
+
+    def run_ms(self, end_sample: int) -> int:
+        """How long the current speech (or silence) has lasted, in ms."""
+        return max(0, self.known_until(end_sample) - self.activity.since) * 1000 // MODEL_RATE
+
 
 class SileroVad:
     """The Silero v5 network; one session serves every stream (onnxruntime runs are thread-safe)."""

@@ -16,8 +16,9 @@ import time
 
 import numpy as np
 
-from services.decider import turn_features
+from services.decider import turn_model
 from services.encoder import prosody, voice_activity
+from soundloop.decider.v1 import decider_pb2
 from soundloop.settings import load_settings
 from training.turn_taking import corpus
 
@@ -38,7 +39,8 @@ class Extractor:
         self.eot = LlamaEndOfTurnEstimator.from_settings(settings)
 
     def sample(self, s: corpus.Sample) -> np.ndarray:
-        """[chunks, turn_features.SIZE] for one sample."""
+        """[chunks, turn_features.SIZE] for one sample: the decider's view of each chunk
+        (services/decider/turn_model.features of the observation the gateway would send)."""
         stream = voice_activity.VadStream()
         rows, text_p, pending_at, turn_start = [], None, None, None
         for i in range(len(s.labels)):
@@ -46,9 +48,6 @@ class Extractor:
             end = (i + 1) * corpus.CHUNK
             probs: list[float] = []
             boundaries = self.vad.process(stream, pcm, end, probabilities=probs)
-            activity = stream.activity
-            vad_end = end - stream.remainder.size
-            run_ms = max(0, vad_end - activity.since) * 1000 // corpus.RATE
             for b in boundaries:
                 if b.kind == voice_activity.BoundaryKind.START:
                     turn_start = b.sample if turn_start is None else turn_start
@@ -59,12 +58,11 @@ class Extractor:
                 text = self.asr.transcribe(s.audio[pending_at[1]:pending_at[2]], "en", False).text.strip()
                 text_p = self.eot.probability(text) if text else None
                 pending_at = None
-            p = prosody.chunk_prosody(pcm)
-            rows.append(turn_features.vector(
-                in_speech=activity.in_speech, vad_probability=float(np.mean(probs)) if probs else 0.0,
-                speech_ms=run_ms if activity.in_speech else 0, silence_ms=0 if activity.in_speech else run_ms,
-                energy_db=p.energy_db, voiced=p.voiced, pitch_semitones=p.pitch_semitones,
-                text_end_probability=text_p, reply_active=s.reply_active))
+            in_speech, run_ms = stream.activity.in_speech, stream.run_ms(end)
+            obs = decider_pb2.Observation(
+                in_speech=in_speech, speech_ms=run_ms if in_speech else 0, silence_ms=0 if in_speech else run_ms,
+                prosody=prosody.chunk_prosody(pcm, probs), reply=decider_pb2.ReplyState(active=s.reply_active))
+            rows.append(turn_model.features(obs, text_p))
         return np.stack(rows)
 
 
