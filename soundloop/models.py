@@ -136,6 +136,16 @@ MODELS: dict[str, ModelSpec] = {m.name: m for m in (
                 "yamnet_class_map.csv": "cdf24d193e196d9e95912a2667051ae203e92a2ba09449218ccb40ef787c6df2"},
     ),
     ModelSpec(
+        name="smart-turn-v3.2",
+        description="Smart Turn v3.2 (CPU ONNX), audio end-of-turn: P(turn complete) from the last 8 s. In no "
+                    "profile: measured against the turn models (training/turn_taking/smart_turn.py), not served",
+        licence="BSD-2-Clause (Smart Turn v3; its encoder derives from Whisper tiny, MIT)",
+        # Only the file: installing pipecat-ai would pin protobuf<7 among others.
+        sources=(Extract("pipecat-ai==1.14.0", (("pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx",
+                                                  "smart-turn-v3.2-cpu.onnx"),)),),
+        sha256={"smart-turn-v3.2-cpu.onnx": "2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f"},
+    ),
+    ModelSpec(
         name="piper-joe",
         description="Piper VITS voice en_US-joe-medium, 22.05 kHz (default TTS voice)",
         licence="CC0 (voice); piper-tts runtime GPL-3.0-or-later",
