@@ -18,7 +18,8 @@ from soundloop.v1 import audio_pb2, interaction_pb2 as pb, interaction_pb2_grpc
 
 PCM16K = audio_pb2.AudioFormat(encoding=audio_pb2.AUDIO_ENCODING_PCM16LE, sample_rate_hz=16000)
 MULAW8K = audio_pb2.AudioFormat(encoding=audio_pb2.AUDIO_ENCODING_MULAW, sample_rate_hz=8000)
-CAUSES = {pb.TURN_CAUSE_SPEECH: "speech", pb.TURN_CAUSE_TEXT: "text", pb.TURN_CAUSE_SOUND: "sound"}
+CAUSES = {pb.TURN_CAUSE_SPEECH: "speech", pb.TURN_CAUSE_TEXT: "text", pb.TURN_CAUSE_SOUND: "sound",
+          pb.TURN_CAUSE_UNCLEAR_SPEECH: "unclear_speech"}
 STAGE_FIELDS = ("voice_to_voice", "end_of_speech_to_decision", "recognition", "llm_first_token",
                 "tts_first_audio", "decision_to_first_audio", "barge_in_stop")
 

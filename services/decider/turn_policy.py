@@ -22,6 +22,10 @@ scripted timeline replays exactly. Rules, first match wins:
    max_silence -> RESPOND ("long silence"); else KEEP_LISTENING. The model steps once per
    chunk observation, whatever the rule that decides; it starts afresh after each reply.
    Until it has seen a chunk (observations without prosody), the rules decide.
+   A turn of speech the recogniser made out no words of (its final transcript is empty, the
+   VAD heard >= UNHEARD_SPEECH_MS of speech: a noisy or broken line, not a cough) -> RESPOND
+   ("speech not understood") once the silence reaches max_silence; the gateway's reply asks
+   the caller to say it again instead of leaving them in silence.
 5. Sounds (services/decider/sound_reaction.py): an alarm-like tag -> RESPOND_TO_SOUND
    (at most once per cool-down); any other notable sound -> IGNORE_SOUND.
 6. Otherwise KEEP_LISTENING ("silence", "waiting for the transcript").
@@ -135,6 +139,9 @@ def _step(model: learned.TurnModel, state: decider_pb2.DeciderState, obs: decide
 
 
 UNTIL_NEW_INPUT = -1
+# Longer than the coughs, laughs and clicks the VAD lets through (mostly under half a second);
+# as short as a spoken question ("What time is it?" takes ~0.8 s).
+UNHEARD_SPEECH_MS = 800
 
 
 # The learned model needs every chunk while a turn may end; this long after speech, with nothing
@@ -174,6 +181,8 @@ def _listen(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, setti
     elif text is not None:
         turn = _end_of_turn(settings.turn, obs.silence_ms, end_of_turn_probability(state, text, estimator),
                             settings.turn.min_silence_ms, "p_end")
+    elif unheard_turn(state, obs):
+        turn = _unheard_turn(settings.turn, obs)
     if turn is not None and turn.action == api.ACTION_RESPOND:
         return turn
     sound = sound_reaction.react(obs.sound_tags, settings.sound, obs.now_ms, state.last_sound_response_ms)
@@ -187,6 +196,23 @@ def _listen(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, setti
     if obs.utterance != state.answered_utterance and not obs.transcript.strip() and not obs.transcript_is_final:
         return Outcome(api.ACTION_KEEP_LISTENING, "waiting for the transcript", 0.8)
     return Outcome(api.ACTION_KEEP_LISTENING, "silence", 1.0)
+
+
+def unheard_turn(state: decider_pb2.DeciderState, obs: decider_pb2.Observation) -> bool:
+    """The caller's ended, unanswered turn had speech but its final transcript has no words."""
+    return (not obs.in_speech and not obs.reply.active and obs.transcript_is_final and not obs.transcript.strip()
+            and obs.utterance != 0 and obs.utterance != state.answered_utterance
+            and obs.turn_speech_ms >= UNHEARD_SPEECH_MS)
+
+
+def _unheard_turn(turn: TurnSettings, obs: decider_pb2.Observation) -> Outcome:
+    """Speech without words: asked to repeat once the caller has been quiet for max_silence (they may
+    still go on, and be heard then). Its p_end is 0: nothing says the turn is over but the silence."""
+    said = f"{obs.turn_speech_ms} ms of speech, no words recognized"
+    if obs.silence_ms >= turn.max_silence_ms:
+        return Outcome(api.ACTION_RESPOND, f"speech not understood ({said})", 0.5, end_of_turn_probability=0.0)
+    return Outcome(api.ACTION_KEEP_LISTENING, f"pause after unclear speech ({said})", 0.5,
+                   end_of_turn_probability=0.0)
 
 
 def _end_of_turn(turn: TurnSettings, silence_ms: int, p_end: float, min_silence_ms: int, score: str) -> Outcome:

@@ -38,6 +38,7 @@ class CallerTurn:
         self.speech_ms = 0  # the VAD's current run of speech or of silence, at the last chunk's end
         self.silence_ms = 0
         self.last_onset = 0  # stream sample of the latest speech onset
+        self._spoken_ms = 0  # ended speech of the open turn
         # Stream sample where the caller's current quiet run began (None while speaking); it
         # starts before the VAD confirms the end of speech (the encoder's pending silence).
         self.quiet_from: int | None = None
@@ -69,6 +70,7 @@ class CallerTurn:
                 counted.append(boundary)
             elif boundary.kind == encoder_pb2.BOUNDARY_KIND_SPEECH_END and self.is_open:
                 self.audio.speech_ended(boundary.sample)
+                self._spoken_ms += max(0, boundary.sample - self.last_onset) * 1000 // MODEL_RATE
                 counted.append(boundary)
         self.in_speech = chunk.in_speech
         self.speech_ms, self.silence_ms = chunk.speech_ms, chunk.silence_ms
@@ -85,6 +87,7 @@ class CallerTurn:
         if self.audio.speech_started(sample):
             self.utterance += 1
             self.transcript = None
+            self._spoken_ms = 0
 
     def recognized(self, transcript: Transcript, utterance: int) -> bool:
         """Keeps a recognition of `utterance`; False if that turn is gone."""
@@ -92,6 +95,13 @@ class CallerTurn:
             return False
         self.transcript = transcript
         return True
+
+    @property
+    def turn_speech_ms(self) -> int:
+        """How much the caller has spoken in the open turn, by the VAD (0 with no open turn)."""
+        if not self.is_open:
+            return 0
+        return self._spoken_ms + (self.speech_ms if self.in_speech else 0)
 
     @property
     def quiet_text(self) -> str:

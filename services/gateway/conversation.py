@@ -185,12 +185,12 @@ class Conversation:
             answer = pb.TURN_CAUSE_TEXT, obs.text_input
         elif action == pb.ACTION_RESPOND and self._caller.text:
             await self._emit_transcript(is_final=True, stability=1.0)
-            transcript, speech_end = self._caller.transcript, self._caller.audio.speech_end
-            clock.recognition = transcript.ran
-            if speech_end is not None:
-                clock.speech_end = self._intake.arrivals.wall_at(perception_events.ms(speech_end))
-            self._close_caller_turn()
-            answer = pb.TURN_CAUSE_SPEECH, transcript.text
+            answer = pb.TURN_CAUSE_SPEECH, self._take_caller_turn(clock).text
+        elif action == pb.ACTION_RESPOND and self._caller.is_open and self._caller.covered:
+            # Speech the recogniser made out no words of (the decider's "speech not understood"):
+            # the reply asks the caller to say it again.
+            self._take_caller_turn(clock)
+            answer = pb.TURN_CAUSE_UNCLEAR_SPEECH, ""
         elif action == pb.ACTION_RESPOND_TO_SOUND:
             answer = pb.TURN_CAUSE_SOUND, response.sound.label
         if self._caller.settle(response.state.answered_utterance, action):
@@ -217,6 +217,15 @@ class Conversation:
         if self.config.decision_events == pb.DECISION_EVENTS_ALL or key != self._last_decision:
             self._last_decision = key
             await self._sink.emit(self.audio_ms, decision=decision)
+
+    def _take_caller_turn(self, clock: TurnClock) -> Transcript:
+        """Closes the caller turn a reply answers; its recognition and end of speech go on the turn's clock."""
+        transcript, speech_end = self._caller.transcript, self._caller.audio.speech_end
+        clock.recognition = transcript.ran
+        if speech_end is not None:
+            clock.speech_end = self._intake.arrivals.wall_at(perception_events.ms(speech_end))
+        self._close_caller_turn()
+        return transcript
 
     def _close_caller_turn(self) -> None:
         self._caller.close()

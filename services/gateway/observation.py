@@ -17,7 +17,8 @@ def observation(now_ms: float, caller: CallerTurn, reply: decider_pb2.ReplyState
     when the last chunk's speech activity still holds."""
     obs = decider_pb2.Observation(
         now_ms=int(now_ms), in_speech=caller.in_speech, speech_ms=caller.speech_ms, silence_ms=caller.silence_ms,
-        utterance=caller.utterance if caller.is_open else 0, reply=reply, text_input=text_input)
+        utterance=caller.utterance if caller.is_open else 0, reply=reply, text_input=text_input,
+        turn_speech_ms=caller.turn_speech_ms)
     if chunk is not None:
         obs.boundaries.extend(chunk.boundaries)
         obs.sound_tags.extend(chunk.sound_tags)

@@ -18,9 +18,12 @@ ROLES = {"system": llm_pb2.ROLE_SYSTEM, "user": llm_pb2.ROLE_USER, "assistant": 
 
 
 def user_message(cause: int, prompt: str) -> str:
-    """The history entry for a turn: the caller's words, or a description of the sound heard."""
+    """The history entry for a turn: the caller's words, or a description of what was heard."""
     if cause == pb.TURN_CAUSE_SOUND:
         return f"[The assistant hears a sound: {prompt}. React to it briefly, as a helpful assistant would.]"
+    if cause == pb.TURN_CAUSE_UNCLEAR_SPEECH:
+        return ("[The caller said something, but the line was too unclear to make out the words. "
+                "Ask them in a few words to say it again.]")
     return prompt
 
 

@@ -48,6 +48,7 @@ class TurnCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TURN_CAUSE_SPEECH: _ClassVar[TurnCause]
     TURN_CAUSE_TEXT: _ClassVar[TurnCause]
     TURN_CAUSE_SOUND: _ClassVar[TurnCause]
+    TURN_CAUSE_UNCLEAR_SPEECH: _ClassVar[TurnCause]
 TURN_MODEL_UNSPECIFIED: TurnModel
 TURN_MODEL_RULES: TurnModel
 TURN_MODEL_LEARNED: TurnModel
@@ -71,6 +72,7 @@ TURN_CAUSE_UNSPECIFIED: TurnCause
 TURN_CAUSE_SPEECH: TurnCause
 TURN_CAUSE_TEXT: TurnCause
 TURN_CAUSE_SOUND: TurnCause
+TURN_CAUSE_UNCLEAR_SPEECH: TurnCause
 
 class ConverseRequest(_message.Message):
     __slots__ = ("config", "audio", "text", "playback", "end_of_input")

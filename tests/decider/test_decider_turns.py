@@ -90,10 +90,32 @@ def test_explicit_silences_override_eagerness():
     assert first(unfinished, RESPOND).now_ms == 2200
 
 
-def test_empty_transcript_never_triggers_a_reply():
+def test_short_speech_without_words_never_triggers_a_reply():
+    # A cough the VAD took for speech: nothing to answer, nothing to ask again.
     steps = Timeline().speech(0, 600, "").replay(EOT, until=6000)
     assert events(steps) == []
     assert steps[-1].reason == "silence"
+
+
+def test_speech_without_words_is_asked_again_after_max_silence():
+    # A sentence on a line too noisy to recognize: not left in silence.
+    steps = Timeline().speech(0, 1500, "").replay(EOT, until=6000, reply_ms=1000)
+    assert events(steps) == [(1500 + 1800, "RESPOND")]
+    respond = first(steps, RESPOND)
+    assert respond.reason == "speech not understood (1500 ms of speech, no words recognized)"
+    assert respond.response.state.answered_utterance == 1
+    # Before then it waits, and says until when nothing changes (max_silence).
+    waiting = [s for s in steps if 1500 < s.now_ms < 3300 and s.observation.transcript_is_final]
+    assert waiting and all(s.response.stable_until_ms == 3300 for s in waiting)
+    assert waiting[0].reason.startswith("pause after unclear speech")
+
+
+def test_words_after_unclear_speech_are_answered_as_usual():
+    # The first part was not made out, the rest was: the turn is answered on its words.
+    steps = (Timeline().speech(0, 1200, "").speech(1700, 2500, "What time is it?")
+             .replay(EOT, until=6000, reply_ms=1000))
+    assert [a for _, a in events(steps)] == ["RESPOND"]
+    assert first(steps, RESPOND).reason.startswith("finished turn")
 
 
 def test_typed_text_is_answered_at_once():

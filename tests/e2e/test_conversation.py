@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bench import scenarios
 from soundloop.client import CallerScript, converse
 from soundloop.v1 import audio_pb2, interaction_pb2 as pb
 from tests.support.audio import RATE, join, silence, sound, speak
@@ -72,6 +73,26 @@ async def test_alarm_sound_gets_a_proactive_reply(gateway):
     started = record.of("turn_started")
     assert started and started[0].event.turn_started.cause == pb.TURN_CAUSE_SOUND
     assert record.reply_text().strip()
+
+
+async def test_speech_without_recognizable_words_is_asked_again(gateway):
+    # The benchmark's call turn-002: "How many days are in a week?" in 5 dB street noise, a voice
+    # the VAD hears and words Moonshine tiny cannot make out (it drops its guess as no speech).
+    # Before, the caller was left in silence.
+    call = next(s for s in scenarios.build(7) if s.id == "turn-002")
+    record = await converse(gateway, pb.SessionConfig(input_audio=PCM16K), CallerScript(call.audio, RATE, tail_s=8))
+
+    assert record.of("speech_started"), "the VAD did not hear the voice"
+    if record.final_transcripts():
+        pytest.skip(f"the recogniser now makes out words here: {record.final_transcripts()}")
+    started = record.of("turn_started")
+    assert [e.event.turn_started.cause for e in started] == [pb.TURN_CAUSE_UNCLEAR_SPEECH]
+    respond = next(e for e in record.of("decision") if e.event.decision.action == pb.ACTION_RESPOND)
+    assert respond.event.decision.reason.startswith("speech not understood"), respond.event.decision.reason
+    # Not before max_silence (1.8 s at medium eagerness) after the voice stopped.
+    assert offset_s(respond) >= call.speech_end_s + 1.8, (offset_s(respond), call.speech_end_s)
+    assert record.reply_text().strip()  # the model asks again, in its own words
+    assert len(record.reply_audio) > 16000
 
 
 async def test_typed_instruction_is_answered(gateway):

@@ -26,7 +26,7 @@ from soundloop.encoder.v1 import encoder_pb2 as soundloop_dot_encoder_dot_v1_dot
 from soundloop.v1 import interaction_pb2 as soundloop_dot_v1_dot_interaction__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"soundloop/decider/v1/decider.proto\x12\x14soundloop.decider.v1\x1a\"soundloop/encoder/v1/encoder.proto\x1a\x1esoundloop/v1/interaction.proto\"=\n\nReplyState\x12\x0e\n\x06\x61\x63tive\x18\x01 \x01(\x08\x12\x0f\n\x07turn_id\x18\x02 \x01(\t\x12\x0e\n\x06paused\x18\x03 \x01(\x08\"\x83\x03\n\x0bObservation\x12\x0e\n\x06now_ms\x18\x01 \x01(\x04\x12\x11\n\tin_speech\x18\x02 \x01(\x08\x12\x11\n\tspeech_ms\x18\x03 \x01(\r\x12\x12\n\nsilence_ms\x18\x04 \x01(\r\x12\x38\n\nboundaries\x18\x05 \x03(\x0b\x32$.soundloop.encoder.v1.SpeechBoundary\x12\x12\n\ntranscript\x18\x06 \x01(\t\x12\x1b\n\x13transcript_is_final\x18\x07 \x01(\x08\x12\x11\n\tutterance\x18\x08 \x01(\x04\x12\x32\n\nsound_tags\x18\t \x03(\x0b\x32\x1e.soundloop.encoder.v1.SoundTag\x12/\n\x05reply\x18\n \x01(\x0b\x32 .soundloop.decider.v1.ReplyState\x12\x12\n\ntext_input\x18\x0b \x01(\t\x12\x33\n\x07prosody\x18\x0c \x01(\x0b\x32\".soundloop.encoder.v1.ChunkProsody\"u\n\rDeciderPolicy\x12\x33\n\x0eturn_detection\x18\x01 \x01(\x0b\x32\x1b.soundloop.v1.TurnDetection\x12/\n\x0csound_policy\x18\x02 \x01(\x0b\x32\x19.soundloop.v1.SoundPolicy\"\x8c\x02\n\x0c\x44\x65\x63iderState\x12\x1a\n\x12\x61nswered_utterance\x18\x01 \x01(\x04\x12\x10\n\x08\x65ot_text\x18\x02 \x01(\t\x12\x17\n\x0f\x65ot_probability\x18\x03 \x01(\x02\x12\x1a\n\x12overlap_started_ms\x18\x04 \x01(\x04\x12\x1e\n\x16last_sound_response_ms\x18\x05 \x01(\x04\x12)\n\x0blast_action\x18\x06 \x01(\x0e\x32\x14.soundloop.v1.Action\x12\x13\n\x0blast_reason\x18\x07 \x01(\t\x12\x19\n\x11turn_model_hidden\x18\x08 \x03(\x02\x12\x1e\n\x16turn_model_probability\x18\t \x01(\x02\"\xaf\x01\n\rDecideRequest\x12\x31\n\x05state\x18\x01 \x01(\x0b\x32\".soundloop.decider.v1.DeciderState\x12\x36\n\x0bobservation\x18\x02 \x01(\x0b\x32!.soundloop.decider.v1.Observation\x12\x33\n\x06policy\x18\x03 \x01(\x0b\x32#.soundloop.decider.v1.DeciderPolicy\"\xd6\x01\n\x0e\x44\x65\x63ideResponse\x12(\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0b\x32\x16.soundloop.v1.Decision\x12\x31\n\x05state\x18\x02 \x01(\x0b\x32\".soundloop.decider.v1.DeciderState\x12\x1f\n\x17\x65nd_of_turn_probability\x18\x03 \x01(\x02\x12-\n\x05sound\x18\x04 \x01(\x0b\x32\x1e.soundloop.encoder.v1.SoundTag\x12\x17\n\x0fstable_until_ms\x18\x05 \x01(\x03\x32^\n\x07\x44\x65\x63ider\x12S\n\x06\x44\x65\x63ide\x12#.soundloop.decider.v1.DecideRequest\x1a$.soundloop.decider.v1.DecideResponseB\x1c\n\x18\x64\x65v.soundloop.decider.v1P\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"soundloop/decider/v1/decider.proto\x12\x14soundloop.decider.v1\x1a\"soundloop/encoder/v1/encoder.proto\x1a\x1esoundloop/v1/interaction.proto\"=\n\nReplyState\x12\x0e\n\x06\x61\x63tive\x18\x01 \x01(\x08\x12\x0f\n\x07turn_id\x18\x02 \x01(\t\x12\x0e\n\x06paused\x18\x03 \x01(\x08\"\x9b\x03\n\x0bObservation\x12\x0e\n\x06now_ms\x18\x01 \x01(\x04\x12\x11\n\tin_speech\x18\x02 \x01(\x08\x12\x11\n\tspeech_ms\x18\x03 \x01(\r\x12\x12\n\nsilence_ms\x18\x04 \x01(\r\x12\x38\n\nboundaries\x18\x05 \x03(\x0b\x32$.soundloop.encoder.v1.SpeechBoundary\x12\x12\n\ntranscript\x18\x06 \x01(\t\x12\x1b\n\x13transcript_is_final\x18\x07 \x01(\x08\x12\x11\n\tutterance\x18\x08 \x01(\x04\x12\x32\n\nsound_tags\x18\t \x03(\x0b\x32\x1e.soundloop.encoder.v1.SoundTag\x12/\n\x05reply\x18\n \x01(\x0b\x32 .soundloop.decider.v1.ReplyState\x12\x12\n\ntext_input\x18\x0b \x01(\t\x12\x33\n\x07prosody\x18\x0c \x01(\x0b\x32\".soundloop.encoder.v1.ChunkProsody\x12\x16\n\x0eturn_speech_ms\x18\r \x01(\r\"u\n\rDeciderPolicy\x12\x33\n\x0eturn_detection\x18\x01 \x01(\x0b\x32\x1b.soundloop.v1.TurnDetection\x12/\n\x0csound_policy\x18\x02 \x01(\x0b\x32\x19.soundloop.v1.SoundPolicy\"\x8c\x02\n\x0c\x44\x65\x63iderState\x12\x1a\n\x12\x61nswered_utterance\x18\x01 \x01(\x04\x12\x10\n\x08\x65ot_text\x18\x02 \x01(\t\x12\x17\n\x0f\x65ot_probability\x18\x03 \x01(\x02\x12\x1a\n\x12overlap_started_ms\x18\x04 \x01(\x04\x12\x1e\n\x16last_sound_response_ms\x18\x05 \x01(\x04\x12)\n\x0blast_action\x18\x06 \x01(\x0e\x32\x14.soundloop.v1.Action\x12\x13\n\x0blast_reason\x18\x07 \x01(\t\x12\x19\n\x11turn_model_hidden\x18\x08 \x03(\x02\x12\x1e\n\x16turn_model_probability\x18\t \x01(\x02\"\xaf\x01\n\rDecideRequest\x12\x31\n\x05state\x18\x01 \x01(\x0b\x32\".soundloop.decider.v1.DeciderState\x12\x36\n\x0bobservation\x18\x02 \x01(\x0b\x32!.soundloop.decider.v1.Observation\x12\x33\n\x06policy\x18\x03 \x01(\x0b\x32#.soundloop.decider.v1.DeciderPolicy\"\xd6\x01\n\x0e\x44\x65\x63ideResponse\x12(\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0b\x32\x16.soundloop.v1.Decision\x12\x31\n\x05state\x18\x02 \x01(\x0b\x32\".soundloop.decider.v1.DeciderState\x12\x1f\n\x17\x65nd_of_turn_probability\x18\x03 \x01(\x02\x12-\n\x05sound\x18\x04 \x01(\x0b\x32\x1e.soundloop.encoder.v1.SoundTag\x12\x17\n\x0fstable_until_ms\x18\x05 \x01(\x03\x32^\n\x07\x44\x65\x63ider\x12S\n\x06\x44\x65\x63ide\x12#.soundloop.decider.v1.DecideRequest\x1a$.soundloop.decider.v1.DecideResponseB\x1c\n\x18\x64\x65v.soundloop.decider.v1P\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,15 +37,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REPLYSTATE']._serialized_start=128
   _globals['_REPLYSTATE']._serialized_end=189
   _globals['_OBSERVATION']._serialized_start=192
-  _globals['_OBSERVATION']._serialized_end=579
-  _globals['_DECIDERPOLICY']._serialized_start=581
-  _globals['_DECIDERPOLICY']._serialized_end=698
-  _globals['_DECIDERSTATE']._serialized_start=701
-  _globals['_DECIDERSTATE']._serialized_end=969
-  _globals['_DECIDEREQUEST']._serialized_start=972
-  _globals['_DECIDEREQUEST']._serialized_end=1147
-  _globals['_DECIDERESPONSE']._serialized_start=1150
-  _globals['_DECIDERESPONSE']._serialized_end=1364
-  _globals['_DECIDER']._serialized_start=1366
-  _globals['_DECIDER']._serialized_end=1460
+  _globals['_OBSERVATION']._serialized_end=603
+  _globals['_DECIDERPOLICY']._serialized_start=605
+  _globals['_DECIDERPOLICY']._serialized_end=722
+  _globals['_DECIDERSTATE']._serialized_start=725
+  _globals['_DECIDERSTATE']._serialized_end=993
+  _globals['_DECIDEREQUEST']._serialized_start=996
+  _globals['_DECIDEREQUEST']._serialized_end=1171
+  _globals['_DECIDERESPONSE']._serialized_start=1174
+  _globals['_DECIDERESPONSE']._serialized_end=1388
+  _globals['_DECIDER']._serialized_start=1390
+  _globals['_DECIDER']._serialized_end=1484
 # @@protoc_insertion_point(module_scope)

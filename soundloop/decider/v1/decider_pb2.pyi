@@ -19,7 +19,7 @@ class ReplyState(_message.Message):
     def __init__(self, active: _Optional[bool] = ..., turn_id: _Optional[str] = ..., paused: _Optional[bool] = ...) -> None: ...
 
 class Observation(_message.Message):
-    __slots__ = ("now_ms", "in_speech", "speech_ms", "silence_ms", "boundaries", "transcript", "transcript_is_final", "utterance", "sound_tags", "reply", "text_input", "prosody")
+    __slots__ = ("now_ms", "in_speech", "speech_ms", "silence_ms", "boundaries", "transcript", "transcript_is_final", "utterance", "sound_tags", "reply", "text_input", "prosody", "turn_speech_ms")
     NOW_MS_FIELD_NUMBER: _ClassVar[int]
     IN_SPEECH_FIELD_NUMBER: _ClassVar[int]
     SPEECH_MS_FIELD_NUMBER: _ClassVar[int]
@@ -32,6 +32,7 @@ class Observation(_message.Message):
     REPLY_FIELD_NUMBER: _ClassVar[int]
     TEXT_INPUT_FIELD_NUMBER: _ClassVar[int]
     PROSODY_FIELD_NUMBER: _ClassVar[int]
+    TURN_SPEECH_MS_FIELD_NUMBER: _ClassVar[int]
     now_ms: int
     in_speech: bool
     speech_ms: int
@@ -44,7 +45,8 @@ class Observation(_message.Message):
     reply: ReplyState
     text_input: str
     prosody: _encoder_pb2.ChunkProsody
-    def __init__(self, now_ms: _Optional[int] = ..., in_speech: _Optional[bool] = ..., speech_ms: _Optional[int] = ..., silence_ms: _Optional[int] = ..., boundaries: _Optional[_Iterable[_Union[_encoder_pb2.SpeechBoundary, _Mapping]]] = ..., transcript: _Optional[str] = ..., transcript_is_final: _Optional[bool] = ..., utterance: _Optional[int] = ..., sound_tags: _Optional[_Iterable[_Union[_encoder_pb2.SoundTag, _Mapping]]] = ..., reply: _Optional[_Union[ReplyState, _Mapping]] = ..., text_input: _Optional[str] = ..., prosody: _Optional[_Union[_encoder_pb2.ChunkProsody, _Mapping]] = ...) -> None: ...
+    turn_speech_ms: int
+    def __init__(self, now_ms: _Optional[int] = ..., in_speech: _Optional[bool] = ..., speech_ms: _Optional[int] = ..., silence_ms: _Optional[int] = ..., boundaries: _Optional[_Iterable[_Union[_encoder_pb2.SpeechBoundary, _Mapping]]] = ..., transcript: _Optional[str] = ..., transcript_is_final: _Optional[bool] = ..., utterance: _Optional[int] = ..., sound_tags: _Optional[_Iterable[_Union[_encoder_pb2.SoundTag, _Mapping]]] = ..., reply: _Optional[_Union[ReplyState, _Mapping]] = ..., text_input: _Optional[str] = ..., prosody: _Optional[_Union[_encoder_pb2.ChunkProsody, _Mapping]] = ..., turn_speech_ms: _Optional[int] = ...) -> None: ...
 
 class DeciderPolicy(_message.Message):
     __slots__ = ("turn_detection", "sound_policy")
