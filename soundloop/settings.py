@@ -20,12 +20,6 @@ class EncoderSettings(BaseModel):
     # (a Whisper), when `asr_model` is English-only ("": other languages are refused).
     asr_model: str = ""
     asr_multilingual_model: str = ""
-    # Recognizes English said over the assistant's reply (an "mm-hm", or a "wait"). On
-    # training-only audio (python -m training.turn_taking.overlap_asr), acknowledgements kept /
-    # interjections heard as words: Whisper tiny.en 0.58 / 0.98 vs Moonshine tiny 0.48 / 0.90;
-    # Whisper base 0.55 / 0.98 vs Moonshine base 0.73 / 0.63 (it drops noisy interjections).
-    # "": by profile (the Whisper it ships); "none": `asr_model` hears those too.
-    overlap_asr_model: str = ""
     # 0: by engine. Moonshine on 1 thread was as fast as on 2 (a 2.5 s utterance: ~0.2 s
     # either way) and leaves a core to the LLM; Whisper's fixed 30 s pass wants both.
     asr_threads: int = 0
@@ -146,8 +140,6 @@ class Settings(BaseSettings):
         moonshine = out.encoder.asr_model.startswith("moonshine")
         if not light and not self.encoder.asr_model and not out.encoder.asr_multilingual_model:
             out.encoder.asr_multilingual_model = "whisper-base"  # languages other than English
-        if not out.encoder.overlap_asr_model:
-            out.encoder.overlap_asr_model = ("whisper-tiny.en" if light else "whisper-base") if moonshine else "none"
         out.encoder.asr_threads = out.encoder.asr_threads or (1 if moonshine else 2)
         if out.gateway.partial_transcript_ms is None:
             out.gateway.partial_transcript_ms = 1000 if moonshine else 3000

@@ -23,10 +23,6 @@ While a reply is active and barge-in is allowed:
    The gateway closes the overlap's turn when the reply resumes (CallerTurn.settle),
    so through it this applies only to a turn it still holds open.
 
-The words come from the encoder's overlap recognizer (EncoderSettings.overlap_asr_model,
-Whisper by default): recognizers guess at hummed acknowledgements, and Whisper guesses
-words less often than Moonshine does.
-
 After STOP_SPEAKING the new utterance is the caller's pending turn, answered by
 the turn rules once the caller finishes it. With barge-in disabled, caller
 speech never pauses or stops the reply.

@@ -43,11 +43,9 @@ def load(name: str, threads: int, beam_size: int) -> SpeechRecognizer:
 
 
 class Recognizers:
-    def __init__(self, primary: SpeechRecognizer, multilingual: SpeechRecognizer | None = None,
-                 overlap: SpeechRecognizer | None = None):
+    def __init__(self, primary: SpeechRecognizer, multilingual: SpeechRecognizer | None = None):
         self.primary = primary
         self.multilingual = multilingual
-        self.overlap = overlap  # English said over the assistant's reply; None: the primary hears it
 
     @classmethod
     def from_settings(cls, enc: EncoderSettings) -> Recognizers:
@@ -55,16 +53,11 @@ class Recognizers:
         other = None
         if enc.asr_multilingual_model and not primary.multilingual:
             other = load(enc.asr_multilingual_model, WHISPER_THREADS, enc.asr_beam_size)
-        overlap = None
-        if enc.overlap_asr_model not in ("", "none", enc.asr_model):
-            overlap = (other if other is not None and other.name == enc.overlap_asr_model
-                       else load(enc.overlap_asr_model, WHISPER_THREADS, enc.asr_beam_size))
-        return cls(primary, other, overlap)
+        return cls(primary, other)
 
     @property
     def names(self) -> str:
-        names = self.primary.name + (f" + {self.multilingual.name}" if self.multilingual else "")
-        return names + (f", over replies {self.overlap.name}" if self.overlap else "")
+        return self.primary.name + (f" + {self.multilingual.name}" if self.multilingual else "")
 
     def for_language(self, requested: str) -> tuple[SpeechRecognizer, str]:
         """The engine and its language code for a BCP-47 tag ("" = English); InvalidRequest if none hears it."""
@@ -78,14 +71,6 @@ class Recognizers:
             return self.primary, self.primary.language_for(requested)
         return self.multilingual, self.multilingual.language_for(requested)
 
-    def for_overlap(self, requested: str) -> tuple[SpeechRecognizer, str]:
-        """The engine for speech over the assistant's reply: the overlap engine for English when the
-        replica has one (short acknowledgements are what it hears better), else `for_language`'s."""
-        engine, code = self.for_language(requested)
-        if self.overlap is not None and engine is self.primary and code == "en":
-            return self.overlap, self.overlap.language_for(requested)
-        return engine, code
-
     def for_clip(self, requested: str) -> tuple[SpeechRecognizer, str]:
         """The engine for an offline clip: Whisper when the replica has one loaded (its cost per 30 s
         window is no burden on a whole file, its WER on real speech was lower, and its segments
@@ -96,6 +81,6 @@ class Recognizers:
         return engine, code
 
     def warm_up(self, samples: np.ndarray) -> None:
-        for engine in dict.fromkeys((self.primary, self.multilingual, self.overlap)):
+        for engine in (self.primary, self.multilingual):
             if engine is not None:
                 engine.transcribe(samples, engine.language_for("" if not engine.multilingual else "en"), False)

@@ -120,8 +120,7 @@ class EncoderStage:
             raise InvalidRequest("pcm16k is empty: TranscribeUtterance needs 16 kHz PCM16LE audio")
         fmt = codec.Format(codec.PCM16, RATE)
         codec.check_chunk(fmt, req.pcm16k)
-        pick = self.recognizers.for_overlap if req.over_reply else self.recognizers.for_language
-        engine, language = pick(req.language)
+        engine, language = self.recognizers.for_language(req.language)
         samples = codec.decode(fmt, req.pcm16k)
         result = await self._run(self._asr, engine.transcribe, samples, language, False)
         return encoder_pb2.TranscribeUtteranceResponse(

@@ -56,8 +56,7 @@ class Conversation:
         self._caller = CallerTurn.resumed(snapshot.utterances, snapshot.open_turn)
         self._recognizer = SpeculativeRecognizer(
             stages, self._caller, self._inbox, clock, language=self.config.language or "en",
-            partial_every_s=(settings.partial_transcript_ms or 0) / 1000, early_ms=settings.early_recognition_ms,
-            over_reply=lambda: self._replies.active is not None)
+            partial_every_s=(settings.partial_transcript_ms or 0) / 1000, early_ms=settings.early_recognition_ms)
         self._replies = ReplyController(snapshot, stages, store, sink, self._inbox, clock, lambda: self.audio_ms,
                                         instructions=settings.default_instructions,
                                         playback_lead_ms=settings.playback_lead_ms,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 
 from soundloop.audio.codec import MODEL_RATE
 from soundloop.encoder.v1 import encoder_pb2
@@ -25,7 +24,7 @@ log = logging.getLogger(__name__)
 
 class SpeculativeRecognizer:
     def __init__(self, stages: StageClients, caller: CallerTurn, inbox: Inbox, clock: Clock, *, language: str,
-                 partial_every_s: float, early_ms: int, over_reply: Callable[[], bool] = lambda: False):
+                 partial_every_s: float, early_ms: int):
         self._stages = stages
         self._caller = caller
         self._inbox = inbox
@@ -33,7 +32,6 @@ class SpeculativeRecognizer:
         self._language = language
         self._partial_every_s = partial_every_s
         self._early_ms = early_ms
-        self._over_reply = over_reply  # whether the assistant is replying now (the encoder may hear it differently)
         self._task: asyncio.Task | None = None
         self._wanted = False  # run again with newer audio when the one in flight returns
         self._requested_until = -1  # stream sample the latest request covers
@@ -86,7 +84,7 @@ class SpeculativeRecognizer:
         if not pcm:
             return
         self._requested_until = until
-        self._task = asyncio.create_task(self._recognize(pcm, until, utterance, self._over_reply()), name="asr")
+        self._task = asyncio.create_task(self._recognize(pcm, until, utterance), name="asr")
 
     def returned(self) -> bool:
         """A result (or failure) came back; True if newer audio is waiting to be recognized."""
@@ -98,11 +96,11 @@ class SpeculativeRecognizer:
             self._task.cancel()
         self._wanted = False
 
-    async def _recognize(self, pcm: bytes, until: int, utterance: int, over_reply: bool) -> None:
+    async def _recognize(self, pcm: bytes, until: int, utterance: int) -> None:
         started = self._clock()
         try:
             result = await self._stages.transcribe_utterance(encoder_pb2.TranscribeUtteranceRequest(
-                pcm16k=pcm, language=self._language, is_final=False, over_reply=over_reply))
+                pcm16k=pcm, language=self._language, is_final=False))
         except Exception:
             log.exception("recognition failed")  # the next end of speech tries again
             self._inbox.put_control(RecognitionFailed(utterance))

@@ -86,20 +86,6 @@ async def test_transcribe_utterance(encoder_stage):
     assert resp.avg_logprob > -0.5 and resp.no_speech_prob < 0.3
 
 
-async def test_speech_over_a_reply_is_heard_by_the_overlap_recognizer(encoder_stage):
-    # flite's rms voice saying "mm-hm": Moonshine tiny hears words ("Then they make him."),
-    # Whisper tiny.en, the light profile's overlap recognizer, hears the acknowledgement.
-    from services.decider.backchannel import is_backchannel
-    from tests.support.audio import join, silence, speak
-
-    pcm = codec.pcm16_bytes(join(silence(0.3), speak("mm-hm", "rms"), silence(0.3)))
-    as_turn = await encoder_stage.transcribe_utterance(pb.TranscribeUtteranceRequest(pcm16k=pcm, language="en"))
-    over_reply = await encoder_stage.transcribe_utterance(
-        pb.TranscribeUtteranceRequest(pcm16k=pcm, language="en", over_reply=True))
-    assert is_backchannel(over_reply.text), over_reply.text
-    assert not is_backchannel(as_turn.text), as_turn.text  # what made the reply stop before
-
-
 async def test_mulaw_caller_gets_vad_and_transcript(encoder_stage):
     """An 8 kHz G.711 mu-law phone call: VAD, then ASR on the 16 kHz PCM the encoder returned."""
     result = await stream(encoder_stage, codec.Format(codec.MULAW, 8000), load(MMT1_8K, 8000), chunk_ms=100)

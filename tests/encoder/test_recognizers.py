@@ -69,32 +69,3 @@ def test_warm_up_runs_every_engine(moonshine):
 def test_offline_clips_go_to_whisper_when_one_is_loaded(moonshine):
     assert Recognizers(moonshine, Multilingual()).for_clip("en")[0].name == "whisper-multilingual"
     assert Recognizers(moonshine).for_clip("en") == (moonshine, "en")
-
-
-def test_speech_over_a_reply_goes_to_the_overlap_engine_in_english_only(moonshine):
-    whisper = load("whisper-tiny.en", threads=1, beam_size=1)
-    recognizers = Recognizers(moonshine, Multilingual(), overlap=whisper)
-    assert recognizers.for_overlap("en-US") == (whisper, "en")
-    assert recognizers.for_language("en-US") == (moonshine, "en")  # the caller's turns stay with Moonshine
-    assert recognizers.for_overlap("de")[0].name == "whisper-multilingual"
-    assert Recognizers(moonshine).for_overlap("en") == (moonshine, "en")
-    assert recognizers.names == "moonshine-tiny + whisper-multilingual, over replies whisper-tiny.en"
-
-
-def test_profiles_hear_speech_over_a_reply_with_whisper():
-    light, default = load_settings(profile="light"), load_settings(profile="default")
-    assert light.encoder.overlap_asr_model == "whisper-tiny.en"
-    assert default.encoder.overlap_asr_model == "whisper-base"
-    # A Whisper primary hears it itself; "none" keeps the overlap with the primary.
-    assert load_settings(profile="light", encoder=EncoderSettings(asr_model="whisper-tiny.en")
-                         ).encoder.overlap_asr_model == "none"
-    assert load_settings(profile="light", encoder=EncoderSettings(overlap_asr_model="none")
-                         ).encoder.overlap_asr_model == "none"
-
-
-def test_the_default_profile_shares_its_multilingual_whisper_for_overlaps():
-    enc = load_settings(profile="default").encoder
-    enc.asr_model, enc.asr_threads = "moonshine-tiny", 1  # a light primary, to keep the test quick
-    enc.asr_multilingual_model = enc.overlap_asr_model = "whisper-tiny.en"
-    recognizers = Recognizers.from_settings(enc)
-    assert recognizers.overlap is recognizers.multilingual  # loaded once

@@ -66,7 +66,6 @@ class ScriptedStages:
         self.tts_failure: Exception | None = None  # raised instead of the next clause's audio
         self.prompts: list[str] = []  # the last user message of every Generate
         self.recognitions = 0
-        self.heard: list[tuple[str, bool]] = []  # (words recognized, asked as speech over a reply)
 
     # ------------------------------------------------------------ encoder
 
@@ -108,7 +107,6 @@ class ScriptedStages:
             said = self.said[number - 1]
             spoken = said.text.split()
             words += spoken[:round(len(spoken) * count / (said.span[1] - said.span[0]))]
-        self.heard.append((" ".join(words), req.over_reply))
         return encoder_pb2.TranscribeUtteranceResponse(text=" ".join(words))
 
     # ------------------------------------------------------------ decider, LLM, TTS

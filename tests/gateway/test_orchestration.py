@@ -124,10 +124,6 @@ def test_a_backchannel_holds_the_reply_then_lets_it_finish(redis_url):
         full = sum(round(len(c) / stages.t.tts_chars_per_s * 16000) for c in segment(STORY))  # one TTS call each
         assert abs(completed[0].event.turn_completed.audio_samples - full) < 1600
         assert stages.prompts == ["Tell me a long story."]  # "mm-hmm" is not a turn to answer
-        # The acknowledgement went to the encoder as speech over the reply (its overlap recognizer),
-        # the question as a turn of its own.
-        assert {over for words, over in stages.heard if "Mm-hmm." in words} == {True}
-        assert {over for words, over in stages.heard if "story" in words} == {False}
         history = (await store.load(call.resume_token)).history
         assert [t.content for t in history] == ["Tell me a long story.", STORY]
 

@@ -80,11 +80,6 @@ SPLITS = {
 }
 # Said over a reply; the model must not take them for a turn.
 BACKCHANNELS = ("mhm", "yep", "yes", "sure", "got it", "oh really", "I see, yes", "right right")
-# Wordless acknowledgements, the hums recognisers hear as words (training.turn_taking.overlap_asr).
-HUMS = ("mm", "hmm", "mhmm", "aha", "uh", "ah", "mm mm", "uh hm")
-# Short interruptions said over a reply: one to three words that must stop it.
-INTERJECTIONS = ("Hang on.", "No, no.", "Pardon?", "One second.", "Not that one.", "Go back.", "Never mind.",
-                 "Say that again.", "Hold it.", "Enough.", "Quiet please.", "Too fast.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,4 +123,4 @@ def sample_turns(n: int, rng: np.random.Generator, part: str = "train", split_sh
 def all_sentences() -> list[str]:
     """Every sentence and part a training turn is made of, for the disjointness test."""
     turns = complete_turns() + split_turns()
-    return [t.text for t in turns] + [p for t in turns for p in t.parts] + list(BACKCHANNELS) + list(HUMS) + list(INTERJECTIONS)
+    return [t.text for t in turns] + [p for t in turns for p in t.parts] + list(BACKCHANNELS)

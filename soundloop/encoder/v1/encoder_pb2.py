@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from soundloop.v1 import audio_pb2 as soundloop_dot_v1_dot_audio__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"soundloop/encoder/v1/encoder.proto\x12\x14soundloop.encoder.v1\x1a\x18soundloop/v1/audio.proto\"e\n\x13\x41nalyzeChunkRequest\x12)\n\x06\x66ormat\x18\x01 \x01(\x0b\x32\x19.soundloop.v1.AudioFormat\x12\r\n\x05\x61udio\x18\x02 \x01(\x0c\x12\x14\n\x0cstream_state\x18\x03 \x01(\x0c\"R\n\x0eSpeechBoundary\x12\x30\n\x04kind\x18\x01 \x01(\x0e\x32\".soundloop.encoder.v1.BoundaryKind\x12\x0e\n\x06sample\x18\x02 \x01(\x04\"R\n\x08SoundTag\x12\r\n\x05label\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\x12\x14\n\x0cstart_sample\x18\x03 \x01(\x04\x12\x12\n\nend_sample\x18\x04 \x01(\x04\"\xcf\x02\n\x14\x41nalyzeChunkResponse\x12\x0e\n\x06pcm16k\x18\x01 \x01(\x0c\x12\x18\n\x10pcm_start_sample\x18\x02 \x01(\x04\x12\x38\n\nboundaries\x18\x03 \x03(\x0b\x32$.soundloop.encoder.v1.SpeechBoundary\x12\x11\n\tin_speech\x18\x04 \x01(\x08\x12\x11\n\tspeech_ms\x18\x05 \x01(\r\x12\x12\n\nsilence_ms\x18\x06 \x01(\r\x12\x32\n\nsound_tags\x18\x07 \x03(\x0b\x32\x1e.soundloop.encoder.v1.SoundTag\x12\x14\n\x0cstream_state\x18\x08 \x01(\x0c\x12\x1a\n\x12pending_silence_ms\x18\t \x01(\r\x12\x33\n\x07prosody\x18\n \x01(\x0b\x32\".soundloop.encoder.v1.ChunkProsody\"c\n\x0c\x43hunkProsody\x12\x11\n\tenergy_db\x18\x01 \x01(\x02\x12\x0e\n\x06voiced\x18\x02 \x01(\x02\x12\x17\n\x0fpitch_semitones\x18\x03 \x01(\x02\x12\x17\n\x0fvad_probability\x18\x04 \x01(\x02\"d\n\x1aTranscribeUtteranceRequest\x12\x0e\n\x06pcm16k\x18\x01 \x01(\x0c\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x10\n\x08is_final\x18\x03 \x01(\x08\x12\x12\n\nover_reply\x18\x04 \x01(\x08\"X\n\x1bTranscribeUtteranceResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x13\n\x0b\x61vg_logprob\x18\x02 \x01(\x02\x12\x16\n\x0eno_speech_prob\x18\x03 \x01(\x02\"c\n\x15TranscribeClipRequest\x12)\n\x06\x66ormat\x18\x01 \x01(\x0b\x32\x19.soundloop.v1.AudioFormat\x12\r\n\x05\x61udio\x18\x02 \x01(\x0c\x12\x10\n\x08language\x18\x03 \x01(\t\"=\n\x0b\x43lipSegment\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x10\n\x08start_ms\x18\x02 \x01(\x04\x12\x0e\n\x06\x65nd_ms\x18\x03 \x01(\x04\"\xa4\x01\n\x16TranscribeClipResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x33\n\x08segments\x18\x02 \x03(\x0b\x32!.soundloop.encoder.v1.ClipSegment\x12\x32\n\nsound_tags\x18\x03 \x03(\x0b\x32\x1e.soundloop.encoder.v1.SoundTag\x12\x13\n\x0b\x64uration_ms\x18\x04 \x01(\x04*k\n\x0c\x42oundaryKind\x12\x1d\n\x19\x42OUNDARY_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x42OUNDARY_KIND_SPEECH_START\x10\x01\x12\x1c\n\x18\x42OUNDARY_KIND_SPEECH_END\x10\x02\x32\xd9\x02\n\x07\x45ncoder\x12\x65\n\x0c\x41nalyzeChunk\x12).soundloop.encoder.v1.AnalyzeChunkRequest\x1a*.soundloop.encoder.v1.AnalyzeChunkResponse\x12z\n\x13TranscribeUtterance\x12\x30.soundloop.encoder.v1.TranscribeUtteranceRequest\x1a\x31.soundloop.encoder.v1.TranscribeUtteranceResponse\x12k\n\x0eTranscribeClip\x12+.soundloop.encoder.v1.TranscribeClipRequest\x1a,.soundloop.encoder.v1.TranscribeClipResponseB\x1c\n\x18\x64\x65v.soundloop.encoder.v1P\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"soundloop/encoder/v1/encoder.proto\x12\x14soundloop.encoder.v1\x1a\x18soundloop/v1/audio.proto\"e\n\x13\x41nalyzeChunkRequest\x12)\n\x06\x66ormat\x18\x01 \x01(\x0b\x32\x19.soundloop.v1.AudioFormat\x12\r\n\x05\x61udio\x18\x02 \x01(\x0c\x12\x14\n\x0cstream_state\x18\x03 \x01(\x0c\"R\n\x0eSpeechBoundary\x12\x30\n\x04kind\x18\x01 \x01(\x0e\x32\".soundloop.encoder.v1.BoundaryKind\x12\x0e\n\x06sample\x18\x02 \x01(\x04\"R\n\x08SoundTag\x12\r\n\x05label\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\x12\x14\n\x0cstart_sample\x18\x03 \x01(\x04\x12\x12\n\nend_sample\x18\x04 \x01(\x04\"\xcf\x02\n\x14\x41nalyzeChunkResponse\x12\x0e\n\x06pcm16k\x18\x01 \x01(\x0c\x12\x18\n\x10pcm_start_sample\x18\x02 \x01(\x04\x12\x38\n\nboundaries\x18\x03 \x03(\x0b\x32$.soundloop.encoder.v1.SpeechBoundary\x12\x11\n\tin_speech\x18\x04 \x01(\x08\x12\x11\n\tspeech_ms\x18\x05 \x01(\r\x12\x12\n\nsilence_ms\x18\x06 \x01(\r\x12\x32\n\nsound_tags\x18\x07 \x03(\x0b\x32\x1e.soundloop.encoder.v1.SoundTag\x12\x14\n\x0cstream_state\x18\x08 \x01(\x0c\x12\x1a\n\x12pending_silence_ms\x18\t \x01(\r\x12\x33\n\x07prosody\x18\n \x01(\x0b\x32\".soundloop.encoder.v1.ChunkProsody\"c\n\x0c\x43hunkProsody\x12\x11\n\tenergy_db\x18\x01 \x01(\x02\x12\x0e\n\x06voiced\x18\x02 \x01(\x02\x12\x17\n\x0fpitch_semitones\x18\x03 \x01(\x02\x12\x17\n\x0fvad_probability\x18\x04 \x01(\x02\"P\n\x1aTranscribeUtteranceRequest\x12\x0e\n\x06pcm16k\x18\x01 \x01(\x0c\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x10\n\x08is_final\x18\x03 \x01(\x08\"X\n\x1bTranscribeUtteranceResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x13\n\x0b\x61vg_logprob\x18\x02 \x01(\x02\x12\x16\n\x0eno_speech_prob\x18\x03 \x01(\x02\"c\n\x15TranscribeClipRequest\x12)\n\x06\x66ormat\x18\x01 \x01(\x0b\x32\x19.soundloop.v1.AudioFormat\x12\r\n\x05\x61udio\x18\x02 \x01(\x0c\x12\x10\n\x08language\x18\x03 \x01(\t\"=\n\x0b\x43lipSegment\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x10\n\x08start_ms\x18\x02 \x01(\x04\x12\x0e\n\x06\x65nd_ms\x18\x03 \x01(\x04\"\xa4\x01\n\x16TranscribeClipResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x33\n\x08segments\x18\x02 \x03(\x0b\x32!.soundloop.encoder.v1.ClipSegment\x12\x32\n\nsound_tags\x18\x03 \x03(\x0b\x32\x1e.soundloop.encoder.v1.SoundTag\x12\x13\n\x0b\x64uration_ms\x18\x04 \x01(\x04*k\n\x0c\x42oundaryKind\x12\x1d\n\x19\x42OUNDARY_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x42OUNDARY_KIND_SPEECH_START\x10\x01\x12\x1c\n\x18\x42OUNDARY_KIND_SPEECH_END\x10\x02\x32\xd9\x02\n\x07\x45ncoder\x12\x65\n\x0c\x41nalyzeChunk\x12).soundloop.encoder.v1.AnalyzeChunkRequest\x1a*.soundloop.encoder.v1.AnalyzeChunkResponse\x12z\n\x13TranscribeUtterance\x12\x30.soundloop.encoder.v1.TranscribeUtteranceRequest\x1a\x31.soundloop.encoder.v1.TranscribeUtteranceResponse\x12k\n\x0eTranscribeClip\x12+.soundloop.encoder.v1.TranscribeClipRequest\x1a,.soundloop.encoder.v1.TranscribeClipResponseB\x1c\n\x18\x64\x65v.soundloop.encoder.v1P\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,8 +33,8 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'soundloop.encoder.v1.encode
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\030dev.soundloop.encoder.v1P\001'
-  _globals['_BOUNDARYKIND']._serialized_start=1319
-  _globals['_BOUNDARYKIND']._serialized_end=1426
+  _globals['_BOUNDARYKIND']._serialized_start=1299
+  _globals['_BOUNDARYKIND']._serialized_end=1406
   _globals['_ANALYZECHUNKREQUEST']._serialized_start=86
   _globals['_ANALYZECHUNKREQUEST']._serialized_end=187
   _globals['_SPEECHBOUNDARY']._serialized_start=189
@@ -46,15 +46,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHUNKPROSODY']._serialized_start=695
   _globals['_CHUNKPROSODY']._serialized_end=794
   _globals['_TRANSCRIBEUTTERANCEREQUEST']._serialized_start=796
-  _globals['_TRANSCRIBEUTTERANCEREQUEST']._serialized_end=896
-  _globals['_TRANSCRIBEUTTERANCERESPONSE']._serialized_start=898
-  _globals['_TRANSCRIBEUTTERANCERESPONSE']._serialized_end=986
-  _globals['_TRANSCRIBECLIPREQUEST']._serialized_start=988
-  _globals['_TRANSCRIBECLIPREQUEST']._serialized_end=1087
-  _globals['_CLIPSEGMENT']._serialized_start=1089
-  _globals['_CLIPSEGMENT']._serialized_end=1150
-  _globals['_TRANSCRIBECLIPRESPONSE']._serialized_start=1153
-  _globals['_TRANSCRIBECLIPRESPONSE']._serialized_end=1317
-  _globals['_ENCODER']._serialized_start=1429
-  _globals['_ENCODER']._serialized_end=1774
+  _globals['_TRANSCRIBEUTTERANCEREQUEST']._serialized_end=876
+  _globals['_TRANSCRIBEUTTERANCERESPONSE']._serialized_start=878
+  _globals['_TRANSCRIBEUTTERANCERESPONSE']._serialized_end=966
+  _globals['_TRANSCRIBECLIPREQUEST']._serialized_start=968
+  _globals['_TRANSCRIBECLIPREQUEST']._serialized_end=1067
+  _globals['_CLIPSEGMENT']._serialized_start=1069
+  _globals['_CLIPSEGMENT']._serialized_end=1130
+  _globals['_TRANSCRIBECLIPRESPONSE']._serialized_start=1133
+  _globals['_TRANSCRIBECLIPRESPONSE']._serialized_end=1297
+  _globals['_ENCODER']._serialized_start=1409
+  _globals['_ENCODER']._serialized_end=1754
 # @@protoc_insertion_point(module_scope)

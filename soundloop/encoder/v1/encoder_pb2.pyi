@@ -84,16 +84,14 @@ class ChunkProsody(_message.Message):
     def __init__(self, energy_db: _Optional[float] = ..., voiced: _Optional[float] = ..., pitch_semitones: _Optional[float] = ..., vad_probability: _Optional[float] = ...) -> None: ...
 
 class TranscribeUtteranceRequest(_message.Message):
-    __slots__ = ("pcm16k", "language", "is_final", "over_reply")
+    __slots__ = ("pcm16k", "language", "is_final")
     PCM16K_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     IS_FINAL_FIELD_NUMBER: _ClassVar[int]
-    OVER_REPLY_FIELD_NUMBER: _ClassVar[int]
     pcm16k: bytes
     language: str
     is_final: bool
-    over_reply: bool
-    def __init__(self, pcm16k: _Optional[bytes] = ..., language: _Optional[str] = ..., is_final: _Optional[bool] = ..., over_reply: _Optional[bool] = ...) -> None: ...
+    def __init__(self, pcm16k: _Optional[bytes] = ..., language: _Optional[str] = ..., is_final: _Optional[bool] = ...) -> None: ...
 
 class TranscribeUtteranceResponse(_message.Message):
     __slots__ = ("text", "avg_logprob", "no_speech_prob")
