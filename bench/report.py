@@ -50,6 +50,8 @@ ROWS = (
     ("interruption: onset -> last reply audio", ("interruption", "stop_latency"), "ms"),
     ("interruption: answered the new content", ("interruption", "answered_new_content"), "rate"),
     ("interruption: its end -> answer audio", ("interruption", "new_answer_latency"), "ms"),
+    ("short interruption ('Wait.'): stopped", ("short_interruption", "stopped"), "rate"),
+    ("short interruption: onset -> last reply audio", ("short_interruption", "stop_latency"), "ms"),
     ("proactive sound: decision accuracy", ("sound", "accuracy"), "rate"),
     ("proactive sound: respond recall", ("sound", "respond_recall"), "rate"),
     ("proactive sound: ignored correctly", ("sound", "ignore_correct"), "rate"),
@@ -384,6 +386,7 @@ def plots(results: dict, folder: pathlib.Path) -> None:
 HEADLINE = ("pause: takeover rate (lower is better)", "turn-taking: success rate",
             "turn-taking: speech end -> first reply audio", "turn-taking latency, 8 kHz G.711 callers",
             "backchannel: false-stop rate (lower is better)", "interruption: barge-in success",
+            "short interruption ('Wait.'): stopped",
             "interruption: onset -> last reply audio", "interruption: its end -> answer audio",
             "proactive sound: decision accuracy", "instructions: compliance", "ASR WER, real recordings",
             "ASR WER, synthetic voices")

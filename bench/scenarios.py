@@ -7,6 +7,7 @@ Proactive-Sound-Bench (see ../shared/notes/field.md):
   turn_taking   the caller finishes a question or statement: reply, fast
   backchannel   "mm-hm" over the reply: keep speaking
   interruption  new content over the reply: stop, then answer the new content
+  short_interruption  one to three words over the reply ("Wait.", "Stop."): stop
   sound         an alarm / phone / bell (respond) or an everyday sound (ignore), alone,
                 in noise, or under the caller's speech
   instruction   a typed (session instructions) or spoken instruction changes what the
@@ -102,6 +103,10 @@ INTERRUPTIONS = (
     ("Stop please. What is two plus two?", "two plus two"),
     ("Excuse me, where is the nearest station?", "nearest station"),
 )
+# As short as a backchannel, but they must stop the reply: the check that a backchannel fix
+# does not just ignore short speech.
+SHORT_INTERRUPTIONS = ("Wait.", "Stop.", "No, stop.", "Hold on.", "Stop, please.", "Wait a second.", "Not now.",
+                       "Quiet.")
 UNDER_SPEECH = ("Can you hold on for a moment?", "What were we talking about?", "Is it already late?")
 
 
@@ -246,6 +251,12 @@ def interruption(b: _Builder, n: int) -> None:
                     stop_after_replies=2, linger_s=0.2, tail_s=15.0)
 
 
+def short_interruption(b: _Builder, n: int) -> None:
+    for i in range(n):
+        _over_reply(b, i, "short_interruption", "stop", SHORT_INTERRUPTIONS[i % len(SHORT_INTERRUPTIONS)],
+                    hang_up_after_overlay_s=4.0, tail_s=15.0)
+
+
 def proactive_sound(b: _Builder, n: int) -> None:
     kinds = [(name, "sound_respond") for name in sources.RESPOND_SOUNDS[:3]]
     kinds += [(name, "sound_ignore") for name in ("camera-shutter", "trash-empty", "message", "window-attention",
@@ -326,10 +337,10 @@ def offline(b: _Builder, n: int) -> None:
 
 # Scenarios per category: full corpus, and the --quick subset.
 COUNTS = {"pause": (72, 6), "turn_taking": (40, 4), "backchannel": (20, 2), "interruption": (20, 2),
-          "sound": (30, 3), "instruction": (15, 3), "offline": (16, 2)}
+          "sound": (30, 3), "instruction": (15, 3), "offline": (16, 2), "short_interruption": (16, 2)}
 _BUILDERS = {"pause": pause_handling, "turn_taking": turn_taking, "backchannel": backchannel,
              "interruption": interruption, "sound": proactive_sound, "instruction": instructions,
-             "offline": offline}
+             "offline": offline, "short_interruption": short_interruption}
 
 
 def build(seed: int = 7, quick: bool = False, categories: tuple[str, ...] = tuple(COUNTS)) -> list[Scenario]:

@@ -10,6 +10,7 @@ last word ends in the audio sent):
                          is interruption onset -> last reply audio received
   answered new content   a later reply whose prompt (or the transcripts) holds the
                          interruption's key words
+  short interruption     the reply under a one-to-three-word "Wait."/"Stop." was stopped
   proactive accuracy     reacted to a respond-sound, did not react to an ignore-sound
   instruction compliance one sentence; a word-for-word echo (WER <= 0.35); no reply
                          before the caller asks
@@ -156,6 +157,14 @@ def score(scenarios: list[Scenario], outcomes: list[Outcome]) -> dict:
             t.first_audio_s - (o.overlay_at + s.overlay_s)
             for s, o in barge for t in o.turns[1:2] if t.first_audio_s > o.overlay_at]),
         "overlay_played": f"{len(barge)}/{len(of('interruption'))}"}
+
+    short = [(s, o) for s, o in of("short_interruption") if o.overlay_at is not None]
+    short_stops = [o.turns[0].last_audio_s - o.overlay_at if o.turns and o.turns[0].interrupted else None
+                   for s, o in short]
+    cat["short_interruption"] = {
+        "stopped": rate([x is not None for x in short_stops]),
+        "stop_latency": summary([max(0.0, x) for x in short_stops if x is not None]),
+        "overlay_played": f"{len(short)}/{len(of('short_interruption'))}"}
 
     sounds = of("sound")
     correct = [_reacted_to_sound(s, o) == (s.expect == "sound_respond") for s, o in sounds]

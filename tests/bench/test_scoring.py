@@ -88,6 +88,16 @@ def test_a_reply_that_plays_on_is_no_barge_in():
     assert interruption["stop_latency"] == {"n": 0}
 
 
+def test_a_short_interruption_counts_when_the_reply_under_it_stopped():
+    waits = [scenario(f"w{i}", "short_interruption", "stop", speech_end_s=2.0, overlay=np.zeros(8000, np.float32))
+             for i in range(2)]
+    outcomes = [Outcome("w0", "x", overlay_at=4.0, turns=[turn(3.0, 4.2, interrupted=True)]),
+                Outcome("w1", "x", overlay_at=4.0, turns=[turn(3.0, 30.0)])]  # played on: "Wait." ignored
+    short = categories(waits, outcomes)["short_interruption"]
+    assert short["stopped"]["rate"] == 0.5
+    assert short["stop_latency"]["p50_ms"] == 200.0
+
+
 def test_proactive_accuracy_uses_the_turn_cause_or_extra_replies():
     alarm = scenario("s1", "sound", "sound_respond", sound="alarm/alone", sound_onset_s=0.4)
     shutter = scenario("s2", "sound", "sound_ignore", sound="camera-shutter/under_speech", sound_onset_s=0.4,

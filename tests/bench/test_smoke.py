@@ -26,7 +26,8 @@ def test_everything_lands_in_one_folder(results):
     report = (out / "report.md").read_text()
     assert "| turn-taking: success rate |" in report and "ratio vs naive" in report
     assert data["meta"]["per_category"] == {c: 1 for c in ("pause", "turn_taking", "backchannel", "interruption",
-                                                           "sound", "instruction", "offline")}
+                                                           "sound", "instruction", "offline",
+                                                           "short_interruption")}
 
 
 def test_soundloop_and_the_naive_baseline_differ_where_the_design_says(results):
