@@ -15,9 +15,11 @@ While a reply is active and barge-in is allowed:
 3. When the overlap speech ends short:
    - a backchannel transcript ("Mm-hmm.", "Yeah.") -> IGNORE_BACKCHANNEL, the
      gateway resumes the reply; the utterance counts as answered;
-   - an empty final transcript, or no words FALSE_INTERRUPTION_GRACE_MS into the
-     silence (a cough, a door) -> RESUME_SPEAKING;
-   - otherwise wait for the transcript (KEEP_LISTENING).
+   - an empty final transcript (a cough, a door) -> RESUME_SPEAKING;
+   - otherwise wait for the transcript (KEEP_LISTENING): what was said decides, not how
+     fast the recognizer is (a loaded encoder's "Wait." comes late, and is still an
+     interruption); with no transcript RECOGNITION_WAIT_MS into the silence (a failed
+     recognition) -> RESUME_SPEAKING.
 4. Words of a new utterance that arrive after the reply resumed still stop it
    (a short "Wait." whose transcript came late); a late backchannel is ignored.
    The gateway closes the overlap's turn when the reply resumes (CallerTurn.settle),
@@ -40,8 +42,10 @@ from soundloop.v1 import interaction_pb2 as api
 # the reply well within a second of its onset.
 BARGE_IN_SPEECH_MS = 600
 BACKCHANNEL_MAX_SPEECH_MS = 1200
-# Covers the recogniser's latency on a short utterance (tiny.en ~450 ms).
-FALSE_INTERRUPTION_GRACE_MS = 600
+# How long a held reply waits, in the silence after short overlap speech, for a transcript that
+# never comes (a recognition failed). A recognition normally settles it long before: Moonshine
+# answers a short utterance in ~0.1-0.3 s; a loaded one, or Whisper, in ~0.5-1 s.
+RECOGNITION_WAIT_MS = 1500
 SAMPLES_PER_MS = MODEL_RATE // 1000  # boundaries are sample indices of the 16 kHz stream
 
 
@@ -112,7 +116,7 @@ def _during_overlap(state: decider_pb2.DeciderState, obs: decider_pb2.Observatio
         state.answered_utterance = obs.utterance
         return Outcome(api.ACTION_IGNORE_BACKCHANNEL, f"backchannel {quote(words)}", 0.8)
     heard_nothing = obs.utterance != state.answered_utterance and obs.transcript_is_final
-    if heard_nothing or obs.silence_ms >= FALSE_INTERRUPTION_GRACE_MS:
+    if heard_nothing or obs.silence_ms >= RECOGNITION_WAIT_MS:
         state.overlap_started_ms = 0
         if heard_nothing:
             state.answered_utterance = obs.utterance
