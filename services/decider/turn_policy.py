@@ -56,14 +56,16 @@ _ACTS_ON_REPLY = frozenset({api.ACTION_PAUSE_SPEAKING, api.ACTION_STOP_SPEAKING,
                             api.ACTION_IGNORE_BACKCHANNEL, api.ACTION_RESUME_SPEAKING})
 
 
+def _quiet_unanswered_turn(state: decider_pb2.DeciderState, obs: decider_pb2.Observation) -> bool:
+    """The caller has stopped speaking, nothing else is going on, and their utterance is not answered."""
+    busy = obs.text_input.strip() or obs.reply.active or obs.in_speech
+    return not busy and obs.utterance != state.answered_utterance
+
+
 def pending_turn_text(state: decider_pb2.DeciderState, obs: decider_pb2.Observation) -> str | None:
     """The transcript of the caller's unanswered, ended utterance, when rule 4 applies."""
-    if obs.text_input.strip() or obs.reply.active or obs.in_speech:
-        return None
     text = obs.transcript.strip()
-    if not text or obs.utterance == state.answered_utterance:
-        return None
-    return text
+    return text if text and _quiet_unanswered_turn(state, obs) else None
 
 
 def end_of_turn_probability(state: decider_pb2.DeciderState, text: str, estimator: EndOfTurnEstimator) -> float:
@@ -200,9 +202,8 @@ def _listen(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, setti
 
 def unheard_turn(state: decider_pb2.DeciderState, obs: decider_pb2.Observation) -> bool:
     """The caller's ended, unanswered turn had speech but its final transcript has no words."""
-    return (not obs.in_speech and not obs.reply.active and obs.transcript_is_final and not obs.transcript.strip()
-            and obs.utterance != 0 and obs.utterance != state.answered_utterance
-            and obs.turn_speech_ms >= UNHEARD_SPEECH_MS)
+    return (obs.utterance != 0 and obs.transcript_is_final and not obs.transcript.strip()
+            and obs.turn_speech_ms >= UNHEARD_SPEECH_MS and _quiet_unanswered_turn(state, obs))
 
 
 def _unheard_turn(turn: TurnSettings, obs: decider_pb2.Observation) -> Outcome:
