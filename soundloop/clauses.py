@@ -64,6 +64,24 @@ def _period_ends_sentence(text_before: str) -> bool:
     return word.lower() not in ABBREVIATIONS
 
 
+_SENTENCE_END = re.compile(rf"[.!?…]+{_CLOSER}*(?=\s)")
+
+
+def sentences_end(text: str, count: int) -> int | None:
+    """Where the first `count` sentences of `text` end (after their closing punctuation), or None
+    while fewer are complete. As for clauses, an end needs the whitespace after it and a period
+    after an abbreviation or a number does not end a sentence."""
+    for match in _SENTENCE_END.finditer(text):
+        if match.group().rstrip(_CLOSERS).startswith(".") and not _period_ends_sentence(text[:match.start()]):
+            continue
+        if not _speakable(text[:match.start()]):
+            continue
+        count -= 1
+        if count == 0:
+            return match.end()
+    return None
+
+
 class ClauseSegmenter:
     """Streamed reply text in, complete clauses out. One instance per reply.
 

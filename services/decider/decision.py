@@ -15,6 +15,10 @@ class Outcome:
     end_of_turn_probability: float | None = None
     # For RESPOND_TO_SOUND.
     sound: encoder_pb2.SoundTag | None = None
+    # For RESPOND: most sentences in the reply (0: no limit).
+    max_sentences: int = 0
+    # For CHANGE_MODE: what to say to confirm it ("": nothing).
+    confirmation: str = ""
 
 
 def quote(text: str, limit: int = 40) -> str:

@@ -3,7 +3,7 @@
 No wall clock: time is `observation.now_ms`, the session's audio clock, so a
 scripted timeline replays exactly. Rules, first match wins:
 
-1. Typed text (`text_input`) -> RESPOND ("typed instruction").
+1. Typed text (`text_input`) -> RESPOND ("typed instruction"), or what rule 7 makes of it.
 2. A reply is active -> the barge-in rules of services/decider/barge_in.py
    (PAUSE_SPEAKING at the onset of caller speech, then STOP_SPEAKING,
    IGNORE_BACKCHANNEL or RESUME_SPEAKING; KEEP_LISTENING otherwise).
@@ -29,6 +29,10 @@ scripted timeline replays exactly. Rules, first match wins:
 5. Sounds (services/decider/sound_reaction.py): an alarm-like tag -> RESPOND_TO_SOUND
    (at most once per cool-down); any other notable sound -> IGNORE_SOUND.
 6. Otherwise KEEP_LISTENING ("silence", "waiting for the transcript").
+7. The response mode (services/decider/response_policy.py) has the last word on a finished
+   turn: an instruction in it changes the mode or the reply length (CHANGE_MODE), and a
+   turn the mode does not answer is only noted (NO_REPLY); respond-sounds are answered only
+   in the converse and sounds-only modes.
 
 Each response also says how long its decision holds while nothing new is observed
 (`stable_until_ms`), so the gateway need not ask per chunk on a quiet line or while
@@ -43,10 +47,11 @@ last_action / last_reason record the decision.
 """
 from __future__ import annotations
 
-from services.decider import barge_in, sound_reaction, turn_model as learned
+from services.decider import barge_in, response_policy, sound_reaction, turn_model as learned
 from services.decider.decision import Outcome
 from services.decider.end_of_turn import EndOfTurnEstimator
 from services.decider.turn_settings import InvalidRequest, ResolvedPolicy, TurnSettings, resolve
+from soundloop import instructions
 from soundloop.decider.v1 import decider_pb2
 from soundloop.v1 import interaction_pb2 as api
 
@@ -54,6 +59,9 @@ from soundloop.v1 import interaction_pb2 as api
 # decisions act on the active reply and carry its id.
 _ACTS_ON_REPLY = frozenset({api.ACTION_PAUSE_SPEAKING, api.ACTION_STOP_SPEAKING,
                             api.ACTION_IGNORE_BACKCHANNEL, api.ACTION_RESUME_SPEAKING})
+# Decisions that are done with the caller's latest utterance (answered, noted, or an instruction).
+_CLOSES_TURN = frozenset({api.ACTION_RESPOND, api.ACTION_RESPOND_TO_SOUND, api.ACTION_CHANGE_MODE,
+                          api.ACTION_NO_REPLY})
 
 
 def _quiet_unanswered_turn(state: decider_pb2.DeciderState, obs: decider_pb2.Observation) -> bool:
@@ -104,7 +112,8 @@ def decide(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, policy
         _step(model, new_state, obs)
     if obs.text_input.strip():
         new_state.overlap_started_ms = 0  # the typed turn replaces any held reply
-        outcome = Outcome(api.ACTION_RESPOND, "typed instruction", 1.0)
+        outcome = response_policy.follow(new_state, obs.text_input, settings.response, typed=True,
+                                         respond=Outcome(api.ACTION_RESPOND, "typed instruction", 1.0))
     elif obs.reply.active:
         outcome = barge_in.decide_overlap(new_state, obs, settings.turn.allow_barge_in)
     else:
@@ -185,9 +194,18 @@ def _listen(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, setti
                             settings.turn.min_silence_ms, "p_end")
     elif unheard_turn(state, obs):
         turn = _unheard_turn(settings.turn, obs)
+    response = response_policy.current(state, settings.response)
     if turn is not None and turn.action == api.ACTION_RESPOND:
-        return turn
+        if text is not None:
+            return response_policy.follow(state, text, settings.response, typed=False, respond=turn)
+        if response_policy.answers_speech(response):
+            return turn
+        return Outcome(api.ACTION_NO_REPLY, f"{instructions.MODE_NAMES[response.mode]}: unclear speech not answered",
+                       0.5, end_of_turn_probability=turn.end_of_turn_probability)
     sound = sound_reaction.react(obs.sound_tags, settings.sound, obs.now_ms, state.last_sound_response_ms)
+    if sound and sound.respond and not response_policy.reacts_to_sounds(response):
+        sound = sound_reaction.SoundReaction(
+            False, sound.tag, f"{instructions.MODE_NAMES[response.mode]}: {sound.tag.label} not answered")
     if sound and sound.respond:
         state.last_sound_response_ms = max(1, obs.now_ms)
         return Outcome(api.ACTION_RESPOND_TO_SOUND, sound.reason, sound.tag.score, sound=sound.tag)
@@ -232,7 +250,7 @@ def _end_of_turn(turn: TurnSettings, silence_ms: int, p_end: float, min_silence_
 
 def _response(state: decider_pb2.DeciderState, obs: decider_pb2.Observation,
               outcome: Outcome) -> decider_pb2.DecideResponse:
-    if outcome.action in (api.ACTION_RESPOND, api.ACTION_RESPOND_TO_SOUND) and not obs.in_speech:
+    if outcome.action in _CLOSES_TURN and not obs.in_speech:
         state.answered_utterance = obs.utterance
     state.last_action = outcome.action
     state.last_reason = outcome.reason
@@ -246,4 +264,6 @@ def _response(state: decider_pb2.DeciderState, obs: decider_pb2.Observation,
         response.end_of_turn_probability = outcome.end_of_turn_probability
     if outcome.sound is not None:
         response.sound.CopyFrom(outcome.sound)
+    response.max_sentences = outcome.max_sentences
+    response.confirmation = outcome.confirmation
     return response

@@ -2,13 +2,14 @@
 
 Proto3 zeros mean "default": TurnDetection fields take the values of the
 eagerness (medium when unspecified), SoundPolicy an empty label list takes the
-default alarm set and a zero min_score 0.3.
+default alarm set and a zero min_score 0.3, ResponsePolicy an unspecified mode CONVERSE.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
 
+from soundloop import instructions
 from soundloop.decider.v1 import decider_pb2
 from soundloop.errors import InvalidRequest  # a DecideRequest the decider cannot act on, field named
 from soundloop.sound_classes import DEFAULT_RESPOND_LABELS, unknown_labels
@@ -53,6 +54,7 @@ class SoundSettings:
 class ResolvedPolicy:
     turn: TurnSettings
     sound: SoundSettings
+    response: api.ResponsePolicy  # at the session's start; instructions change it in the state
 
 
 def resolve_turn(td: api.TurnDetection) -> TurnSettings:
@@ -93,5 +95,30 @@ def resolve_sound(sp: api.SoundPolicy) -> SoundSettings:
                          proactive=not sp.disable_proactive)
 
 
+MAX_WAKE_PHRASES = 8
+MAX_WAKE_PHRASE_CHARS = 40
+
+
+def resolve_response(rp: api.ResponsePolicy, field: str = "policy.response") -> api.ResponsePolicy:
+    """A copy with the mode defaulted to CONVERSE; raises InvalidRequest naming a bad field."""
+    if rp.mode not in api.ResponseMode.values():
+        raise InvalidRequest(f"{field}.mode: unknown value {rp.mode}")
+    if len(rp.wake_phrases) > MAX_WAKE_PHRASES:
+        raise InvalidRequest(f"{field}.wake_phrases has {len(rp.wake_phrases)} phrases; the limit is "
+                             f"{MAX_WAKE_PHRASES}")
+    for phrase in rp.wake_phrases:
+        if not any(c.isalnum() for c in phrase) or len(phrase) > MAX_WAKE_PHRASE_CHARS:
+            raise InvalidRequest(f"{field}.wake_phrases: {phrase!r} must have a letter or digit and at most "
+                                 f"{MAX_WAKE_PHRASE_CHARS} characters")
+    if rp.max_sentences > instructions.MAX_SENTENCES_LIMIT:
+        raise InvalidRequest(f"{field}.max_sentences is {rp.max_sentences}; the limit is "
+                             f"{instructions.MAX_SENTENCES_LIMIT} (0: no limit)")
+    out = api.ResponsePolicy()
+    out.CopyFrom(rp)
+    out.mode = rp.mode or api.RESPONSE_MODE_CONVERSE
+    return out
+
+
 def resolve(policy: decider_pb2.DeciderPolicy) -> ResolvedPolicy:
-    return ResolvedPolicy(turn=resolve_turn(policy.turn_detection), sound=resolve_sound(policy.sound_policy))
+    return ResolvedPolicy(turn=resolve_turn(policy.turn_detection), sound=resolve_sound(policy.sound_policy),
+                          response=resolve_response(policy.response))

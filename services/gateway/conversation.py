@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from soundloop import instructions
 from soundloop.audio import codec
 from soundloop.decider.v1 import decider_pb2
 from soundloop.encoder.v1 import encoder_pb2
@@ -48,7 +49,7 @@ class Conversation:
         self._stages, self._sink, self._clock = stages, sink, clock
         self._in = codec.Format.from_proto(self.config.input_audio)
         self._policy = decider_pb2.DeciderPolicy(turn_detection=self.config.turn_detection,
-                                                 sound_policy=self.config.sound_policy)
+                                                 sound_policy=self.config.sound_policy, response=self.config.response)
         self._encoder_state, self._decider_state = snapshot.encoder_state, snapshot.decider_state
         self.audio_ms = snapshot.audio_ms  # caller audio processed: the session's clock, continued on resume
         self._inbox = Inbox(settings.inbox_audio_ms // settings.chunk_ms)
@@ -61,6 +62,7 @@ class Conversation:
                                         instructions=settings.default_instructions,
                                         playback_lead_ms=settings.playback_lead_ms,
                                         speculate=settings.speculative_reply)
+        self._replies.max_sentences = self.response_policy.max_sentences
         self._progress = ProgressSaver(store, snapshot)
         self._last_decision: tuple[int, str] | None = None
         self._hold = DecisionHold()
@@ -68,6 +70,17 @@ class Conversation:
         self.worker: asyncio.Task | None = None
         self.finished = asyncio.Event()
         self._closed = False
+
+    @property
+    def response_policy(self) -> pb.ResponsePolicy:
+        """What the session answers: the config's, until an instruction changed it (the decider's state)."""
+        return self._decider_state.response if self._decider_state.HasField("response") else self.config.response
+
+    @property
+    def _answers_every_turn(self) -> bool:
+        # Only then is generating a reply before the decision worth its CPU: in the other modes most
+        # turns get none.
+        return self.response_policy.mode in (pb.RESPONSE_MODE_UNSPECIFIED, pb.RESPONSE_MODE_CONVERSE)
 
     # ------------------------------------------------------------ inputs (from the stream reader)
 
@@ -147,7 +160,7 @@ class Conversation:
             chunk, [b.sample for b in boundaries if b.kind == encoder_pb2.BOUNDARY_KIND_SPEECH_END])
         for at_ms, event in perception_events.of_chunk(boundaries, chunk.sound_tags):
             await self._sink.emit(at_ms, **event)
-        await self._replies.speculate(self._caller.quiet_text)
+        await self._speculate()
         await self._decide(chunk=chunk)
         await self._save(chunk.pcm16k)
 
@@ -157,12 +170,18 @@ class Conversation:
             return  # the turn it belonged to is gone
         if result.text:
             await self._emit_transcript(is_final=False, stability=0.8 if self._caller.covered else 0.5)
-            if self._caller.in_speech and not self._caller.quiet_text:
+            if self._caller.in_speech and not self._caller.quiet_text and self._answers_every_turn:
                 self._replies.prefill(result.text)  # a partial: warm the LLM's cache with it
         if rerun:
             self._recognizer.request()
-        await self._replies.speculate(self._caller.quiet_text)  # before the decision that may take it up
+        await self._speculate()  # before the decision that may take it up
         await self._decide()  # the decider may be waiting for exactly this transcript
+
+    async def _speculate(self) -> None:
+        text = self._caller.quiet_text if self._answers_every_turn else ""
+        if text and (said := instructions.parse(text)) is not None and said.changes_policy:
+            text = ""  # an instruction is confirmed or noted, not answered by the LLM
+        await self._replies.speculate(text)
 
     # ------------------------------------------------------------ decisions
 
@@ -171,21 +190,35 @@ class Conversation:
         if self._hold.holds_for(obs):
             await self._emit_decision(self._hold.decision.decision)  # the same decision, for this chunk too
             return
+        before = pb.ResponsePolicy()
+        before.CopyFrom(self.response_policy)
         response = await self._stages.decide(decider_pb2.DecideRequest(
             state=self._decider_state, observation=obs, policy=self._policy))
         self._decider_state = response.state
         self._hold.decided(obs, response)
-        await self._act(response, obs)
+        changed = self.response_policy != before
+        if changed:
+            self._replies.max_sentences = self.response_policy.max_sentences
+        await self._act(response, obs, policy_changed=changed)
 
-    async def _act(self, response: decider_pb2.DecideResponse, obs: decider_pb2.Observation) -> None:
+    async def _act(self, response: decider_pb2.DecideResponse, obs: decider_pb2.Observation,
+                   policy_changed: bool = False) -> None:
         decision, action = response.decision, response.decision.action
         clock = TurnClock(decision=self._clock())
         answer = None  # (cause, prompt) of a reply to start
-        if action == pb.ACTION_RESPOND and obs.text_input:
+        said = ""  # the words of a turn that changed the policy
+        if action in (pb.ACTION_CHANGE_MODE, pb.ACTION_NO_REPLY):
+            said = await self._unanswered_turn(obs, clock)
+            if action == pb.ACTION_CHANGE_MODE and response.confirmation:
+                answer = pb.TURN_CAUSE_INSTRUCTION, said
+            else:
+                await self._replies.note(said)
+        elif action == pb.ACTION_RESPOND and obs.text_input:
             answer = pb.TURN_CAUSE_TEXT, obs.text_input
         elif action == pb.ACTION_RESPOND and self._caller.text:
             await self._emit_transcript(is_final=True, stability=1.0)
             answer = pb.TURN_CAUSE_SPEECH, self._take_caller_turn(clock).text
+            said = answer[1]
         elif action == pb.ACTION_RESPOND and self._caller.is_open and self._caller.covered:
             # Speech the recogniser made out no words of (the decider's "speech not understood"):
             # the reply asks the caller to say it again.
@@ -195,10 +228,14 @@ class Conversation:
             answer = pb.TURN_CAUSE_SOUND, response.sound.label
         if self._caller.settle(response.state.answered_utterance, action):
             self._recognizer.cancel()
+        changed = pb.ModeChanged(response=self.response_policy, instruction=said or obs.text_input) \
+            if policy_changed else None
         if answer is not None:
-            await self._reply(*answer, decision, clock)
+            await self._reply(*answer, response, clock, changed)
         elif action != pb.ACTION_RESPOND:  # a RESPOND with nothing to answer changes nothing
             await self._emit_decision(decision)
+            if changed is not None:
+                await self._sink.emit(self.audio_ms, mode_changed=changed)
             if action == pb.ACTION_PAUSE_SPEAKING:
                 self._replies.hold(self._intake.arrivals.wall_at(perception_events.ms(self._caller.last_onset)))
             elif action in _RELEASE:
@@ -206,17 +243,35 @@ class Conversation:
             elif action == pb.ACTION_STOP_SPEAKING:
                 await self._replies.interrupt(reason=decision.reason)
 
-    async def _reply(self, cause: int, prompt: str, decision: pb.Decision, clock: TurnClock) -> None:
+    async def _reply(self, cause: int, prompt: str, response: decider_pb2.DecideResponse, clock: TurnClock,
+                     mode_changed: pb.ModeChanged | None) -> None:
         await self._replies.interrupt(reason="superseded by a new turn")
+        decision = response.decision
         decision.turn_id = self._replies.next_turn_id()
         await self._emit_decision(decision)
-        await self._replies.start(decision.turn_id, cause, prompt, clock)
+        if mode_changed is not None:
+            await self._sink.emit(self.audio_ms, mode_changed=mode_changed)
+        if cause == pb.TURN_CAUSE_INSTRUCTION:
+            await self._replies.confirm(decision.turn_id, prompt, response.confirmation, clock)
+        else:
+            await self._replies.start(decision.turn_id, cause, prompt, clock, max_sentences=response.max_sentences)
 
     async def _emit_decision(self, decision: pb.Decision) -> None:
         key = (decision.action, decision.reason if decision.action != pb.ACTION_KEEP_LISTENING else "")
         if self.config.decision_events == pb.DECISION_EVENTS_ALL or key != self._last_decision:
             self._last_decision = key
             await self._sink.emit(self.audio_ms, decision=decision)
+
+    async def _unanswered_turn(self, obs: decider_pb2.Observation, clock: TurnClock) -> str:
+        """The words of a turn that gets no answer of its own (typed, or the caller's turn, closed
+        with its final transcript: transcribe-only callers get every utterance final)."""
+        if obs.text_input:
+            return obs.text_input
+        if not self._caller.is_open:
+            return ""
+        if self._caller.text:
+            await self._emit_transcript(is_final=True, stability=1.0)
+        return self._take_caller_turn(clock).text
 
     def _take_caller_turn(self, clock: TurnClock) -> Transcript:
         """Closes the caller turn a reply answers; its recognition and end of speech go on the turn's clock."""
@@ -241,7 +296,11 @@ class Conversation:
         while self._recognizer.busy or not self._inbox.empty:
             await self._handle(await self._inbox.get())
         if self._caller.is_open and self._caller.text and self._replies.active is None:
-            decision = pb.Decision(action=pb.ACTION_RESPOND, reason="end of input", confidence=1.0)
+            answers = self._answers_every_turn or (
+                self.response_policy.mode == pb.RESPONSE_MODE_QUIET_UNTIL_ADDRESSED
+                and instructions.addressed(self._caller.text, self.response_policy.wake_phrases))
+            decision = pb.Decision(action=pb.ACTION_RESPOND if answers else pb.ACTION_NO_REPLY,
+                                   reason="end of input", confidence=1.0)
             await self._act(decider_pb2.DecideResponse(decision=decision), decider_pb2.Observation())
         while self._replies.active is not None:
             await self._handle(await self._inbox.get())

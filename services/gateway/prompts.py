@@ -27,9 +27,19 @@ def user_message(cause: int, prompt: str) -> str:
     return prompt
 
 
-def conversation(instructions: str, history: Iterable[ChatTurn]) -> list[llm_pb2.ChatMessage]:
+def conversation(instructions: str, history: Iterable[ChatTurn], max_sentences: int = 0) -> list[llm_pb2.ChatMessage]:
+    """The LLM's messages. Caller turns in a row (words that got no reply, then a question) become one
+    user message, as chat templates expect turns to alternate. A sentence limit is asked for in the
+    system prompt; the reply path enforces it either way."""
+    if max_sentences:
+        instructions += f" Answer in at most {max_sentences} sentence{'s' if max_sentences > 1 else ''}."
     messages = [llm_pb2.ChatMessage(role=llm_pb2.ROLE_SYSTEM, content=instructions)]
-    messages += [llm_pb2.ChatMessage(role=ROLES[t.role], content=t.content) for t in history]
+    for turn in history:
+        role = ROLES[turn.role]
+        if role == llm_pb2.ROLE_USER and messages[-1].role == llm_pb2.ROLE_USER:
+            messages[-1].content += "\n" + turn.content
+        else:
+            messages.append(llm_pb2.ChatMessage(role=role, content=turn.content))
     return messages
 
 

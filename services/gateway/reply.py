@@ -8,11 +8,12 @@ tell exactly which words the caller heard.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from soundloop.audio import codec
-from soundloop.clauses import ClauseSegmenter
+from soundloop.clauses import ClauseSegmenter, sentences_end
 from soundloop.llm.v1 import llm_pb2
 from soundloop.tts.v1 import tts_pb2
 from soundloop.v1 import audio_pb2
@@ -68,17 +69,32 @@ class ReplyOutput:
     clock: Clock
 
 
+class SpokenPhrase:
+    """A fixed reply (the confirmation of a mode change), streamed as if the LLM had written it."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    async def stream(self) -> AsyncIterator[llm_pb2.GenerateResponse]:
+        yield llm_pb2.GenerateResponse(delta=self.text)
+
+
 class ReplyTurn:
     def __init__(self, turn_id: str, cause: int, prompt: str, messages: Sequence[llm_pb2.ChatMessage],
-                 clock: TurnClock, output: ReplyOutput, generation: SpeculativeGeneration | None = None):
+                 clock: TurnClock, output: ReplyOutput,
+                 generation: SpeculativeGeneration | SpokenPhrase | None = None, max_sentences: int = 0):
         self.turn_id = turn_id
         self.cause = cause  # TurnCause
         self.prompt = prompt  # what is answered: the caller's words, typed text, or the sound's label
         self.clock = clock
         self._messages = list(messages)
         self._out = output
-        # A generation started before the decision, for exactly these messages (services/gateway/speculation.py).
+        # A generation started before the decision, for exactly these messages (services/gateway/speculation.py),
+        # or a fixed phrase.
         self.generation = generation
+        # The caller asked for at most this many sentences (0: no limit): the reply is cut there, whatever
+        # the LLM writes after.
+        self.max_sentences = max_sentences
         self.text = ""
         self.clauses: list[SpokenClause] = []
         self.timings = ReplyTimings()
@@ -122,19 +138,33 @@ class ReplyTurn:
         request = llm_pb2.GenerateRequest(session_id=self._out.session_id, turn_id=self.turn_id,
                                           messages=self._messages)
         chunks = self.generation.stream() if self.generation else self._out.stages.generate(request)
-        async for chunk in chunks:
-            if not chunk.delta:
-                continue
-            if not self.timings.first_token:
-                self.timings.first_token = self._out.clock()
-            self.text += chunk.delta
-            await self._out.on_text(self.turn_id, chunk.delta)
-            for clause in segmenter.push(chunk.delta):
-                clauses.put_nowait(clause)
+        async with contextlib.aclosing(chunks):  # leaving early (the sentence limit) stops the generation
+            async for chunk in chunks:
+                if not chunk.delta:
+                    continue
+                if not self.timings.first_token:
+                    self.timings.first_token = self._out.clock()
+                delta, full = self._within_limit(chunk.delta)
+                self.text += delta
+                if delta:
+                    await self._out.on_text(self.turn_id, delta)
+                for clause in segmenter.push(delta):
+                    clauses.put_nowait(clause)
+                if full:
+                    break
         self.timings.generated = self._out.clock()
         for clause in segmenter.flush():
             clauses.put_nowait(clause)
         clauses.put_nowait(None)
+
+    def _within_limit(self, delta: str) -> tuple[str, bool]:
+        """The part of `delta` within the sentence limit, and whether the limit is reached."""
+        if not self.max_sentences:
+            return delta, False
+        end = sentences_end(self.text + delta, self.max_sentences)
+        if end is None:
+            return delta, False
+        return delta[:max(0, end - len(self.text))], True
 
     async def _speak(self, clauses: asyncio.Queue) -> None:
         bytes_per_sample = codec.Format.from_proto(self._out.audio_format).bytes_per_sample

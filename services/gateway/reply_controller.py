@@ -20,7 +20,7 @@ from .clock import Clock
 from .events import EventSink
 from .inbox import Inbox, ReplyFinished
 from .playback import ReplyPlayer
-from .reply import ReplyOutput, ReplyTurn
+from .reply import ReplyOutput, ReplyTurn, SpokenPhrase
 from .session_store import ChatTurn, SessionSnapshot, SessionStore
 from .speculation import ReplySpeculator
 from .stage_clients import StageClients
@@ -49,6 +49,8 @@ class ReplyController:
         self._output = ReplyOutput(stages, self.player, snapshot.config.output_audio, snapshot.config.voice,
                                    self._sid, self._send_text, clock)
         self.active: ReplyTurn | None = None
+        # The session's lasting sentence limit (0: none), told to the LLM in every answer's prompt.
+        self.max_sentences = 0
         self.speculator = ReplySpeculator(stages, self._sid, enabled=speculate)
         self._heard: dict[str, int] = {}  # playback reports: samples played per turn
 
@@ -76,17 +78,36 @@ class ReplyController:
 
     def _answering(self, caller_text: str) -> list:
         turn = ChatTurn("user", prompts.user_message(pb.TURN_CAUSE_SPEECH, caller_text))
-        return prompts.conversation(self._instructions, [*self._history, turn])
+        return prompts.conversation(self._instructions, [*self._history, turn], self.max_sentences)
 
-    async def start(self, turn_id: str, cause: int, prompt: str, clock: TurnClock) -> None:
-        """Starts answering `prompt`; the caller of this has interrupted any active turn first."""
+    async def start(self, turn_id: str, cause: int, prompt: str, clock: TurnClock, max_sentences: int = 0) -> None:
+        """Starts answering `prompt` in at most `max_sentences` sentences (0: no limit); the caller of
+        this has interrupted any active turn first."""
         await self._remember(ChatTurn("user", prompts.user_message(cause, prompt)))
         await self._emit(turn_started=pb.TurnStarted(turn_id=turn_id, cause=cause, prompt=prompt))
-        messages = prompts.conversation(self._instructions, self._history)
+        messages = prompts.conversation(self._instructions, self._history, max_sentences)
         generation = self.speculator.adopt(messages)
         if generation is None:
             await self.speculator.drop()  # it answered something else
-        reply = ReplyTurn(turn_id, cause, prompt, messages, clock, self._output, generation)
+        self._begin(ReplyTurn(turn_id, cause, prompt, messages, clock, self._output, generation, max_sentences))
+
+    async def confirm(self, turn_id: str, instruction: str, phrase: str, clock: TurnClock) -> None:
+        """Speaks the fixed `phrase` that confirms the caller's `instruction` (a mode change)."""
+        await self.speculator.drop()
+        await self._remember(ChatTurn("user", instruction))
+        await self._emit(turn_started=pb.TurnStarted(turn_id=turn_id, cause=pb.TURN_CAUSE_INSTRUCTION,
+                                                     prompt=instruction))
+        self._begin(ReplyTurn(turn_id, pb.TURN_CAUSE_INSTRUCTION, instruction, [], clock, self._output,
+                              SpokenPhrase(phrase)))
+
+    async def note(self, caller_text: str) -> None:
+        """Keeps words the caller said but that get no reply (an instruction, or a turn the response mode
+        does not answer), so that a later reply knows them ("what is on my list?")."""
+        await self.speculator.drop()
+        if caller_text.strip():
+            await self._remember(ChatTurn("user", caller_text))
+
+    def _begin(self, reply: ReplyTurn) -> None:
         self.active = reply
         reply.start().add_done_callback(lambda _: self._inbox.put_control(ReplyFinished(reply)))
 

@@ -109,7 +109,8 @@ class InteractionServicer:
         try:
             await self._stages.decide(decider_pb2.DecideRequest(
                 observation=decider_pb2.Observation(), policy=decider_pb2.DeciderPolicy(
-                    turn_detection=config.turn_detection, sound_policy=config.sound_policy)))
+                    turn_detection=config.turn_detection, sound_policy=config.sound_policy,
+                    response=config.response)))
         except InvalidRequest as err:
             await context.abort(err.code, f"config rejected by the decider: {err}")
         except SoundloopError as err:  # the decider could not judge it: its own code (UNAVAILABLE, ...)

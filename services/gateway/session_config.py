@@ -2,10 +2,12 @@
 
 Every rejection says what was wrong and what is allowed, so an integrator can
 fix the client from the error alone. Turn detection and sound policy are not
-checked here: the decider alone validates policy (the servicer asks it at start).
+checked here: the decider alone validates policy (the servicer asks it at start). A response
+policy the config leaves unset is read from its `instructions` (soundloop/instructions.py).
 """
 from __future__ import annotations
 
+from soundloop import instructions
 from soundloop.audio import codec
 from soundloop.errors import InvalidRequest
 from soundloop.settings import EncoderSettings
@@ -42,6 +44,7 @@ def normalize_config(config: pb.SessionConfig, encoder: EncoderSettings) -> pb.S
     if len(config.instructions) > MAX_INSTRUCTIONS_CHARS:
         raise InvalidConfig(f"config.instructions is {len(config.instructions)} characters; "
                             f"the limit is {MAX_INSTRUCTIONS_CHARS}")
+    out.response.CopyFrom(instructions.session_response(config.response, config.instructions))
     return out
 
 

@@ -11,6 +11,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ResponseMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESPONSE_MODE_UNSPECIFIED: _ClassVar[ResponseMode]
+    RESPONSE_MODE_CONVERSE: _ClassVar[ResponseMode]
+    RESPONSE_MODE_TRANSCRIBE_ONLY: _ClassVar[ResponseMode]
+    RESPONSE_MODE_QUIET_UNTIL_ADDRESSED: _ClassVar[ResponseMode]
+    RESPONSE_MODE_SOUNDS_ONLY: _ClassVar[ResponseMode]
+
 class TurnModel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     TURN_MODEL_UNSPECIFIED: _ClassVar[TurnModel]
@@ -41,6 +49,8 @@ class Action(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ACTION_IGNORE_SOUND: _ClassVar[Action]
     ACTION_PAUSE_SPEAKING: _ClassVar[Action]
     ACTION_RESUME_SPEAKING: _ClassVar[Action]
+    ACTION_CHANGE_MODE: _ClassVar[Action]
+    ACTION_NO_REPLY: _ClassVar[Action]
 
 class TurnCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -49,6 +59,12 @@ class TurnCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TURN_CAUSE_TEXT: _ClassVar[TurnCause]
     TURN_CAUSE_SOUND: _ClassVar[TurnCause]
     TURN_CAUSE_UNCLEAR_SPEECH: _ClassVar[TurnCause]
+    TURN_CAUSE_INSTRUCTION: _ClassVar[TurnCause]
+RESPONSE_MODE_UNSPECIFIED: ResponseMode
+RESPONSE_MODE_CONVERSE: ResponseMode
+RESPONSE_MODE_TRANSCRIBE_ONLY: ResponseMode
+RESPONSE_MODE_QUIET_UNTIL_ADDRESSED: ResponseMode
+RESPONSE_MODE_SOUNDS_ONLY: ResponseMode
 TURN_MODEL_UNSPECIFIED: TurnModel
 TURN_MODEL_RULES: TurnModel
 TURN_MODEL_LEARNED: TurnModel
@@ -68,11 +84,14 @@ ACTION_RESPOND_TO_SOUND: Action
 ACTION_IGNORE_SOUND: Action
 ACTION_PAUSE_SPEAKING: Action
 ACTION_RESUME_SPEAKING: Action
+ACTION_CHANGE_MODE: Action
+ACTION_NO_REPLY: Action
 TURN_CAUSE_UNSPECIFIED: TurnCause
 TURN_CAUSE_SPEECH: TurnCause
 TURN_CAUSE_TEXT: TurnCause
 TURN_CAUSE_SOUND: TurnCause
 TURN_CAUSE_UNCLEAR_SPEECH: TurnCause
+TURN_CAUSE_INSTRUCTION: TurnCause
 
 class ConverseRequest(_message.Message):
     __slots__ = ("config", "audio", "text", "playback", "end_of_input")
@@ -89,7 +108,7 @@ class ConverseRequest(_message.Message):
     def __init__(self, config: _Optional[_Union[SessionConfig, _Mapping]] = ..., audio: _Optional[_Union[AudioChunk, _Mapping]] = ..., text: _Optional[_Union[TextInput, _Mapping]] = ..., playback: _Optional[_Union[PlaybackReport, _Mapping]] = ..., end_of_input: _Optional[_Union[EndOfInput, _Mapping]] = ...) -> None: ...
 
 class SessionConfig(_message.Message):
-    __slots__ = ("input_audio", "output_audio", "language", "instructions", "voice", "resume_token", "replay_after_sequence", "turn_detection", "sound_policy", "decision_events")
+    __slots__ = ("input_audio", "output_audio", "language", "instructions", "voice", "resume_token", "replay_after_sequence", "turn_detection", "sound_policy", "decision_events", "response")
     INPUT_AUDIO_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_AUDIO_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
@@ -100,6 +119,7 @@ class SessionConfig(_message.Message):
     TURN_DETECTION_FIELD_NUMBER: _ClassVar[int]
     SOUND_POLICY_FIELD_NUMBER: _ClassVar[int]
     DECISION_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
     input_audio: _audio_pb2.AudioFormat
     output_audio: _audio_pb2.AudioFormat
     language: str
@@ -110,7 +130,18 @@ class SessionConfig(_message.Message):
     turn_detection: TurnDetection
     sound_policy: SoundPolicy
     decision_events: DecisionEvents
-    def __init__(self, input_audio: _Optional[_Union[_audio_pb2.AudioFormat, _Mapping]] = ..., output_audio: _Optional[_Union[_audio_pb2.AudioFormat, _Mapping]] = ..., language: _Optional[str] = ..., instructions: _Optional[str] = ..., voice: _Optional[str] = ..., resume_token: _Optional[str] = ..., replay_after_sequence: _Optional[int] = ..., turn_detection: _Optional[_Union[TurnDetection, _Mapping]] = ..., sound_policy: _Optional[_Union[SoundPolicy, _Mapping]] = ..., decision_events: _Optional[_Union[DecisionEvents, str]] = ...) -> None: ...
+    response: ResponsePolicy
+    def __init__(self, input_audio: _Optional[_Union[_audio_pb2.AudioFormat, _Mapping]] = ..., output_audio: _Optional[_Union[_audio_pb2.AudioFormat, _Mapping]] = ..., language: _Optional[str] = ..., instructions: _Optional[str] = ..., voice: _Optional[str] = ..., resume_token: _Optional[str] = ..., replay_after_sequence: _Optional[int] = ..., turn_detection: _Optional[_Union[TurnDetection, _Mapping]] = ..., sound_policy: _Optional[_Union[SoundPolicy, _Mapping]] = ..., decision_events: _Optional[_Union[DecisionEvents, str]] = ..., response: _Optional[_Union[ResponsePolicy, _Mapping]] = ...) -> None: ...
+
+class ResponsePolicy(_message.Message):
+    __slots__ = ("mode", "wake_phrases", "max_sentences")
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    WAKE_PHRASES_FIELD_NUMBER: _ClassVar[int]
+    MAX_SENTENCES_FIELD_NUMBER: _ClassVar[int]
+    mode: ResponseMode
+    wake_phrases: _containers.RepeatedScalarFieldContainer[str]
+    max_sentences: int
+    def __init__(self, mode: _Optional[_Union[ResponseMode, str]] = ..., wake_phrases: _Optional[_Iterable[str]] = ..., max_sentences: _Optional[int] = ...) -> None: ...
 
 class TurnDetection(_message.Message):
     __slots__ = ("eagerness", "max_silence_ms", "min_silence_ms", "allow_barge_in", "model")
@@ -161,7 +192,7 @@ class EndOfInput(_message.Message):
     def __init__(self) -> None: ...
 
 class ConverseResponse(_message.Message):
-    __slots__ = ("sequence", "audio_offset", "session_started", "speech_started", "speech_stopped", "transcript", "sound_event", "decision", "reply_text", "reply_audio", "turn_started", "turn_completed", "turn_interrupted", "error")
+    __slots__ = ("sequence", "audio_offset", "session_started", "speech_started", "speech_stopped", "transcript", "sound_event", "decision", "reply_text", "reply_audio", "turn_started", "turn_completed", "turn_interrupted", "error", "mode_changed")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     AUDIO_OFFSET_FIELD_NUMBER: _ClassVar[int]
     SESSION_STARTED_FIELD_NUMBER: _ClassVar[int]
@@ -176,6 +207,7 @@ class ConverseResponse(_message.Message):
     TURN_COMPLETED_FIELD_NUMBER: _ClassVar[int]
     TURN_INTERRUPTED_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    MODE_CHANGED_FIELD_NUMBER: _ClassVar[int]
     sequence: int
     audio_offset: _duration_pb2.Duration
     session_started: SessionStarted
@@ -190,7 +222,8 @@ class ConverseResponse(_message.Message):
     turn_completed: TurnCompleted
     turn_interrupted: TurnInterrupted
     error: Error
-    def __init__(self, sequence: _Optional[int] = ..., audio_offset: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., session_started: _Optional[_Union[SessionStarted, _Mapping]] = ..., speech_started: _Optional[_Union[SpeechStarted, _Mapping]] = ..., speech_stopped: _Optional[_Union[SpeechStopped, _Mapping]] = ..., transcript: _Optional[_Union[Transcript, _Mapping]] = ..., sound_event: _Optional[_Union[SoundEvent, _Mapping]] = ..., decision: _Optional[_Union[Decision, _Mapping]] = ..., reply_text: _Optional[_Union[ReplyText, _Mapping]] = ..., reply_audio: _Optional[_Union[ReplyAudio, _Mapping]] = ..., turn_started: _Optional[_Union[TurnStarted, _Mapping]] = ..., turn_completed: _Optional[_Union[TurnCompleted, _Mapping]] = ..., turn_interrupted: _Optional[_Union[TurnInterrupted, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
+    mode_changed: ModeChanged
+    def __init__(self, sequence: _Optional[int] = ..., audio_offset: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., session_started: _Optional[_Union[SessionStarted, _Mapping]] = ..., speech_started: _Optional[_Union[SpeechStarted, _Mapping]] = ..., speech_stopped: _Optional[_Union[SpeechStopped, _Mapping]] = ..., transcript: _Optional[_Union[Transcript, _Mapping]] = ..., sound_event: _Optional[_Union[SoundEvent, _Mapping]] = ..., decision: _Optional[_Union[Decision, _Mapping]] = ..., reply_text: _Optional[_Union[ReplyText, _Mapping]] = ..., reply_audio: _Optional[_Union[ReplyAudio, _Mapping]] = ..., turn_started: _Optional[_Union[TurnStarted, _Mapping]] = ..., turn_completed: _Optional[_Union[TurnCompleted, _Mapping]] = ..., turn_interrupted: _Optional[_Union[TurnInterrupted, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., mode_changed: _Optional[_Union[ModeChanged, _Mapping]] = ...) -> None: ...
 
 class SessionStarted(_message.Message):
     __slots__ = ("session_id", "resume_token", "resumed", "output_audio")
@@ -269,6 +302,14 @@ class ReplyAudio(_message.Message):
     data: bytes
     start_sample: int
     def __init__(self, turn_id: _Optional[str] = ..., data: _Optional[bytes] = ..., start_sample: _Optional[int] = ...) -> None: ...
+
+class ModeChanged(_message.Message):
+    __slots__ = ("response", "instruction")
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    INSTRUCTION_FIELD_NUMBER: _ClassVar[int]
+    response: ResponsePolicy
+    instruction: str
+    def __init__(self, response: _Optional[_Union[ResponsePolicy, _Mapping]] = ..., instruction: _Optional[str] = ...) -> None: ...
 
 class TurnStarted(_message.Message):
     __slots__ = ("turn_id", "cause", "prompt")

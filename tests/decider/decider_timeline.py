@@ -10,7 +10,8 @@ goes to the gateway's CallerTurn, scripted recognitions of the open turn arrive
 builds what the decider sees. `replay` feeds that to the real turn policy and
 plays the gateway's part: the caller turn is settled as the gateway settles
 it, and RESPOND starts a reply of `reply_ms` of audio, PAUSE holds it,
-RESUME / IGNORE_BACKCHANNEL release it, STOP cancels it.
+RESUME / IGNORE_BACKCHANNEL release it, STOP cancels it; a CHANGE_MODE with a
+confirmation speaks it as a reply.
 
 As in the gateway, a caller turn opens at the first onset and stays open across
 pauses until the decider counts it handled: its transcript is the words of all
@@ -159,7 +160,10 @@ class Timeline:
                 hold.decided(obs, response)
             state = response.state
             steps.append(Step(now, response.decision.action, response.decision.reason, response, obs))
-            answers = bool(text_input or caller.text) or response.decision.action == api.ACTION_RESPOND_TO_SOUND
+            if response.decision.action == api.ACTION_CHANGE_MODE:
+                answers = bool(response.confirmation)
+            else:
+                answers = bool(text_input or caller.text) or response.decision.action == api.ACTION_RESPOND_TO_SOUND
             caller.settle(state.answered_utterance, response.decision.action)
             reply.apply(response.decision.action, answers, self.chunk_ms)
         return steps
@@ -180,8 +184,9 @@ class ReplySide:
         return decider_pb2.ReplyState(active=True, turn_id=f"turn-{self.turns}", paused=self.paused)
 
     def apply(self, action: int, answers: bool, chunk_ms: int) -> None:
-        """`answers`: a RESPOND had something to answer (typed text, a transcript or a sound)."""
-        if action in (api.ACTION_RESPOND, api.ACTION_RESPOND_TO_SOUND) and answers:
+        """`answers`: a RESPOND had something to answer (typed text, a transcript or a sound), or a
+        CHANGE_MODE something to confirm."""
+        if action in (api.ACTION_RESPOND, api.ACTION_RESPOND_TO_SOUND, api.ACTION_CHANGE_MODE) and answers:
             self.turns += 1
             self.left_ms, self.paused = self.reply_ms, False
         elif action == api.ACTION_PAUSE_SPEAKING:

@@ -49,15 +49,17 @@ class Observation(_message.Message):
     def __init__(self, now_ms: _Optional[int] = ..., in_speech: _Optional[bool] = ..., speech_ms: _Optional[int] = ..., silence_ms: _Optional[int] = ..., boundaries: _Optional[_Iterable[_Union[_encoder_pb2.SpeechBoundary, _Mapping]]] = ..., transcript: _Optional[str] = ..., transcript_is_final: _Optional[bool] = ..., utterance: _Optional[int] = ..., sound_tags: _Optional[_Iterable[_Union[_encoder_pb2.SoundTag, _Mapping]]] = ..., reply: _Optional[_Union[ReplyState, _Mapping]] = ..., text_input: _Optional[str] = ..., prosody: _Optional[_Union[_encoder_pb2.ChunkProsody, _Mapping]] = ..., turn_speech_ms: _Optional[int] = ...) -> None: ...
 
 class DeciderPolicy(_message.Message):
-    __slots__ = ("turn_detection", "sound_policy")
+    __slots__ = ("turn_detection", "sound_policy", "response")
     TURN_DETECTION_FIELD_NUMBER: _ClassVar[int]
     SOUND_POLICY_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
     turn_detection: _interaction_pb2.TurnDetection
     sound_policy: _interaction_pb2.SoundPolicy
-    def __init__(self, turn_detection: _Optional[_Union[_interaction_pb2.TurnDetection, _Mapping]] = ..., sound_policy: _Optional[_Union[_interaction_pb2.SoundPolicy, _Mapping]] = ...) -> None: ...
+    response: _interaction_pb2.ResponsePolicy
+    def __init__(self, turn_detection: _Optional[_Union[_interaction_pb2.TurnDetection, _Mapping]] = ..., sound_policy: _Optional[_Union[_interaction_pb2.SoundPolicy, _Mapping]] = ..., response: _Optional[_Union[_interaction_pb2.ResponsePolicy, _Mapping]] = ...) -> None: ...
 
 class DeciderState(_message.Message):
-    __slots__ = ("answered_utterance", "eot_text", "eot_probability", "overlap_started_ms", "last_sound_response_ms", "last_action", "last_reason", "turn_model_hidden", "turn_model_probability")
+    __slots__ = ("answered_utterance", "eot_text", "eot_probability", "overlap_started_ms", "last_sound_response_ms", "last_action", "last_reason", "turn_model_hidden", "turn_model_probability", "response")
     ANSWERED_UTTERANCE_FIELD_NUMBER: _ClassVar[int]
     EOT_TEXT_FIELD_NUMBER: _ClassVar[int]
     EOT_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +69,7 @@ class DeciderState(_message.Message):
     LAST_REASON_FIELD_NUMBER: _ClassVar[int]
     TURN_MODEL_HIDDEN_FIELD_NUMBER: _ClassVar[int]
     TURN_MODEL_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
     answered_utterance: int
     eot_text: str
     eot_probability: float
@@ -76,7 +79,8 @@ class DeciderState(_message.Message):
     last_reason: str
     turn_model_hidden: _containers.RepeatedScalarFieldContainer[float]
     turn_model_probability: float
-    def __init__(self, answered_utterance: _Optional[int] = ..., eot_text: _Optional[str] = ..., eot_probability: _Optional[float] = ..., overlap_started_ms: _Optional[int] = ..., last_sound_response_ms: _Optional[int] = ..., last_action: _Optional[_Union[_interaction_pb2.Action, str]] = ..., last_reason: _Optional[str] = ..., turn_model_hidden: _Optional[_Iterable[float]] = ..., turn_model_probability: _Optional[float] = ...) -> None: ...
+    response: _interaction_pb2.ResponsePolicy
+    def __init__(self, answered_utterance: _Optional[int] = ..., eot_text: _Optional[str] = ..., eot_probability: _Optional[float] = ..., overlap_started_ms: _Optional[int] = ..., last_sound_response_ms: _Optional[int] = ..., last_action: _Optional[_Union[_interaction_pb2.Action, str]] = ..., last_reason: _Optional[str] = ..., turn_model_hidden: _Optional[_Iterable[float]] = ..., turn_model_probability: _Optional[float] = ..., response: _Optional[_Union[_interaction_pb2.ResponsePolicy, _Mapping]] = ...) -> None: ...
 
 class DecideRequest(_message.Message):
     __slots__ = ("state", "observation", "policy")
@@ -89,15 +93,19 @@ class DecideRequest(_message.Message):
     def __init__(self, state: _Optional[_Union[DeciderState, _Mapping]] = ..., observation: _Optional[_Union[Observation, _Mapping]] = ..., policy: _Optional[_Union[DeciderPolicy, _Mapping]] = ...) -> None: ...
 
 class DecideResponse(_message.Message):
-    __slots__ = ("decision", "state", "end_of_turn_probability", "sound", "stable_until_ms")
+    __slots__ = ("decision", "state", "end_of_turn_probability", "sound", "stable_until_ms", "confirmation", "max_sentences")
     DECISION_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     END_OF_TURN_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
     SOUND_FIELD_NUMBER: _ClassVar[int]
     STABLE_UNTIL_MS_FIELD_NUMBER: _ClassVar[int]
+    CONFIRMATION_FIELD_NUMBER: _ClassVar[int]
+    MAX_SENTENCES_FIELD_NUMBER: _ClassVar[int]
     decision: _interaction_pb2.Decision
     state: DeciderState
     end_of_turn_probability: float
     sound: _encoder_pb2.SoundTag
     stable_until_ms: int
-    def __init__(self, decision: _Optional[_Union[_interaction_pb2.Decision, _Mapping]] = ..., state: _Optional[_Union[DeciderState, _Mapping]] = ..., end_of_turn_probability: _Optional[float] = ..., sound: _Optional[_Union[_encoder_pb2.SoundTag, _Mapping]] = ..., stable_until_ms: _Optional[int] = ...) -> None: ...
+    confirmation: str
+    max_sentences: int
+    def __init__(self, decision: _Optional[_Union[_interaction_pb2.Decision, _Mapping]] = ..., state: _Optional[_Union[DeciderState, _Mapping]] = ..., end_of_turn_probability: _Optional[float] = ..., sound: _Optional[_Union[_encoder_pb2.SoundTag, _Mapping]] = ..., stable_until_ms: _Optional[int] = ..., confirmation: _Optional[str] = ..., max_sentences: _Optional[int] = ...) -> None: ...
