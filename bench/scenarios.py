@@ -10,8 +10,9 @@ Proactive-Sound-Bench (see ../shared/notes/field.md):
   short_interruption  one to three words over the reply ("Wait.", "Stop."): stop
   sound         an alarm / phone / bell (respond) or an everyday sound (ignore), alone,
                 in noise, or under the caller's speech
-  instruction   a typed (session instructions) or spoken instruction changes what the
-                system does: one sentence only, only transcribe, stay silent until asked
+  instruction   a typed (session instructions or a text message) or spoken instruction changes
+                what the system does: one sentence only, only transcribe, stay silent until
+                asked (or named), talk again
   offline       transcribe a file; answer about a clip
 
 `build(seed)` makes the same corpus for the same seed: every random choice comes
@@ -131,6 +132,8 @@ class Scenario:
     sound: str = ""
     sound_onset_s: float | None = None
     instructions: str = ""  # session instructions ("" = the server's default)
+    texts: tuple[tuple[float, str], ...] = ()  # typed messages: (seconds into the call, text)
+    quiet_until_s: float | None = None  # no reply may start before this (instruction scenarios)
     # How the call ends: after `stop_after_turns` completed reply turns, `linger_s` after the
     # `stop_after_replies`-th reply starts, `hang_up_after_overlay_s` after the overlay starts,
     # or `tail_s` after the audio, whichever is first.
@@ -285,36 +288,61 @@ def proactive_sound(b: _Builder, n: int) -> None:
                        stop_after_replies=replies, linger_s=0.3, tail_s=3.5, **kw))
 
 
+# Instruction scenarios: (expect, how the instruction is given, session instructions, typed message, what the
+# caller says in order). Each part of `said` is a sentence spoken after a gap; the gap before the last part is
+# long (3.5 s), so a system that answers what it was told not to has time to do it.
+_ONE = "Always answer in exactly one short sentence."
+INSTRUCTION_KINDS = (
+    ("one_sentence", "session", _ONE, "", ("Tell me about the history of Rome.",)),
+    ("one_sentence", "spoken", "", "", ("Answer in one sentence. Tell me about the history of Rome.",)),
+    ("one_sentence", "typed", "", "From now on, answer in one sentence.", ("Tell me how bread is made.",)),
+    ("transcribe_only", "session", "Only transcribe what the caller says. Do not reply.", "",
+     ("The birch canoe slid on the smooth planks.", "What time is it?")),
+    ("transcribe_only", "spoken", "", "", ("Just transcribe from now on.", "Glue the sheet to the dark blue background.",
+                                           "Can you hear me?")),
+    ("transcribe_only", "typed", "", "Just transcribe from now on.",
+     ("It's easy to tell the depth of a well.", "What is the weather like?")),
+    ("quiet_until_asked", "session",
+     "Stay silent while the caller talks. Reply only when the caller asks you a direct question.", "",
+     ("I am writing my shopping list. Eggs, milk and bread.", "What is on my list?")),
+    ("quiet_until_asked", "spoken", "", "",
+     ("Please just listen and do not answer until I ask. I need eggs, milk and bread.", "What do I need?")),
+    ("quiet_until_asked", "spoken_name", "", "",
+     ("Stay quiet until I say computer.", "I need eggs, milk and bread.", "Computer, what do I need?")),
+    ("back_to_converse", "spoken", "", "",
+     ("Just transcribe from now on.", "The boy was there when the sun rose.", "You can talk again.",
+      "What is two plus two?")),
+)
+SAID_GAP_S = 1.5
+LAST_GAP_S = 3.5
+
+
 def instructions(b: _Builder, n: int) -> None:
-    one_sentence = "Always answer in exactly one short sentence."
-    transcribe = "Only transcribe: repeat back exactly what the caller says, word for word, and nothing else."
-    silent = "Stay silent while the caller talks. Reply only when the caller asks you a direct question."
-    kinds = (
-        ("one_sentence", "typed", one_sentence, "Tell me about the history of Rome."),
-        ("one_sentence", "spoken", "", "Answer in one sentence. Tell me about the history of Rome."),
-        ("transcribe_only", "typed", transcribe, "The birch canoe slid on the smooth planks."),
-        ("transcribe_only", "spoken", "", "Just repeat after me. The birch canoe slid on the smooth planks."),
-        ("silent_until_asked", "typed", silent, "I am writing my shopping list. Eggs, milk and bread."),
-        ("silent_until_asked", "spoken", "",
-         "Please just listen and do not answer until I ask. I need eggs, milk and bread."),
-    )
+    """Typed (session instructions or a text message) and spoken instructions that change what the system
+    does. Scoring (bench/scoring.py): `quiet_until_s` is when the caller first asks for a reply; no reply
+    other than a mode change's confirmation may start before it, and the turn ending at `speech_end_s`
+    must be answered (transcribe_only: never)."""
     for i in range(n):
-        expect, mode, system, text = kinds[i % len(kinds)]
-        voice = _voice(i)
-        speech = speak(text, voice)
-        end = LEAD_S + len(speech) / RATE
-        kw: dict = {}
-        if expect == "silent_until_asked":
-            ask = speak("What is on my list?", voice)
-            speech = np.concatenate([speech, silence(3.5), ask])
-            kw = {"pause_s": (end, end + 3.5), "tail_s": 4.0}
-            text += " What is on my list?"
-            end = LEAD_S + len(speech) / RATE
-        else:
-            kw = {"stop_after_turns": 1, "tail_s": 15.0}
-        b.add(Scenario(f"instruction-{i:03d}", "instruction", expect, _timeline(speech, silence(0.3)),
-                       reference=text, voice=f"{voice}/{mode}", speech_end_s=end,
-                       instructions=system, **kw))
+        expect, how, system, typed, said = INSTRUCTION_KINDS[i % len(INSTRUCTION_KINDS)]
+        voice = _voice(i + (i // len(INSTRUCTION_KINDS)))  # each kind heard in several voices
+        parts, at = [], LEAD_S
+        starts = []
+        for k, sentence in enumerate(said):
+            if k:
+                gap = LAST_GAP_S if k == len(said) - 1 else SAID_GAP_S
+                parts.append(silence(gap))
+                at += gap
+            audio = speak(sentence, voice)
+            starts.append(at)
+            parts.append(audio)
+            at += len(audio) / RATE
+        asks = starts[-1] if len(said) > 1 else at
+        texts = ((0.1, typed),) if typed else ()
+        kw: dict = ({"stop_after_turns": 1 + bool(typed), "tail_s": 15.0} if expect == "one_sentence"
+                    else {"tail_s": 6.0})
+        b.add(Scenario(f"instruction-{i:03d}", "instruction", expect, _timeline(*parts, silence(0.3)),
+                       reference=" ".join(said), voice=f"{voice}/{how}", speech_end_s=at, instructions=system,
+                       texts=texts, quiet_until_s=None if expect == "one_sentence" else asks, **kw))
 
 
 def offline(b: _Builder, n: int) -> None:
@@ -337,7 +365,7 @@ def offline(b: _Builder, n: int) -> None:
 
 # Scenarios per category: full corpus, and the --quick subset.
 COUNTS = {"pause": (72, 6), "turn_taking": (40, 4), "backchannel": (20, 2), "interruption": (20, 2),
-          "sound": (30, 3), "instruction": (15, 3), "offline": (16, 2), "short_interruption": (16, 2)}
+          "sound": (30, 3), "instruction": (40, 3), "offline": (16, 2), "short_interruption": (16, 2)}
 _BUILDERS = {"pause": pause_handling, "turn_taking": turn_taking, "backchannel": backchannel,
              "interruption": interruption, "sound": proactive_sound, "instruction": instructions,
              "offline": offline, "short_interruption": short_interruption}
@@ -355,5 +383,5 @@ def export(scenarios: list[Scenario], folder: pathlib.Path) -> None:
     """Writes scenarios as .npz files for runners in another virtualenv (the Pipecat baseline)."""
     folder.mkdir(parents=True, exist_ok=True)
     for s in scenarios:
-        np.savez(folder / f"{s.id}.npz", audio=s.audio, meta=np.array(json.dumps(s.meta | {"texts": []})),
+        np.savez(folder / f"{s.id}.npz", audio=s.audio, meta=np.array(json.dumps(s.meta)),
                  overlay=s.overlay if s.overlay is not None else np.zeros(0, np.float32))

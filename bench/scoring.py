@@ -12,8 +12,9 @@ last word ends in the audio sent):
                          interruption's key words
   short interruption     the reply under a one-to-three-word "Wait."/"Stop." was stopped
   proactive accuracy     reacted to a respond-sound, did not react to an ignore-sound
-  instruction compliance one sentence; a word-for-word echo (WER <= 0.35); no reply
-                         before the caller asks
+  instruction compliance no reply (a mode change's confirmation aside) before the caller
+                         asks for one, then an answer within 5 s: of one sentence where
+                         asked; transcribe only: no reply at all, transcripts WER <= 0.35
   WER                    corpus WER of final transcripts, real and synthetic speech apart
 """
 from __future__ import annotations
@@ -182,11 +183,14 @@ def score(scenarios: list[Scenario], outcomes: list[Outcome]) -> dict:
                        for setting in ("alone", "noise", "under_speech")},
         "onset_to_reaction_audio": summary(sound_turn_latency)}
 
-    compliance = {}
+    compliance, by_channel = {}, {}
     for s, o in of("instruction"):
-        compliance.setdefault(s.expect, []).append(_complies(s, o))
+        complied = _complies(s, o)
+        compliance.setdefault(s.expect, []).append(complied)
+        by_channel.setdefault(s.voice.rsplit("/", 1)[-1], []).append(complied)  # session, spoken, typed, ...
     cat["instruction"] = {"compliance": rate([c for cs in compliance.values() for c in cs]),
-                          **{k: rate(v) for k, v in compliance.items()}}
+                          **{k: rate(v) for k, v in compliance.items()},
+                          "by_channel": {k: rate(v) for k, v in sorted(by_channel.items())}}
 
     offline = of("offline")
     cat["offline"] = {
@@ -205,16 +209,17 @@ def score(scenarios: list[Scenario], outcomes: list[Outcome]) -> dict:
 
 
 def _complies(s: Scenario, o: Outcome) -> bool:
-    if s.expect == "silent_until_asked":
-        quiet = not any(s.pause_s[0] - 2.0 <= t.first_audio_s < s.pause_s[1] + 0.5 for t in o.turns)
-        return quiet and _first_after(o, s.speech_end_s) is not None
-    turn = _first_after(o, s.speech_end_s)
-    if turn is None:
+    """Did the system do what the instruction said? A mode change's spoken confirmation is no reply."""
+    replies = [t for t in o.turns if t.cause != "instruction"]
+    if s.quiet_until_s is not None and any(t.first_audio_s < s.quiet_until_s for t in replies):
         return False
-    if s.expect == "one_sentence":
-        return _sentences(turn.text) == 1
-    said = s.reference.split("repeat after me.")[-1]
-    return wer([(said, turn.text)]).get("wer", 1.0) <= 0.35
+    if s.expect == "transcribe_only":
+        heard = wer([(s.reference, " ".join(o.transcripts))]).get("wer", 1.0)
+        return not replies and heard <= 0.35
+    answer = next((t for t in replies if t.first_audio_s >= s.speech_end_s), None)
+    if answer is None or answer.first_audio_s - s.speech_end_s > REPLY_WINDOW_S:
+        return False
+    return s.expect != "one_sentence" or _sentences(answer.text) == 1
 
 
 def stage_breakdown(pairs: list[tuple[Scenario, Outcome]]) -> dict:

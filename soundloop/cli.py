@@ -69,6 +69,7 @@ def cmd_serve(args) -> None:
 # ------------------------------------------------------------------ converse / transcribe
 
 def _print_event(received) -> None:
+    from soundloop.instructions import describe
     from soundloop.v1 import interaction_pb2 as pb
     ev, kind = received.event, received.kind
     if kind == "reply_audio":
@@ -83,6 +84,7 @@ def _print_event(received) -> None:
         "turn_completed": lambda: f"{ev.turn_completed.turn_id}: {ev.turn_completed.text!r}",
         "turn_interrupted": lambda: f"{ev.turn_interrupted.turn_id}, heard {ev.turn_interrupted.heard_text!r}",
         "error": lambda: f"{ev.error.code}: {ev.error.message}",
+        "mode_changed": lambda: f"{describe(ev.mode_changed.response)} <- {ev.mode_changed.instruction!r}",
     }.get(kind, lambda: "")()
     print(f"{received.at:7.3f}s  #{ev.sequence:<4} audio {ev.audio_offset.ToMilliseconds() / 1000:6.2f}s  "
           f"{kind:<16} {detail}", flush=True)
@@ -97,14 +99,17 @@ def _encoding_config(encoding: str, rate: int | None):
 
 
 def converse_file(address: str, path: str, *, encoding: str = "pcm16", rate: int | None = None,
-                  speed: float = 1.0, out: str | None = None, instructions: str = "", texts=()):
+                  speed: float = 1.0, out: str | None = None, instructions: str = "", texts=(),
+                  response_mode: str = "", wake_phrases=(), max_sentences: int = 0):
     import soundfile as sf
 
     from soundloop.client import CallerScript, converse
     from soundloop.v1 import interaction_pb2 as pb
     audio, file_rate = sf.read(path, dtype="float32", always_2d=True)
     fmt = _encoding_config(encoding, rate)
-    config = pb.SessionConfig(input_audio=fmt, instructions=instructions)
+    config = pb.SessionConfig(input_audio=fmt, instructions=instructions, response=pb.ResponsePolicy(
+        mode=pb.ResponseMode.Value(f"RESPONSE_MODE_{response_mode.upper()}") if response_mode else 0,
+        wake_phrases=list(wake_phrases), max_sentences=max_sentences))
     script = CallerScript(audio=audio.mean(axis=1), rate=file_rate, texts=list(texts))
     record = asyncio.run(converse(address, config, script, speed=speed, on_event=_print_event))
     if out and record.reply_audio:
@@ -125,7 +130,8 @@ def _write_reply(path: str, record) -> None:
 
 def cmd_converse(args) -> None:
     converse_file(args.address, args.file, encoding=args.encoding, rate=args.rate, speed=args.speed,
-                  out=args.out, instructions=args.instructions, texts=[(0.0, t) for t in args.text])
+                  out=args.out, instructions=args.instructions, texts=[(0.0, t) for t in args.text],
+                  response_mode=args.response_mode, wake_phrases=args.wake_phrase, max_sentences=args.max_sentences)
 
 
 def cmd_transcribe(args) -> None:
@@ -165,6 +171,9 @@ def cmd_demo(args) -> None:
              running_system=running_system)
 
 
+RESPONSE_MODES = ["converse", "transcribe_only", "quiet_until_addressed", "sounds_only"]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="soundloop", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -187,6 +196,11 @@ def main(argv: list[str] | None = None) -> None:
     conv.add_argument("--out", default="reply.wav", help="where to write the reply audio")
     conv.add_argument("--instructions", default="")
     conv.add_argument("--text", action="append", default=[], help="typed input sent at the start")
+    conv.add_argument("--response-mode", choices=RESPONSE_MODES, default="",
+                      help="what the server answers (default: converse, or what --instructions say)")
+    conv.add_argument("--wake-phrase", action="append", default=[],
+                      help="with quiet_until_addressed: a word or name that addresses the assistant")
+    conv.add_argument("--max-sentences", type=int, default=0, help="cut every reply after this many sentences")
     conv.set_defaults(func=cmd_converse)
 
     tr = sub.add_parser("transcribe", help="transcribe a whole file (offline task)")

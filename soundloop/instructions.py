@@ -237,6 +237,16 @@ def addressed(text: str, wake_phrases) -> bool:
     return any(s.endswith("?") or _QUESTION_START.search(s) for s in sentences(text))
 
 
+_CALLING = frozenset({"hey", "hi", "hello", "ok", "okay", "um", "uh", "so"})
+
+
+def only_wake_phrase(text: str, wake_phrases) -> bool:
+    """The turn is the wake phrase alone ("Computer." before a pause, then the request)."""
+    words = [w for w in _words(normalize(text)) if w not in _CALLING]
+    phrases = [p for p in wake_phrases if p.strip()] or [DEFAULT_WAKE_PHRASE]
+    return bool(words) and any(words == [w for w in _words(normalize(p)) if w not in _CALLING] for p in phrases)
+
+
 def describe(policy: pb.ResponsePolicy) -> str:
     """The policy in a few words, for decision reasons and logs."""
     mode = policy.mode or pb.RESPONSE_MODE_CONVERSE

@@ -19,7 +19,7 @@ from soundloop.v1 import audio_pb2, interaction_pb2 as pb, interaction_pb2_grpc
 PCM16K = audio_pb2.AudioFormat(encoding=audio_pb2.AUDIO_ENCODING_PCM16LE, sample_rate_hz=16000)
 MULAW8K = audio_pb2.AudioFormat(encoding=audio_pb2.AUDIO_ENCODING_MULAW, sample_rate_hz=8000)
 CAUSES = {pb.TURN_CAUSE_SPEECH: "speech", pb.TURN_CAUSE_TEXT: "text", pb.TURN_CAUSE_SOUND: "sound",
-          pb.TURN_CAUSE_UNCLEAR_SPEECH: "unclear_speech"}
+          pb.TURN_CAUSE_UNCLEAR_SPEECH: "unclear_speech", pb.TURN_CAUSE_INSTRUCTION: "instruction"}
 STAGE_FIELDS = ("voice_to_voice", "end_of_speech_to_decision", "recognition", "llm_first_token",
                 "tts_first_audio", "decision_to_first_audio", "barge_in_stop")
 
@@ -37,7 +37,8 @@ def session_config(scenario: Scenario, turn_model: int = pb.TURN_MODEL_UNSPECIFI
 
 
 def script(scenario: Scenario) -> CallerScript:
-    return CallerScript(scenario.audio, RATE, tail_s=scenario.tail_s, stop_after_turns=scenario.stop_after_turns,
+    return CallerScript(scenario.audio, RATE, texts=[(float(t), text) for t, text in scenario.texts],
+                        tail_s=scenario.tail_s, stop_after_turns=scenario.stop_after_turns,
                         barge_in=scenario.overlay, barge_in_delay_s=scenario.overlay_delay_s,
                         stop_after_replies=scenario.stop_after_replies, linger_s=scenario.linger_s,
                         hang_up_after_barge_in_s=scenario.hang_up_after_overlay_s)

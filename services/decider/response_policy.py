@@ -36,9 +36,13 @@ def answers_speech(policy: api.ResponsePolicy) -> bool:
 
 
 def follow(state: decider_pb2.DeciderState, text: str, initial: api.ResponsePolicy, typed: bool,
-           respond: Outcome) -> Outcome:
+           respond: Outcome, may_wait: bool = False) -> Outcome:
     """The outcome of a finished turn saying `text`: `respond` (the turn policy's RESPOND, its reason
-    kept) when it is to be answered, else CHANGE_MODE or NO_REPLY. Updates state.response."""
+    kept) when it is to be answered, else CHANGE_MODE or NO_REPLY. Updates state.response.
+
+    `may_wait`: the silence is still short of max_silence. In quiet mode a turn that is only the wake
+    phrase ("Computer." then a breath) then waits for the request that usually follows, so that the
+    two are one turn; if none comes, the name alone is answered at max_silence."""
     before = api.ResponsePolicy()
     before.CopyFrom(current(state, initial))  # a copy: the state's own message changes below
     policy = before
@@ -56,6 +60,10 @@ def follow(state: decider_pb2.DeciderState, text: str, initial: api.ResponsePoli
                                       and not instructions.addressed(text, policy.wake_phrases)):
         return Outcome(api.ACTION_NO_REPLY, f"{instructions.MODE_NAMES[policy.mode]}: not answered {quote(text)}",
                        1.0, end_of_turn_probability=respond.end_of_turn_probability)
+    if (policy.mode == api.RESPONSE_MODE_QUIET_UNTIL_ADDRESSED and not typed and may_wait
+            and instructions.only_wake_phrase(text, policy.wake_phrases)):
+        return Outcome(api.ACTION_KEEP_LISTENING, f"wake phrase {quote(text)}: waiting for the request", 1.0,
+                       end_of_turn_probability=respond.end_of_turn_probability)
     limit = policy.max_sentences
     if instruction is not None and instruction.max_sentences is not None and not instruction.lasting:
         limit = instruction.max_sentences  # "In one sentence, ...": this reply only

@@ -197,7 +197,8 @@ def _listen(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, setti
     response = response_policy.current(state, settings.response)
     if turn is not None and turn.action == api.ACTION_RESPOND:
         if text is not None:
-            return response_policy.follow(state, text, settings.response, typed=False, respond=turn)
+            return response_policy.follow(state, text, settings.response, typed=False, respond=turn,
+                                          may_wait=obs.silence_ms < settings.turn.max_silence_ms)
         if response_policy.answers_speech(response):
             return turn
         return Outcome(api.ACTION_NO_REPLY, f"{instructions.MODE_NAMES[response.mode]}: unclear speech not answered",

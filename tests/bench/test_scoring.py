@@ -113,17 +113,26 @@ def test_proactive_accuracy_uses_the_turn_cause_or_extra_replies():
 
 
 def test_instruction_compliance():
-    one = scenario("o", "instruction", "one_sentence", speech_end_s=2.0)
-    echo = scenario("e", "instruction", "transcribe_only", speech_end_s=2.0,
-                    reference="Just repeat after me. The birch canoe slid on the smooth planks.")
-    quiet = scenario("q", "instruction", "silent_until_asked", speech_end_s=9.0, pause_s=(4.0, 7.5))
+    one = scenario("o", "instruction", "one_sentence", speech_end_s=2.0, voice="v/spoken")
+    transcribe = scenario("t", "instruction", "transcribe_only", speech_end_s=6.0, quiet_until_s=4.0,
+                          reference="Just transcribe from now on. The birch canoe slid on the smooth planks.",
+                          voice="v/spoken")
+    quiet = scenario("q", "instruction", "quiet_until_asked", speech_end_s=9.0, quiet_until_s=7.5, voice="v/typed")
     outcomes = [Outcome("o", "x", turns=[turn(2.5, text="Rome was founded in 753 BC. It grew into an empire.")]),
-                Outcome("e", "x", turns=[turn(2.5, text="The birch canoe slid on the smooth planks.")]),
+                # A spoken confirmation of the mode change is no reply; the transcripts are right.
+                Outcome("t", "x", turns=[turn(2.5, cause="instruction")],
+                        transcripts=["Just transcribe from now on.", "The birch canoe slid on the smooth planks."]),
                 Outcome("q", "x", turns=[turn(9.6)])]
-    instruction = categories([one, echo, quiet], outcomes)["instruction"]
+    instruction = categories([one, transcribe, quiet], outcomes)["instruction"]
     assert instruction["one_sentence"]["rate"] == 0.0
     assert instruction["transcribe_only"]["rate"] == 1.0
-    assert instruction["silent_until_asked"]["rate"] == 1.0
+    assert instruction["quiet_until_asked"]["rate"] == 1.0
+    assert instruction["by_channel"]["spoken"]["rate"] == 0.5
+    # Answering what should only be transcribed, or talking before being asked, fails.
+    echoed = Outcome("t", "x", turns=[turn(6.5, text="The birch canoe.")], transcripts=outcomes[1].transcripts)
+    early = Outcome("q", "x", turns=[turn(5.0), turn(9.6)])
+    again = categories([transcribe, quiet], [echoed, early])["instruction"]
+    assert again["transcribe_only"]["rate"] == 0.0 and again["quiet_until_asked"]["rate"] == 0.0
 
 
 def test_wer_is_split_by_real_and_synthetic_speech():

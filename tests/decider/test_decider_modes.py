@@ -132,3 +132,16 @@ def test_a_bad_response_policy_is_rejected_naming_the_field(response, message):
     with pytest.raises(InvalidRequest, match=message.replace("?", r"\?")):
         turn_policy.decide(decider_pb2.DeciderState(), decider_pb2.Observation(now_ms=100),
                            decider_pb2.DeciderPolicy(response=response), EOT)
+
+
+def test_a_wake_phrase_alone_waits_for_the_request_after_it():
+    steps = (Timeline(asr_delay_ms=0)
+             .speech(0, 600, "Computer.")
+             .speech(1300, 2300, "What do I need?")
+             .speech(5000, 5600, "Computer.")
+             .replay(EOT, policy(api.RESPONSE_MODE_QUIET_UNTIL_ADDRESSED, wake=["computer"])))
+    responds = [s for s in steps if s.action == api.ACTION_RESPOND]
+    assert [r.observation.transcript for r in responds] == ["Computer. What do I need?", "Computer."]
+    assert "waiting for the request" in steps[8].reason  # 800 ms: past min_silence, one turn still open
+    # Called and nothing after it: answered once the silence reaches max_silence (1800 ms, medium).
+    assert responds[1].observation.silence_ms >= 1800
