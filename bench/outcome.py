@@ -17,6 +17,7 @@ class ReplyTurn:
     interrupted: bool = False
     cause: str = ""  # "speech", "text", "sound"; "" when the system does not say
     prompt: str = ""  # what the system answered (transcript, sound label)
+    heard_sound: str = ""  # a sound the answer to the caller's words also reacted to
     stages: dict[str, float] = dataclasses.field(default_factory=dict)  # per-stage seconds, system's own
 
 

@@ -171,7 +171,7 @@ def score(scenarios: list[Scenario], outcomes: list[Outcome]) -> dict:
     correct = [_reacted_to_sound(s, o) == (s.expect == "sound_respond") for s, o in sounds]
     sound_turn_latency = []
     for s, o in sounds:
-        turn = next((t for t in o.turns if t.cause == "sound"), None)
+        turn = next((t for t in o.turns if t.cause == "sound" or t.heard_sound), None)
         if s.expect == "sound_respond" and turn is not None:
             sound_turn_latency.append(turn.first_audio_s - s.sound_onset_s)
     cat["sound"] = {

@@ -40,15 +40,18 @@ _NOT = r"(?:don't|do not|dont|never)"
 _SPEAK = r"(?:answer|reply|respond|talk|speak|say anything|interrupt|chime in)"
 _CALLER = r"(?:i|the caller|the user|someone|they)"
 
+# Recognizers hear "transcribe" as "transcribed" and "stay quiet" as "say quiet": the endings and the
+# leading "st" are the parts a recognizer most often gets wrong, and the imperative frame still holds.
 _TRANSCRIBE = [
-    rf"{_LEAD}(?:transcribe|take dictation)\b",
+    rf"{_LEAD}(?:transcrib(?:e|ed|es|ing)|take dictation)\b",
     rf"{_LEAD}(?<=just |only )(?:take notes|write (?:down )?(?:what|everything))",
     rf"{_LEAD}(?:start|begin|switch to|go to|use) (?:transcribing|transcription|dictation|taking notes)",
     r"\b(?:transcription|transcribe|dictation|transcribe[- ]only) mode\b",
     rf"{_LEAD}{_NOT} {_SPEAK}\b.*\b(?:just|only) (?:transcribe|take notes|write)",
 ]
 _QUIET = [
-    rf"{_LEAD}(?:stay|be|keep|remain|go) (?:quiet|silent)\b",
+    rf"{_LEAD}(?:stay|say|be|keep|remain|go) (?:quiet|silent)\b",
+    rf"{_LEAD}(?:just )?listen\b.*\b(?:until|unless|till) {_CALLER} (?:ask|asks|say|says|call|calls)\b",
     rf"{_LEAD}(?:shut up|hush)\b",
     rf"{_LEAD}{_NOT} {_SPEAK}(?: to me| anything| back)? (?:until|unless|till|before)\b",
     rf"{_LEAD}(?:just )?listen(?: to me)?,? (?:and|but|without) (?:{_NOT} )?(?:answer|reply|respond|talk|say)",
@@ -75,6 +78,8 @@ _CONVERSE = [
     rf"{_LEAD}(?:let's|let us) (?:talk|chat|have a conversation)",
 ]
 _LENGTH = [
+    rf"\banswer(?:ing)?,? (?:in )?(?:just |only |exactly )?{_NUMBER} (?:short |brief )?sentences?",
+    rf"\bin (?:just |only |exactly )?{_NUMBER} (?:short |brief )?sentences?(?=,|$)",
     r"\b(?:answer|reply|respond|keep|say|tell|explain|summari[sz]e|describe|give|limit|use|write|talk|speak)"
     rf"\b[^.?!]{{0,30}}?\b(?:in|to|with|using|within|under|at most|no more than) "
     rf"(?:just |only |exactly |at most |no more than |a maximum of |max )?{_NUMBER} (?:short |brief )?sentences?",

@@ -11,6 +11,7 @@ import csv
 import functools
 
 from soundloop.models import model_path
+from soundloop.v1 import interaction_pb2 as api
 
 # Alarm-like classes that call for a spoken reaction unprompted (Proactive-Sound-Bench
 # "RESPOND" items: alarms, ringing phones, breaking glass, a crying baby, someone at the door).
@@ -62,11 +63,67 @@ NOT_SOUNDS: frozenset[str] = frozenset({
 })
 
 
+# Respond labels reacted to at once, even over the caller or a reply: danger, not news.
+DEFAULT_URGENT_LABELS: frozenset[str] = frozenset({
+    "Smoke detector, smoke alarm",
+    "Fire alarm",
+    "Civil defense siren",
+    "Glass",
+    "Shatter",
+    "Screaming",
+    "Gunshot, gunfire",
+    "Explosion",
+})
+
+# Further respond-by-default sounds from the paper's examples: something falling or breaking.
+_ALSO_RESPOND = frozenset({"Smash, crash", "Breaking", "Gunshot, gunfire", "Explosion", "Crying, sobbing",
+                           "Emergency vehicle"})
+
+# The paper's six domains over YAMNet's class order, which follows the AudioSet ontology: human
+# sounds, animals, music, natural sounds, then sounds of things (vehicles; engines; domestic;
+# alarms, bells, mechanisms, tools, explosions; materials and generic impacts), then
+# source-ambiguous and channel classes. Ranges are class indices, end exclusive.
+_DOMAIN_RANGES = (
+    (0, 67, api.SOUND_DOMAIN_HUMAN),
+    (67, 132, api.SOUND_DOMAIN_NATURE),  # animals
+    (132, 277, api.SOUND_DOMAIN_MUSIC),
+    (277, 294, api.SOUND_DOMAIN_NATURE),  # wind, water, fire
+    (294, 337, api.SOUND_DOMAIN_TRAFFIC),  # vehicles, sirens of emergency vehicles included
+    (337, 348, api.SOUND_DOMAIN_EQUIPMENT),  # engines, power tools
+    (348, 382, api.SOUND_DOMAIN_DAILY_LIFE),  # doors, kitchen, bathroom, typing
+    (382, 431, api.SOUND_DOMAIN_EQUIPMENT),  # alarms, telephones, mechanisms, tools, explosions
+    (431, 494, api.SOUND_DOMAIN_DAILY_LIFE),  # wood, glass, liquids, impacts
+    (494, 521, api.SOUND_DOMAIN_EQUIPMENT),  # tones, noise, TV and radio (silence and scenes are NOT_SOUNDS)
+)
+
+
 @functools.cache
+def _class_names() -> tuple[str, ...]:
+    with open(model_path("yamnet", "yamnet_class_map.csv"), newline="", encoding="utf-8") as f:
+        return tuple(row["display_name"] for row in csv.DictReader(f))
+
+
 def yamnet_labels() -> frozenset[str]:
     """Display names of the 521 classes of the assembled YAMNet model."""
-    with open(model_path("yamnet", "yamnet_class_map.csv"), newline="", encoding="utf-8") as f:
-        return frozenset(row["display_name"] for row in csv.DictReader(f))
+    return frozenset(_class_names())
+
+
+@functools.cache
+def _domains() -> dict[str, int]:
+    names = _class_names()
+    if len(names) != _DOMAIN_RANGES[-1][1]:
+        raise ValueError(f"the YAMNet class map has {len(names)} classes; the domain table expects "
+                         f"{_DOMAIN_RANGES[-1][1]}")
+    return {names[i]: domain for start, end, domain in _DOMAIN_RANGES for i in range(start, end)}
+
+
+def domain_of(label: str) -> int:
+    """The label's SoundDomain (UNSPECIFIED for a name that is not a YAMNet class)."""
+    return _domains().get(label, api.SOUND_DOMAIN_UNSPECIFIED)
+
+
+def default_respond_labels() -> frozenset[str]:
+    return DEFAULT_RESPOND_LABELS | _ALSO_RESPOND
 
 
 def unknown_labels(labels: list[str] | tuple[str, ...]) -> list[str]:

@@ -74,13 +74,15 @@ def outcome_of(scenario_id: str, record: ConversationRecord) -> Outcome:
     for turn_id, turn in turns.items():
         if turn_id in started:
             turn.cause, turn.prompt = CAUSES.get(started[turn_id].cause, ""), started[turn_id].prompt
+            turn.heard_sound = started[turn_id].heard_sound
     errors = [f"{e.event.error.code}: {e.event.error.message}" for e in record.of("error")]
     return Outcome(
         scenario_id, "soundloop", error="; ".join(errors) or None, transcripts=record.final_transcripts(),
         turns=sorted(turns.values(), key=lambda t: t.first_audio_s), overlay_at=record.barge_in_at,
         call_s=record.events[-1].at if record.events else 0.0, milestones=_milestones(record),
-        sound_reactions=[e.event.turn_started.prompt for e in record.of("turn_started")
-                         if e.event.turn_started.cause == pb.TURN_CAUSE_SOUND])
+        sound_reactions=[e.event.turn_started.prompt if e.event.turn_started.cause == pb.TURN_CAUSE_SOUND
+                         else e.event.turn_started.heard_sound for e in record.of("turn_started")
+                         if e.event.turn_started.cause == pb.TURN_CAUSE_SOUND or e.event.turn_started.heard_sound])
 
 
 def _milestones(record: ConversationRecord) -> dict[str, float]:

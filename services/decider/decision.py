@@ -13,7 +13,7 @@ class Outcome:
     confidence: float
     # Set when the end-of-turn probability was estimated for this call.
     end_of_turn_probability: float | None = None
-    # For RESPOND_TO_SOUND.
+    # For RESPOND_TO_SOUND; for RESPOND, a sound the answer to the caller also reacts to.
     sound: encoder_pb2.SoundTag | None = None
     # For RESPOND: most sentences in the reply (0: no limit).
     max_sentences: int = 0

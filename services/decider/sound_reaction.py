@@ -1,10 +1,16 @@
-"""Whether a sound heard while the line is quiet deserves a spoken reaction.
+"""Whether a sound deserves a spoken reaction, and when: now, or once the line is free.
 
-A tag in the respond set (the policy's labels, or the default alarm set) with a
-score of at least min_score triggers a proactive reply, unless proactive
-replies are off or one was given less than SOUND_COOLDOWN_MS ago. Any other
-environment sound at min_score is reported as ignored. Voices, silence and
-acoustic scenes are not sounds (sound_classes.NOT_SOUNDS).
+A tag the policy responds to (services/decider/turn_settings.SoundSettings: labels,
+domains, the defaults of soundloop/sound_classes.py) with a score of at least min_score
+triggers a proactive reply, unless proactive replies are off or one was given less than
+SOUND_COOLDOWN_MS ago. Any other environment sound at min_score is reported as ignored.
+Voices, silence and acoustic scenes are not sounds (sound_classes.NOT_SOUNDS).
+
+A sound heard while the line is busy (the caller speaking, their turn not yet answered, a
+reply playing) waits in the decider state (`pending_sound`), for at most PENDING_SOUND_MS:
+an urgent one (a smoke alarm, breaking glass) is reacted to at the caller's next pause, or
+at once over a reply; another is mentioned in the answer to the caller's turn, or reacted to
+when the reply ends.
 """
 from __future__ import annotations
 
@@ -12,11 +18,15 @@ import dataclasses
 from collections.abc import Sequence
 
 from services.decider.turn_settings import SoundSettings
+from soundloop.decider.v1 import decider_pb2
 from soundloop.encoder.v1 import encoder_pb2
-from soundloop.sound_classes import NOT_SOUNDS
+from soundloop.sound_classes import NOT_SOUNDS, domain_of
+from soundloop.v1 import interaction_pb2 as api
 
 # One alarm rings for many tagging windows; react once, not every half second.
 SOUND_COOLDOWN_MS = 8000
+# A sound heard this long ago is stale news: the caller's turn or the reply took too long.
+PENDING_SOUND_MS = 20_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,6 +34,11 @@ class SoundReaction:
     respond: bool
     tag: encoder_pb2.SoundTag
     reason: str
+    urgent: bool = False
+
+
+def _domain(label: str) -> str:
+    return api.SoundDomain.Name(domain_of(label)).removeprefix("SOUND_DOMAIN_").lower().replace("_", " ")
 
 
 def react(tags: Sequence[encoder_pb2.SoundTag], settings: SoundSettings, now_ms: int,
@@ -32,14 +47,42 @@ def react(tags: Sequence[encoder_pb2.SoundTag], settings: SoundSettings, now_ms:
     notable = [t for t in tags if t.label not in NOT_SOUNDS and t.score >= settings.min_score]
     if not notable:
         return None
-    alarms = [t for t in notable if t.label in settings.respond_labels]
-    if not alarms:
+    wanted = [t for t in notable if settings.responds_to(t.label)]
+    if not wanted:
         top = max(notable, key=lambda t: t.score)
         return SoundReaction(False, top, f"benign sound: {top.label}")
-    top = max(alarms, key=lambda t: t.score)
+    top = max(wanted, key=lambda t: (settings.is_urgent(t.label), t.score))
     if not settings.proactive:
         return SoundReaction(False, top, f"proactive replies off: {top.label}")
     since = now_ms - last_sound_response_ms
     if last_sound_response_ms and since < SOUND_COOLDOWN_MS:
         return SoundReaction(False, top, f"{top.label}: reacted {since / 1000:.1f} s ago")
-    return SoundReaction(True, top, f"sound: {top.label} ({top.score:.2f})")
+    urgent = settings.is_urgent(top.label)
+    return SoundReaction(True, top, f"{'urgent ' if urgent else ''}sound: {top.label} ({_domain(top.label)}, "
+                                    f"{top.score:.2f})", urgent)
+
+
+def hold(state: decider_pb2.DeciderState, tag: encoder_pb2.SoundTag, now_ms: int) -> None:
+    """Keeps a sound for when the line is free (the stronger of two, the newer of equals)."""
+    if not state.HasField("pending_sound") or tag.score >= state.pending_sound.score:
+        state.pending_sound.CopyFrom(tag)
+        state.pending_sound_ms = max(1, now_ms)
+
+
+def pending(state: decider_pb2.DeciderState, settings: SoundSettings, now_ms: int) -> SoundReaction | None:
+    """The held sound, if still fresh (a stale one is dropped)."""
+    if not state.HasField("pending_sound"):
+        return None
+    if now_ms - state.pending_sound_ms > PENDING_SOUND_MS:
+        release(state)
+        return None
+    tag = state.pending_sound
+    urgent = settings.is_urgent(tag.label)
+    heard = (now_ms - state.pending_sound_ms) / 1000
+    return SoundReaction(True, tag, f"{'urgent ' if urgent else ''}sound {heard:.1f} s ago: {tag.label} "
+                                    f"({_domain(tag.label)}, {tag.score:.2f})", urgent)
+
+
+def release(state: decider_pb2.DeciderState) -> None:
+    state.ClearField("pending_sound")
+    state.pending_sound_ms = 0

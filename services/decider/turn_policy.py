@@ -26,8 +26,13 @@ scripted timeline replays exactly. Rules, first match wins:
    VAD heard >= UNHEARD_SPEECH_MS of speech: a noisy or broken line, not a cough) -> RESPOND
    ("speech not understood") once the silence reaches max_silence; the gateway's reply asks
    the caller to say it again instead of leaving them in silence.
-5. Sounds (services/decider/sound_reaction.py): an alarm-like tag -> RESPOND_TO_SOUND
-   (at most once per cool-down); any other notable sound -> IGNORE_SOUND.
+5. Sounds (services/decider/sound_reaction.py), heard at any moment: a respond-sound ->
+   RESPOND_TO_SOUND when the line is free (at most once per cool-down); heard while it is
+   busy, it waits: an urgent one is reacted to at the caller's next pause (superseding their
+   half-said turn, as typed text does) or at once over a reply (which the gateway stops);
+   another rides on the RESPOND to
+   the caller's turn (DecideResponse.sound) or waits for the reply to end. Any other notable
+   sound -> IGNORE_SOUND.
 6. Otherwise KEEP_LISTENING ("silence", "waiting for the transcript").
 7. The response mode (services/decider/response_policy.py) has the last word on a finished
    turn: an instruction in it changes the mode or the reply length (CHANGE_MODE), and a
@@ -46,6 +51,8 @@ barge-in on the new reply. The state's
 last_action / last_reason record the decision.
 """
 from __future__ import annotations
+
+import dataclasses
 
 from services.decider import barge_in, response_policy, sound_reaction, turn_model as learned
 from services.decider.decision import Outcome
@@ -115,7 +122,11 @@ def decide(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, policy
         outcome = response_policy.follow(new_state, obs.text_input, settings.response, typed=True,
                                          respond=Outcome(api.ACTION_RESPOND, "typed instruction", 1.0))
     elif obs.reply.active:
-        outcome = barge_in.decide_overlap(new_state, obs, settings.turn.allow_barge_in)
+        held = _held_sound(new_state, obs, settings)
+        if held is not None and held.urgent and not obs.in_speech:
+            outcome = _react(new_state, held, obs, "over the reply")  # the gateway stops the reply for it
+        else:
+            outcome = barge_in.decide_overlap(new_state, obs, settings.turn.allow_barge_in)
     else:
         new_state.overlap_started_ms = 0
         # The model decides once it has seen the line; a caller that sends no chunk prosody (a gateway
@@ -181,11 +192,16 @@ def stable_until(outcome: Outcome, state: decider_pb2.DeciderState, obs: decider
 
 def _listen(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, settings: ResolvedPolicy,
             estimator: EndOfTurnEstimator, learned_model: bool) -> Outcome:
-    """Rules 3-6: no reply is active."""
+    """Rules 3-7: no reply is active."""
+    held = _held_sound(state, obs, settings)
     if obs.in_speech:
         return Outcome(api.ACTION_KEEP_LISTENING, "caller speaking", 1.0)
     turn = None
     text = pending_turn_text(state, obs)
+    if held is not None and held.urgent:
+        # At the caller's first pause. The reaction supersedes their half-said turn: the gateway keeps its
+        # words in the history, and what they say next is a new turn.
+        return _react(state, held, obs, "in the caller's pause" if text is not None else "")
     if text is not None and learned_model:
         # The model has weighed the silence already: no minimum on top of its threshold.
         turn = _end_of_turn(settings.turn, obs.silence_ms, state.turn_model_probability, 0, "model p")
@@ -196,27 +212,62 @@ def _listen(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, setti
         turn = _unheard_turn(settings.turn, obs)
     response = response_policy.current(state, settings.response)
     if turn is not None and turn.action == api.ACTION_RESPOND:
-        if text is not None:
-            return response_policy.follow(state, text, settings.response, typed=False, respond=turn,
-                                          may_wait=obs.silence_ms < settings.turn.max_silence_ms)
-        if response_policy.answers_speech(response):
-            return turn
-        return Outcome(api.ACTION_NO_REPLY, f"{instructions.MODE_NAMES[response.mode]}: unclear speech not answered",
-                       0.5, end_of_turn_probability=turn.end_of_turn_probability)
-    sound = sound_reaction.react(obs.sound_tags, settings.sound, obs.now_ms, state.last_sound_response_ms)
-    if sound and sound.respond and not response_policy.reacts_to_sounds(response):
-        sound = sound_reaction.SoundReaction(
-            False, sound.tag, f"{instructions.MODE_NAMES[response.mode]}: {sound.tag.label} not answered")
-    if sound and sound.respond:
-        state.last_sound_response_ms = max(1, obs.now_ms)
-        return Outcome(api.ACTION_RESPOND_TO_SOUND, sound.reason, sound.tag.score, sound=sound.tag)
+        if text is None:
+            if response_policy.answers_speech(response):
+                return turn
+            return Outcome(api.ACTION_NO_REPLY, f"{instructions.MODE_NAMES[response.mode]}: unclear speech not "
+                           "answered", 0.5, end_of_turn_probability=turn.end_of_turn_probability)
+        outcome = response_policy.follow(state, text, settings.response, typed=False, respond=turn,
+                                         may_wait=obs.silence_ms < settings.turn.max_silence_ms)
+        if outcome.action == api.ACTION_RESPOND and held is not None:
+            # A sound heard during the caller's turn: the answer to their words reacts to it too.
+            sound_reaction.release(state)
+            state.last_sound_response_ms = max(1, obs.now_ms)
+            outcome = dataclasses.replace(outcome, sound=held.tag, reason=f"{outcome.reason}; {held.reason}")
+        return outcome
+    if held is not None and text is None and not _awaiting_words(state, obs):
+        return _react(state, held, obs, "")
     if turn is not None:
         return turn
+    sound = sound_reaction.react(obs.sound_tags, settings.sound, obs.now_ms, state.last_sound_response_ms)
     if sound:
-        return Outcome(api.ACTION_IGNORE_SOUND, sound.reason, sound.tag.score)
-    if obs.utterance != state.answered_utterance and not obs.transcript.strip() and not obs.transcript_is_final:
+        return Outcome(api.ACTION_IGNORE_SOUND, _ignored_reason(sound, response), sound.tag.score)
+    if _awaiting_words(state, obs):
         return Outcome(api.ACTION_KEEP_LISTENING, "waiting for the transcript", 0.8)
     return Outcome(api.ACTION_KEEP_LISTENING, "silence", 1.0)
+
+
+def _awaiting_words(state: decider_pb2.DeciderState, obs: decider_pb2.Observation) -> bool:
+    """The caller's latest utterance is unanswered and its transcript has not come yet."""
+    return (obs.utterance not in (0, state.answered_utterance) and not obs.transcript.strip()
+            and not obs.transcript_is_final)
+
+
+def _held_sound(state: decider_pb2.DeciderState, obs: decider_pb2.Observation,
+                settings: ResolvedPolicy) -> sound_reaction.SoundReaction | None:
+    """Takes in this observation's sounds and returns the one waiting for a reaction, if any (none in the
+    modes that do not react to sounds)."""
+    if not response_policy.reacts_to_sounds(response_policy.current(state, settings.response)):
+        sound_reaction.release(state)
+        return None
+    sound = sound_reaction.react(obs.sound_tags, settings.sound, obs.now_ms, state.last_sound_response_ms)
+    if sound is not None and sound.respond:
+        sound_reaction.hold(state, sound.tag, obs.now_ms)
+    return sound_reaction.pending(state, settings.sound, obs.now_ms)
+
+
+def _react(state: decider_pb2.DeciderState, held: sound_reaction.SoundReaction, obs: decider_pb2.Observation,
+           where: str) -> Outcome:
+    sound_reaction.release(state)
+    state.last_sound_response_ms = max(1, obs.now_ms)
+    reason = f"{held.reason} {where}".strip()
+    return Outcome(api.ACTION_RESPOND_TO_SOUND, reason, held.tag.score, sound=held.tag)
+
+
+def _ignored_reason(sound: sound_reaction.SoundReaction, response: api.ResponsePolicy) -> str:
+    if sound.respond:  # the mode keeps it quiet
+        return f"{instructions.MODE_NAMES[response.mode]}: {sound.tag.label} not answered"
+    return sound.reason
 
 
 def unheard_turn(state: decider_pb2.DeciderState, obs: decider_pb2.Observation) -> bool:

@@ -12,7 +12,7 @@ import math
 from soundloop import instructions
 from soundloop.decider.v1 import decider_pb2
 from soundloop.errors import InvalidRequest  # a DecideRequest the decider cannot act on, field named
-from soundloop.sound_classes import DEFAULT_RESPOND_LABELS, unknown_labels
+from soundloop.sound_classes import DEFAULT_URGENT_LABELS, default_respond_labels, domain_of, unknown_labels
 from soundloop.v1 import interaction_pb2 as api
 
 
@@ -48,6 +48,25 @@ class SoundSettings:
     respond_labels: frozenset[str]
     min_score: float
     proactive: bool
+    ignore_labels: frozenset[str] = frozenset()
+    respond_domains: frozenset[int] = frozenset()  # api.SoundDomain
+    ignore_domains: frozenset[int] = frozenset()
+    urgent_labels: frozenset[str] = DEFAULT_URGENT_LABELS
+    explicit_respond: bool = False  # respond_labels were named by the caller (not the defaults)
+
+    def responds_to(self, label: str) -> bool:
+        """Whether `label` gets a reaction, by the SoundPolicy's precedence."""
+        if label in self.ignore_labels:
+            return False
+        if self.explicit_respond and label in self.respond_labels:
+            return True
+        domain = domain_of(label)
+        if domain in self.ignore_domains:
+            return False
+        return domain in self.respond_domains or label in self.respond_labels
+
+    def is_urgent(self, label: str) -> bool:
+        return label in self.urgent_labels
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,17 +101,26 @@ def resolve_turn(td: api.TurnDetection) -> TurnSettings:
 
 
 def resolve_sound(sp: api.SoundPolicy) -> SoundSettings:
-    unknown = unknown_labels(list(sp.respond_labels))
-    if unknown:
-        names = ", ".join(repr(label) for label in unknown)
-        raise InvalidRequest(
-            f"policy.sound_policy.respond_labels: {names} not a YAMNet class name "
-            f"(use AudioSet display names such as 'Smoke detector, smoke alarm')")
+    for field in ("respond_labels", "ignore_labels", "urgent_labels"):
+        unknown = unknown_labels(list(getattr(sp, field)))
+        if unknown:
+            names = ", ".join(repr(label) for label in unknown)
+            raise InvalidRequest(
+                f"policy.sound_policy.{field}: {names} not a YAMNet class name "
+                f"(use AudioSet display names such as 'Smoke detector, smoke alarm')")
+    for field in ("respond_domains", "ignore_domains"):
+        for domain in getattr(sp, field):
+            if domain not in api.SoundDomain.values() or domain == api.SOUND_DOMAIN_UNSPECIFIED:
+                raise InvalidRequest(f"policy.sound_policy.{field}: {domain} is not a sound domain "
+                                     "(SOUND_DOMAIN_HUMAN ... SOUND_DOMAIN_MUSIC)")
     if math.isnan(sp.min_score) or not 0.0 <= sp.min_score <= 1.0:
         raise InvalidRequest(f"policy.sound_policy.min_score must be in [0, 1], got {sp.min_score}")
-    labels = frozenset(sp.respond_labels) or DEFAULT_RESPOND_LABELS
+    labels = frozenset(sp.respond_labels) or default_respond_labels()
     return SoundSettings(respond_labels=labels, min_score=sp.min_score or DEFAULT_MIN_SOUND_SCORE,
-                         proactive=not sp.disable_proactive)
+                         proactive=not sp.disable_proactive, ignore_labels=frozenset(sp.ignore_labels),
+                         respond_domains=frozenset(sp.respond_domains), ignore_domains=frozenset(sp.ignore_domains),
+                         urgent_labels=frozenset(sp.urgent_labels) or DEFAULT_URGENT_LABELS,
+                         explicit_respond=bool(sp.respond_labels))
 
 
 MAX_WAKE_PHRASES = 8

@@ -225,6 +225,8 @@ class Conversation:
             self._take_caller_turn(clock)
             answer = pb.TURN_CAUSE_UNCLEAR_SPEECH, ""
         elif action == pb.ACTION_RESPOND_TO_SOUND:
+            if self._caller.is_open and self._caller.text and response.state.answered_utterance == self._caller.utterance:
+                await self._replies.note(await self._unanswered_turn(obs, clock))  # a half-said turn it supersedes
             answer = pb.TURN_CAUSE_SOUND, response.sound.label
         if self._caller.settle(response.state.answered_utterance, action):
             self._recognizer.cancel()
@@ -254,7 +256,8 @@ class Conversation:
         if cause == pb.TURN_CAUSE_INSTRUCTION:
             await self._replies.confirm(decision.turn_id, prompt, response.confirmation, clock)
         else:
-            await self._replies.start(decision.turn_id, cause, prompt, clock, max_sentences=response.max_sentences)
+            await self._replies.start(decision.turn_id, cause, prompt, clock, max_sentences=response.max_sentences,
+                                      heard_sound=response.sound.label if cause == pb.TURN_CAUSE_SPEECH else "")
 
     async def _emit_decision(self, decision: pb.Decision) -> None:
         key = (decision.action, decision.reason if decision.action != pb.ACTION_KEEP_LISTENING else "")

@@ -10,7 +10,7 @@ from typing import Any
 
 from soundloop.audio.codec import MODEL_RATE
 from soundloop.encoder.v1 import encoder_pb2
-from soundloop.sound_classes import NOT_SOUNDS
+from soundloop.sound_classes import NOT_SOUNDS, domain_of
 from soundloop.v1 import interaction_pb2 as pb
 
 from .caller_turn import CallerTurn
@@ -34,7 +34,7 @@ def of_chunk(boundaries: Iterable[encoder_pb2.SpeechBoundary],
         if tag.label not in NOT_SOUNDS:  # speech is reported as transcripts, not as a sound
             yield ms(tag.end_sample), {"sound_event": pb.SoundEvent(
                 label=tag.label, score=tag.score, start=duration(ms(tag.start_sample)),
-                end=duration(ms(tag.end_sample)))}
+                end=duration(ms(tag.end_sample)), domain=domain_of(tag.label))}
 
 
 def transcript(caller: CallerTurn, is_final: bool, stability: float) -> pb.Transcript:

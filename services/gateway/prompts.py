@@ -17,10 +17,13 @@ from .session_store import ChatTurn
 ROLES = {"system": llm_pb2.ROLE_SYSTEM, "user": llm_pb2.ROLE_USER, "assistant": llm_pb2.ROLE_ASSISTANT}
 
 
-def user_message(cause: int, prompt: str) -> str:
+def user_message(cause: int, prompt: str, heard_sound: str = "") -> str:
     """The history entry for a turn: the caller's words, or a description of what was heard."""
     if cause == pb.TURN_CAUSE_SOUND:
         return f"[The assistant hears a sound: {prompt}. React to it briefly, as a helpful assistant would.]"
+    if heard_sound:
+        return (f"{prompt}\n[While the caller spoke, the assistant heard a sound: {heard_sound}. Mention it "
+                "briefly, then answer.]")
     if cause == pb.TURN_CAUSE_UNCLEAR_SPEECH:
         return ("[The caller said something, but the line was too unclear to make out the words. "
                 "Ask them in a few words to say it again.]")

@@ -80,11 +80,14 @@ class ReplyController:
         turn = ChatTurn("user", prompts.user_message(pb.TURN_CAUSE_SPEECH, caller_text))
         return prompts.conversation(self._instructions, [*self._history, turn], self.max_sentences)
 
-    async def start(self, turn_id: str, cause: int, prompt: str, clock: TurnClock, max_sentences: int = 0) -> None:
-        """Starts answering `prompt` in at most `max_sentences` sentences (0: no limit); the caller of
-        this has interrupted any active turn first."""
-        await self._remember(ChatTurn("user", prompts.user_message(cause, prompt)))
-        await self._emit(turn_started=pb.TurnStarted(turn_id=turn_id, cause=cause, prompt=prompt))
+    async def start(self, turn_id: str, cause: int, prompt: str, clock: TurnClock, max_sentences: int = 0,
+                    heard_sound: str = "") -> None:
+        """Starts answering `prompt` in at most `max_sentences` sentences (0: no limit), reacting to
+        `heard_sound` too (a sound heard while the caller spoke); the caller of this has interrupted
+        any active turn first."""
+        await self._remember(ChatTurn("user", prompts.user_message(cause, prompt, heard_sound)))
+        await self._emit(turn_started=pb.TurnStarted(turn_id=turn_id, cause=cause, prompt=prompt,
+                                                     heard_sound=heard_sound))
         messages = prompts.conversation(self._instructions, self._history, max_sentences)
         generation = self.speculator.adopt(messages)
         if generation is None:

@@ -32,6 +32,16 @@ class Eagerness(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EAGERNESS_MEDIUM: _ClassVar[Eagerness]
     EAGERNESS_HIGH: _ClassVar[Eagerness]
 
+class SoundDomain(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SOUND_DOMAIN_UNSPECIFIED: _ClassVar[SoundDomain]
+    SOUND_DOMAIN_HUMAN: _ClassVar[SoundDomain]
+    SOUND_DOMAIN_DAILY_LIFE: _ClassVar[SoundDomain]
+    SOUND_DOMAIN_EQUIPMENT: _ClassVar[SoundDomain]
+    SOUND_DOMAIN_TRAFFIC: _ClassVar[SoundDomain]
+    SOUND_DOMAIN_NATURE: _ClassVar[SoundDomain]
+    SOUND_DOMAIN_MUSIC: _ClassVar[SoundDomain]
+
 class DecisionEvents(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     DECISION_EVENTS_UNSPECIFIED: _ClassVar[DecisionEvents]
@@ -72,6 +82,13 @@ EAGERNESS_UNSPECIFIED: Eagerness
 EAGERNESS_LOW: Eagerness
 EAGERNESS_MEDIUM: Eagerness
 EAGERNESS_HIGH: Eagerness
+SOUND_DOMAIN_UNSPECIFIED: SoundDomain
+SOUND_DOMAIN_HUMAN: SoundDomain
+SOUND_DOMAIN_DAILY_LIFE: SoundDomain
+SOUND_DOMAIN_EQUIPMENT: SoundDomain
+SOUND_DOMAIN_TRAFFIC: SoundDomain
+SOUND_DOMAIN_NATURE: SoundDomain
+SOUND_DOMAIN_MUSIC: SoundDomain
 DECISION_EVENTS_UNSPECIFIED: DecisionEvents
 DECISION_EVENTS_CHANGES: DecisionEvents
 DECISION_EVENTS_ALL: DecisionEvents
@@ -158,14 +175,22 @@ class TurnDetection(_message.Message):
     def __init__(self, eagerness: _Optional[_Union[Eagerness, str]] = ..., max_silence_ms: _Optional[int] = ..., min_silence_ms: _Optional[int] = ..., allow_barge_in: _Optional[bool] = ..., model: _Optional[_Union[TurnModel, str]] = ...) -> None: ...
 
 class SoundPolicy(_message.Message):
-    __slots__ = ("respond_labels", "min_score", "disable_proactive")
+    __slots__ = ("respond_labels", "min_score", "disable_proactive", "ignore_labels", "respond_domains", "ignore_domains", "urgent_labels")
     RESPOND_LABELS_FIELD_NUMBER: _ClassVar[int]
     MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
     DISABLE_PROACTIVE_FIELD_NUMBER: _ClassVar[int]
+    IGNORE_LABELS_FIELD_NUMBER: _ClassVar[int]
+    RESPOND_DOMAINS_FIELD_NUMBER: _ClassVar[int]
+    IGNORE_DOMAINS_FIELD_NUMBER: _ClassVar[int]
+    URGENT_LABELS_FIELD_NUMBER: _ClassVar[int]
     respond_labels: _containers.RepeatedScalarFieldContainer[str]
     min_score: float
     disable_proactive: bool
-    def __init__(self, respond_labels: _Optional[_Iterable[str]] = ..., min_score: _Optional[float] = ..., disable_proactive: _Optional[bool] = ...) -> None: ...
+    ignore_labels: _containers.RepeatedScalarFieldContainer[str]
+    respond_domains: _containers.RepeatedScalarFieldContainer[SoundDomain]
+    ignore_domains: _containers.RepeatedScalarFieldContainer[SoundDomain]
+    urgent_labels: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, respond_labels: _Optional[_Iterable[str]] = ..., min_score: _Optional[float] = ..., disable_proactive: _Optional[bool] = ..., ignore_labels: _Optional[_Iterable[str]] = ..., respond_domains: _Optional[_Iterable[_Union[SoundDomain, str]]] = ..., ignore_domains: _Optional[_Iterable[_Union[SoundDomain, str]]] = ..., urgent_labels: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AudioChunk(_message.Message):
     __slots__ = ("data",)
@@ -262,16 +287,18 @@ class Transcript(_message.Message):
     def __init__(self, text: _Optional[str] = ..., is_final: _Optional[bool] = ..., stability: _Optional[float] = ..., utterance: _Optional[int] = ..., start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., end: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class SoundEvent(_message.Message):
-    __slots__ = ("label", "score", "start", "end")
+    __slots__ = ("label", "score", "start", "end", "domain")
     LABEL_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
     END_FIELD_NUMBER: _ClassVar[int]
+    DOMAIN_FIELD_NUMBER: _ClassVar[int]
     label: str
     score: float
     start: _duration_pb2.Duration
     end: _duration_pb2.Duration
-    def __init__(self, label: _Optional[str] = ..., score: _Optional[float] = ..., start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., end: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    domain: SoundDomain
+    def __init__(self, label: _Optional[str] = ..., score: _Optional[float] = ..., start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., end: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., domain: _Optional[_Union[SoundDomain, str]] = ...) -> None: ...
 
 class Decision(_message.Message):
     __slots__ = ("action", "reason", "confidence", "turn_id")
@@ -312,14 +339,16 @@ class ModeChanged(_message.Message):
     def __init__(self, response: _Optional[_Union[ResponsePolicy, _Mapping]] = ..., instruction: _Optional[str] = ...) -> None: ...
 
 class TurnStarted(_message.Message):
-    __slots__ = ("turn_id", "cause", "prompt")
+    __slots__ = ("turn_id", "cause", "prompt", "heard_sound")
     TURN_ID_FIELD_NUMBER: _ClassVar[int]
     CAUSE_FIELD_NUMBER: _ClassVar[int]
     PROMPT_FIELD_NUMBER: _ClassVar[int]
+    HEARD_SOUND_FIELD_NUMBER: _ClassVar[int]
     turn_id: str
     cause: TurnCause
     prompt: str
-    def __init__(self, turn_id: _Optional[str] = ..., cause: _Optional[_Union[TurnCause, str]] = ..., prompt: _Optional[str] = ...) -> None: ...
+    heard_sound: str
+    def __init__(self, turn_id: _Optional[str] = ..., cause: _Optional[_Union[TurnCause, str]] = ..., prompt: _Optional[str] = ..., heard_sound: _Optional[str] = ...) -> None: ...
 
 class TurnCompleted(_message.Message):
     __slots__ = ("turn_id", "text", "audio_samples", "metrics")

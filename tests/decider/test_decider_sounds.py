@@ -72,16 +72,77 @@ def test_disable_proactive_reports_but_never_reacts():
     assert first(steps, api.ACTION_IGNORE_SOUND).reason == "proactive replies off: Fire alarm"
 
 
-def test_no_sound_reactions_while_the_caller_speaks_or_a_reply_plays():
+def test_a_sound_over_the_callers_words_is_reacted_to_in_the_answer_to_them():
     steps = (Timeline().speech(0, 1000, "What time is it?").sound(500, 900, "Alarm", 0.9)
-             .sound(1500, 2500, "Telephone bell ringing", 0.9).replay(EOT, until=3000, reply_ms=2000))
+             .replay(EOT, until=3000, reply_ms=2000))
     assert [a for _, a in events(steps)] == ["RESPOND"]
+    respond = first(steps, api.ACTION_RESPOND)
+    assert respond.response.sound.label == "Alarm"
+    assert "sound" in respond.reason and respond.response.state.last_sound_response_ms == respond.now_ms
+    assert not respond.response.state.HasField("pending_sound")
 
 
-def test_an_alarm_during_a_mid_turn_pause_gets_a_reaction():
+def test_a_sound_during_a_reply_is_reacted_to_when_it_ends():
+    steps = (Timeline().speech(0, 1000, "What time is it?").sound(1500, 2500, "Telephone bell ringing", 0.9)
+             .replay(EOT, until=5000, reply_ms=2000))
+    assert [a for _, a in events(steps)] == ["RESPOND", "RESPOND_TO_SOUND"]
+    react = first(steps, api.ACTION_RESPOND_TO_SOUND)
+    assert react.now_ms == 3400 and not react.observation.reply.active  # the first chunk after the reply
+    assert react.response.sound.label == "Telephone bell ringing"
+
+
+def test_an_urgent_sound_stops_the_reply():
+    steps = (Timeline().speech(0, 1000, "What time is it?").sound(1800, 2500, "Smoke detector, smoke alarm", 0.8)
+             .replay(EOT, until=5000, reply_ms=3000))
+    react = first(steps, api.ACTION_RESPOND_TO_SOUND)
+    assert react.now_ms == 1900 and react.observation.reply.active
+    assert react.reason.startswith("urgent sound") and react.reason.endswith("over the reply")
+
+
+def test_an_urgent_sound_over_the_caller_is_reacted_to_in_their_pause():
+    eot = ScriptedEstimator({"I would like to": 0.02, "book a table.": 0.9})
+    steps = (Timeline(asr_delay_ms=0).speech(0, 1000, "I would like to").sound(400, 900, "Glass", 0.8)
+             .speech(3500, 4500, "book a table.").replay(eot, until=7000, reply_ms=1500))
+    assert [a for _, a in events(steps)] == ["RESPOND_TO_SOUND", "RESPOND"]
+    react, respond = first(steps, api.ACTION_RESPOND_TO_SOUND), first(steps, api.ACTION_RESPOND)
+    assert react.now_ms == 1000  # the caller's first pause
+    assert react.reason.endswith("in the caller's pause")
+    # The half-said turn is superseded (the gateway keeps its words in the history); the rest is a new turn.
+    assert respond.observation.transcript == "book a table."
+
+
+def test_a_sound_in_a_mid_turn_pause_waits_for_the_turn():
     eot = ScriptedEstimator({"I would like to": 0.02})
     steps = (Timeline(asr_delay_ms=0).speech(0, 1000, "I would like to").sound(1500, 1600, "Siren", 0.8)
              .replay(eot, until=6000, reply_ms=1000))
-    # The sound reply supersedes the half-said turn: it is not answered by the long-silence rule later.
-    assert [a for _, a in events(steps)] == ["RESPOND_TO_SOUND"]
-    assert first(steps, api.ACTION_RESPOND_TO_SOUND).response.state.answered_utterance == 1
+    # Not urgent: the caller may go on; when their turn is answered (long silence), the answer reacts to it.
+    assert [a for _, a in events(steps)] == ["RESPOND"]
+    assert first(steps, api.ACTION_RESPOND).response.sound.label == "Siren"
+
+
+def test_domains_and_labels_override_the_defaults():
+    def reacted(label, **policy):
+        steps = Timeline().sound(1000, 1100, label, 0.8).replay(EOT, sound_policy(**policy), until=1500)
+        return [a for _, a in events(steps)] == ["RESPOND_TO_SOUND"]
+    assert not reacted("Bark") and reacted("Bark", respond_domains=[api.SOUND_DOMAIN_NATURE])
+    assert reacted("Doorbell") and not reacted("Doorbell", ignore_labels=["Doorbell"])
+    assert not reacted("Alarm clock", ignore_domains=[api.SOUND_DOMAIN_EQUIPMENT])
+    assert reacted("Alarm clock", ignore_domains=[api.SOUND_DOMAIN_EQUIPMENT], respond_labels=["Alarm clock"])
+
+
+def test_every_label_has_a_domain_and_the_defaults_follow_the_paper():
+    from soundloop.sound_classes import default_respond_labels, domain_of
+    assert all(domain_of(label) != api.SOUND_DOMAIN_UNSPECIFIED for label in yamnet_labels())
+    assert {domain_of(x) for x in ("Speech", "Door", "Alarm", "Car", "Bird", "Guitar")} == {
+        api.SOUND_DOMAIN_HUMAN, api.SOUND_DOMAIN_DAILY_LIFE, api.SOUND_DOMAIN_EQUIPMENT, api.SOUND_DOMAIN_TRAFFIC,
+        api.SOUND_DOMAIN_NATURE, api.SOUND_DOMAIN_MUSIC}
+    respond = default_respond_labels()
+    assert {"Shatter", "Baby cry, infant cry", "Knock", "Telephone bell ringing", "Smash, crash"} <= respond
+    assert not {"Traffic noise, roadway noise", "Music", "Typing", "Bird vocalization, bird call, bird song",
+                "Camera"} & respond
+
+
+def test_a_bad_domain_is_rejected():
+    from services.decider.turn_settings import InvalidRequest, resolve
+    with pytest.raises(InvalidRequest, match="policy.sound_policy.respond_domains: 0 is not a sound domain"):
+        resolve(sound_policy(respond_domains=[api.SOUND_DOMAIN_UNSPECIFIED]))

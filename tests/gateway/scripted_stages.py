@@ -43,6 +43,15 @@ class Said:
         return round(self.start_s * MODEL_RATE), round(self.end_s * MODEL_RATE)
 
 
+@dataclasses.dataclass(frozen=True)
+class Heard:
+    """An environment sound the scripted encoder tags, in every chunk it overlaps."""
+    start_s: float
+    end_s: float
+    label: str
+    score: float = 0.8
+
+
 @dataclasses.dataclass
 class Timings:
     encoder_s: float = 0.004
@@ -56,8 +65,9 @@ class Timings:
 
 class ScriptedStages:
     def __init__(self, said: list[Said], end_of_turn: dict[str, float], reply: Callable[[str], str] | str = "Sure.",
-                 timings: Timings | None = None):
+                 timings: Timings | None = None, sounds: tuple[Heard, ...] = ()):
         self.said = sorted(said, key=lambda s: s.start_s)
+        self.sounds = sounds
         self.estimator = ScriptedEstimator(end_of_turn)
         self.reply = reply if callable(reply) else (lambda _prompt, text=reply: text)
         self.t = timings or Timings()
@@ -84,6 +94,11 @@ class ScriptedStages:
             if start <= e + _samples(VAD_END_MS) < end:
                 out.boundaries.add(kind=encoder_pb2.BOUNDARY_KIND_SPEECH_END, sample=e)
         out.pcm16k = pcm.tobytes()
+        for sound in self.sounds:
+            s, e = round(sound.start_s * MODEL_RATE), round(sound.end_s * MODEL_RATE)
+            if s < end and start < e:
+                out.sound_tags.add(label=sound.label, score=sound.score, start_sample=max(s, start),
+                                   end_sample=min(e, end))
         heard = [s for s in self.said if s.span[0] + _samples(VAD_START_MS) < end]
         last = heard[-1] if heard else None
         if last and end < last.span[1] + _samples(VAD_END_MS):

@@ -27,6 +27,10 @@ SOUNDS, CONVERSE = pb.RESPONSE_MODE_SOUNDS_ONLY, pb.RESPONSE_MODE_CONVERSE
     ("Okay, you can answer me now.", CONVERSE),
     ("Stop transcribing.", CONVERSE),
     ("Let's talk normally.", CONVERSE),
+    # As recognizers write them (benchmark transcripts, Moonshine tiny).
+    ("Just transcribed from now on.", TRANSCRIBE),
+    ("Say quiet, and till I say computer.", QUIET),
+    ("Please just listen and do my answer until I ask.", QUIET),
 ])
 def test_mode_instructions(text, mode):
     said = instructions.parse(text)
@@ -47,6 +51,7 @@ def test_talk_about_the_same_things_is_not_an_instruction(text):
     ("Stay quiet until you hear the word computer.", ("computer",)),
     ("Don't answer unless I say hey loop.", ("hey loop",)),
     ("Stay quiet until I say so.", ()),
+    ("Say quiet, and till I say computer.", ("computer",)),
     ("Don't answer until I ask you a question.", ()),
 ])
 def test_wake_phrases_come_from_the_instruction(text, wake):
@@ -59,6 +64,8 @@ def test_wake_phrases_come_from_the_instruction(text, wake):
     ("Always answer in exactly one short sentence.", 1, True, False),
     ("From now on keep your answers to two sentences.", 2, True, False),
     ("Give me one-sentence answers.", 1, True, False),
+    ("Answering one sentence, tell me about the history of Rome,", 1, False, True),
+    ("Mancer in one sentence, tell me about the history of Rome.", 1, False, True),
     ("You can answer at length again.", 0, True, False),
 ])
 def test_length_instructions(text, limit, lasting, content):

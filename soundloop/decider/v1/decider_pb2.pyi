@@ -59,7 +59,7 @@ class DeciderPolicy(_message.Message):
     def __init__(self, turn_detection: _Optional[_Union[_interaction_pb2.TurnDetection, _Mapping]] = ..., sound_policy: _Optional[_Union[_interaction_pb2.SoundPolicy, _Mapping]] = ..., response: _Optional[_Union[_interaction_pb2.ResponsePolicy, _Mapping]] = ...) -> None: ...
 
 class DeciderState(_message.Message):
-    __slots__ = ("answered_utterance", "eot_text", "eot_probability", "overlap_started_ms", "last_sound_response_ms", "last_action", "last_reason", "turn_model_hidden", "turn_model_probability", "response")
+    __slots__ = ("answered_utterance", "eot_text", "eot_probability", "overlap_started_ms", "last_sound_response_ms", "last_action", "last_reason", "turn_model_hidden", "turn_model_probability", "response", "pending_sound", "pending_sound_ms")
     ANSWERED_UTTERANCE_FIELD_NUMBER: _ClassVar[int]
     EOT_TEXT_FIELD_NUMBER: _ClassVar[int]
     EOT_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
@@ -70,6 +70,8 @@ class DeciderState(_message.Message):
     TURN_MODEL_HIDDEN_FIELD_NUMBER: _ClassVar[int]
     TURN_MODEL_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    PENDING_SOUND_FIELD_NUMBER: _ClassVar[int]
+    PENDING_SOUND_MS_FIELD_NUMBER: _ClassVar[int]
     answered_utterance: int
     eot_text: str
     eot_probability: float
@@ -80,7 +82,9 @@ class DeciderState(_message.Message):
     turn_model_hidden: _containers.RepeatedScalarFieldContainer[float]
     turn_model_probability: float
     response: _interaction_pb2.ResponsePolicy
-    def __init__(self, answered_utterance: _Optional[int] = ..., eot_text: _Optional[str] = ..., eot_probability: _Optional[float] = ..., overlap_started_ms: _Optional[int] = ..., last_sound_response_ms: _Optional[int] = ..., last_action: _Optional[_Union[_interaction_pb2.Action, str]] = ..., last_reason: _Optional[str] = ..., turn_model_hidden: _Optional[_Iterable[float]] = ..., turn_model_probability: _Optional[float] = ..., response: _Optional[_Union[_interaction_pb2.ResponsePolicy, _Mapping]] = ...) -> None: ...
+    pending_sound: _encoder_pb2.SoundTag
+    pending_sound_ms: int
+    def __init__(self, answered_utterance: _Optional[int] = ..., eot_text: _Optional[str] = ..., eot_probability: _Optional[float] = ..., overlap_started_ms: _Optional[int] = ..., last_sound_response_ms: _Optional[int] = ..., last_action: _Optional[_Union[_interaction_pb2.Action, str]] = ..., last_reason: _Optional[str] = ..., turn_model_hidden: _Optional[_Iterable[float]] = ..., turn_model_probability: _Optional[float] = ..., response: _Optional[_Union[_interaction_pb2.ResponsePolicy, _Mapping]] = ..., pending_sound: _Optional[_Union[_encoder_pb2.SoundTag, _Mapping]] = ..., pending_sound_ms: _Optional[int] = ...) -> None: ...
 
 class DecideRequest(_message.Message):
     __slots__ = ("state", "observation", "policy")

@@ -1,0 +1,64 @@
+"""Sounds heard at any moment, through the real Conversation (virtual time, real Redis, scripted stages)."""
+from __future__ import annotations
+
+import pytest
+
+from soundloop.v1 import interaction_pb2 as pb
+from tests.support.virtual_time import run_virtual, virtual_time_redis
+
+from .call_harness import Call
+from .scripted_stages import Heard, Said, ScriptedStages
+
+pytestmark = pytest.mark.unit
+
+STORY = "Once upon a time a dragon lived in a cave, and every morning it flew out to count the clouds. " * 3
+
+
+def on_virtual_time(redis_url: str, scenario) -> None:
+    async def main():
+        store = virtual_time_redis(redis_url)
+        try:
+            await scenario(store)
+        finally:
+            await store.close()
+    run_virtual(main())
+
+
+def test_a_smoke_alarm_during_a_reply_stops_it_and_is_reacted_to(redis_url):
+    stages = ScriptedStages([Said(0.5, 1.5, "Tell me a long story.")], {"Tell me a long story.": 0.95},
+                            reply=lambda prompt: "Is that your smoke alarm?" if "sound" in prompt else STORY,
+                            sounds=(Heard(4.0, 6.0, "Smoke detector, smoke alarm"),))
+
+    async def scenario(store):
+        call = await Call.open(store, stages)
+        await call.stream(9.0)
+        await call.end_of_input()
+        story, alarm = [e.event.turn_started for e in call.of("turn_started")]
+        (interrupted,) = [e.event.turn_interrupted for e in call.of("turn_interrupted")]
+        assert interrupted.turn_id == story.turn_id
+        assert (alarm.cause, alarm.prompt) == (pb.TURN_CAUSE_SOUND, "Smoke detector, smoke alarm")
+        react = next(e for e in call.of("decision") if e.event.decision.action == pb.ACTION_RESPOND_TO_SOUND)
+        assert 4.0 <= react.offset_s <= 4.3  # at once, not after the story
+        assert call.reply_text(alarm.turn_id) == "Is that your smoke alarm?"
+        events = [e for e in call.of("sound_event") if e.event.sound_event.label == "Smoke detector, smoke alarm"]
+        assert events and events[0].event.sound_event.domain == pb.SOUND_DOMAIN_EQUIPMENT
+
+    on_virtual_time(redis_url, scenario)
+
+
+def test_a_phone_ringing_over_the_callers_words_is_reacted_to_in_the_answer(redis_url):
+    stages = ScriptedStages([Said(0.5, 2.0, "What is the capital of France?")],
+                            {"What is the capital of France?": 0.95}, reply="Paris. And your phone is ringing.",
+                            sounds=(Heard(1.0, 1.8, "Telephone bell ringing"),))
+
+    async def scenario(store):
+        call = await Call.open(store, stages)
+        await call.stream(5.0)
+        await call.end_of_input()
+        (started,) = [e.event.turn_started for e in call.of("turn_started")]
+        assert (started.cause, started.heard_sound) == (pb.TURN_CAUSE_SPEECH, "Telephone bell ringing")
+        # (A reply speculated on the words alone is dropped: the answer's prompt has the sound.)
+        assert stages.prompts[-1] == ("What is the capital of France?\n[While the caller spoke, the assistant heard "
+                                      "a sound: Telephone bell ringing. Mention it briefly, then answer.]")
+
+    on_virtual_time(redis_url, scenario)
