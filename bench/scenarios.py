@@ -9,7 +9,7 @@ Proactive-Sound-Bench (see ../shared/notes/field.md):
   interruption  new content over the reply: stop, then answer the new content
   short_interruption  one to three words over the reply ("Wait.", "Stop."): stop
   sound         an alarm / phone / bell (respond) or an everyday sound (ignore), alone,
-                in noise, or under the caller's speech
+                in noise, under the caller's speech, or during a reply
   instruction   a typed (session instructions or a text message) or spoken instruction changes
                 what the system does: one sentence only, only transcribe, stay silent until
                 asked (or named), talk again
@@ -264,13 +264,22 @@ def proactive_sound(b: _Builder, n: int) -> None:
     kinds = [(name, "sound_respond") for name in sources.RESPOND_SOUNDS[:3]]
     kinds += [(name, "sound_ignore") for name in ("camera-shutter", "trash-empty", "message", "window-attention",
                                                   "complete", "device-added")] + [("music", "sound_ignore")]
-    settings = ("alone", "noise", "under_speech")
+    settings = ("alone", "noise", "under_speech", "during_reply")
     for i in range(n):
         name, expect = kinds[i % len(kinds)]
         setting = settings[(i // len(kinds)) % len(settings)]
         clip = sources.music(3.0, b.rng) if name == "music" else sources.sound(name)
         if name == "alarm-clock-elapsed":
             clip = clip[:int(3.0 * RATE)]  # the first three seconds of ringing
+        if setting == "during_reply":  # the sound comes 1-2 s into the reply to a question
+            prompt, voice = STORY_PROMPTS[i % len(STORY_PROMPTS)], _voice(i)
+            speech = speak(prompt, voice)
+            b.add(Scenario(f"sound-{i:03d}", "sound", expect, _timeline(speech, silence(0.3)), reference=prompt,
+                           voice=voice, speech_end_s=LEAD_S + len(speech) / RATE, sound=f"{name}/{setting}",
+                           overlay=clip, overlay_delay_s=round(float(b.rng.uniform(1.0, 2.0)), 2),
+                           instructions=STORYTELLER, stop_after_replies=2 if expect == "sound_respond" else None,
+                           hang_up_after_overlay_s=6.0, linger_s=0.3, tail_s=15.0))
+            continue
         kw: dict = {"snr_db": 15.0 if setting == "noise" else None}
         audio = _timeline(clip, silence(0.3))
         replies = 1 if expect == "sound_respond" else None
@@ -365,7 +374,7 @@ def offline(b: _Builder, n: int) -> None:
 
 # Scenarios per category: full corpus, and the --quick subset.
 COUNTS = {"pause": (72, 6), "turn_taking": (40, 4), "backchannel": (20, 2), "interruption": (20, 2),
-          "sound": (30, 3), "instruction": (40, 3), "offline": (16, 2), "short_interruption": (16, 2)}
+          "sound": (40, 4), "instruction": (40, 3), "offline": (16, 2), "short_interruption": (16, 2)}
 _BUILDERS = {"pause": pause_handling, "turn_taking": turn_taking, "backchannel": backchannel,
              "interruption": interruption, "sound": proactive_sound, "instruction": instructions,
              "offline": offline, "short_interruption": short_interruption}

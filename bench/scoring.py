@@ -93,8 +93,11 @@ def _reacted_to_sound(s: Scenario, o: Outcome) -> bool:
     if any(t.cause for t in o.turns):  # the system says why it spoke, and it was not a sound
         return False
     # Systems that do not say why they spoke: a reply beyond the ones the speech asked for.
-    spoken_replies = 1 if s.speech_end_s is not None else 0
-    return len([t for t in o.turns if t.first_audio_s >= s.sound_onset_s]) > spoken_replies
+    onset = o.overlay_at if s.overlay is not None else s.sound_onset_s
+    if onset is None:
+        return False  # played over a reply that never came
+    spoken_replies = 1 if s.speech_end_s is not None and s.overlay is None else 0
+    return len([t for t in o.turns if t.first_audio_s >= onset]) > spoken_replies
 
 
 def _keywords_heard(s: Scenario, o: Outcome, turn: ReplyTurn) -> bool:
@@ -171,16 +174,17 @@ def score(scenarios: list[Scenario], outcomes: list[Outcome]) -> dict:
     correct = [_reacted_to_sound(s, o) == (s.expect == "sound_respond") for s, o in sounds]
     sound_turn_latency = []
     for s, o in sounds:
-        turn = next((t for t in o.turns if t.cause == "sound" or t.heard_sound), None)
+        onset = o.overlay_at if s.overlay is not None else s.sound_onset_s  # during a reply: when it was played
+        turn = next((t for t in o.turns if (t.cause == "sound" or t.heard_sound) and onset is not None), None)
         if s.expect == "sound_respond" and turn is not None:
-            sound_turn_latency.append(turn.first_audio_s - s.sound_onset_s)
+            sound_turn_latency.append(turn.first_audio_s - onset)
     cat["sound"] = {
         "accuracy": rate(correct),
         "respond_recall": rate([_reacted_to_sound(s, o) for s, o in sounds if s.expect == "sound_respond"]),
         "ignore_correct": rate([not _reacted_to_sound(s, o) for s, o in sounds if s.expect == "sound_ignore"]),
         "by_setting": {setting: rate([c for (s, _), c in zip(sounds, correct, strict=True)
                                       if s.sound.endswith(setting)])
-                       for setting in ("alone", "noise", "under_speech")},
+                       for setting in ("alone", "noise", "under_speech", "during_reply")},
         "onset_to_reaction_audio": summary(sound_turn_latency)}
 
     compliance, by_channel = {}, {}

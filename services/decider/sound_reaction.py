@@ -8,9 +8,9 @@ Voices, silence and acoustic scenes are not sounds (sound_classes.NOT_SOUNDS).
 
 A sound heard while the line is busy (the caller speaking, their turn not yet answered, a
 reply playing) waits in the decider state (`pending_sound`), for at most PENDING_SOUND_MS:
-an urgent one (a smoke alarm, breaking glass) is reacted to at the caller's next pause, or
-at once over a reply; another is mentioned in the answer to the caller's turn, or reacted to
-when the reply ends.
+over a reply it is reacted to at once (the reply stops); over the caller, an urgent one (a
+smoke alarm, breaking glass) is reacted to at their next pause, another is mentioned in the
+answer to their turn.
 """
 from __future__ import annotations
 

@@ -28,11 +28,11 @@ scripted timeline replays exactly. Rules, first match wins:
    the caller to say it again instead of leaving them in silence.
 5. Sounds (services/decider/sound_reaction.py), heard at any moment: a respond-sound ->
    RESPOND_TO_SOUND when the line is free (at most once per cool-down); heard while it is
-   busy, it waits: an urgent one is reacted to at the caller's next pause (superseding their
-   half-said turn, as typed text does) or at once over a reply (which the gateway stops);
-   another rides on the RESPOND to
-   the caller's turn (DecideResponse.sound) or waits for the reply to end. Any other notable
-   sound -> IGNORE_SOUND.
+   busy, it waits: over a reply it is reacted to at once (the gateway stops the reply), unless
+   the caller is talking over it (barge-in first); over the caller, an urgent one is reacted
+   to at their next pause (superseding their half-said turn, as typed text does) and another
+   rides on the RESPOND to their turn (DecideResponse.sound). Any other notable sound ->
+   IGNORE_SOUND.
 6. Otherwise KEEP_LISTENING ("silence", "waiting for the transcript").
 7. The response mode (services/decider/response_policy.py) has the last word on a finished
    turn: an instruction in it changes the mode or the reply length (CHANGE_MODE), and a
@@ -123,7 +123,7 @@ def decide(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, policy
                                          respond=Outcome(api.ACTION_RESPOND, "typed instruction", 1.0))
     elif obs.reply.active:
         held = _held_sound(new_state, obs, settings)
-        if held is not None and held.urgent and not obs.in_speech:
+        if held is not None and not obs.in_speech and not obs.reply.paused:
             outcome = _react(new_state, held, obs, "over the reply")  # the gateway stops the reply for it
         else:
             outcome = barge_in.decide_overlap(new_state, obs, settings.turn.allow_barge_in)

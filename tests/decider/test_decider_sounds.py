@@ -82,13 +82,22 @@ def test_a_sound_over_the_callers_words_is_reacted_to_in_the_answer_to_them():
     assert not respond.response.state.HasField("pending_sound")
 
 
-def test_a_sound_during_a_reply_is_reacted_to_when_it_ends():
+def test_a_sound_during_a_reply_stops_it_at_once():
     steps = (Timeline().speech(0, 1000, "What time is it?").sound(1500, 2500, "Telephone bell ringing", 0.9)
-             .replay(EOT, until=5000, reply_ms=2000))
+             .replay(EOT, until=5000, reply_ms=3000))
     assert [a for _, a in events(steps)] == ["RESPOND", "RESPOND_TO_SOUND"]
     react = first(steps, api.ACTION_RESPOND_TO_SOUND)
-    assert react.now_ms == 3400 and not react.observation.reply.active  # the first chunk after the reply
+    assert react.now_ms == 1600 and react.observation.reply.active
     assert react.response.sound.label == "Telephone bell ringing"
+
+
+def test_a_sound_while_the_caller_talks_over_the_reply_waits_for_the_overlap():
+    steps = (Timeline(asr_delay_ms=0).speech(0, 1000, "What time is it?").speech(2000, 2600, "Mm-hmm.")
+             .sound(2100, 2400, "Doorbell", 0.9).replay(EOT, until=5000, reply_ms=3000))
+    acts = [a for _, a in events(steps)]
+    assert acts[:2] == ["RESPOND", "PAUSE_SPEAKING"] and "RESPOND_TO_SOUND" in acts
+    react = first(steps, api.ACTION_RESPOND_TO_SOUND)
+    assert react.now_ms > 2600 and not react.observation.in_speech
 
 
 def test_an_urgent_sound_stops_the_reply():
