@@ -61,6 +61,7 @@ ROWS = (
     ("  only transcribe", ("instruction", "transcribe_only"), "rate"),
     ("  quiet until asked or named", ("instruction", "quiet_until_asked"), "rate"),
     ("  talk again after transcribing", ("instruction", "back_to_converse"), "rate"),
+    ("  transcribe-only transcripts, WER", ("instruction", "transcribe_only_wer"), "wer"),
     ("ASR WER, real recordings", ("asr", "wer_real"), "wer"),
     ("ASR WER, synthetic voices", ("asr", "wer_synthetic"), "wer"),
     ("ASR WER, 8 kHz G.711", ("asr", "wer_8k_mulaw"), "wer"),

@@ -14,7 +14,8 @@ last word ends in the audio sent):
   proactive accuracy     reacted to a respond-sound, did not react to an ignore-sound
   instruction compliance no reply (a mode change's confirmation aside) before the caller
                          asks for one, then an answer within 5 s: of one sentence where
-                         asked; transcribe only: no reply at all, transcripts WER <= 0.35
+                         asked; transcribe only: no reply at all, and final transcripts
+                         (their WER is reported apart: it is the recognizer's, not the mode's)
   WER                    corpus WER of final transcripts, real and synthetic speech apart
 """
 from __future__ import annotations
@@ -194,6 +195,8 @@ def score(scenarios: list[Scenario], outcomes: list[Outcome]) -> dict:
         by_channel.setdefault(s.voice.rsplit("/", 1)[-1], []).append(complied)  # session, spoken, typed, ...
     cat["instruction"] = {"compliance": rate([c for cs in compliance.values() for c in cs]),
                           **{k: rate(v) for k, v in compliance.items()},
+                          "transcribe_only_wer": wer([(s.reference, " ".join(o.transcripts))
+                                                      for s, o in of("instruction") if s.expect == "transcribe_only"]),
                           "by_channel": {k: rate(v) for k, v in sorted(by_channel.items())}}
 
     offline = of("offline")
@@ -217,9 +220,8 @@ def _complies(s: Scenario, o: Outcome) -> bool:
     replies = [t for t in o.turns if t.cause != "instruction"]
     if s.quiet_until_s is not None and any(t.first_audio_s < s.quiet_until_s for t in replies):
         return False
-    if s.expect == "transcribe_only":
-        heard = wer([(s.reference, " ".join(o.transcripts))]).get("wer", 1.0)
-        return not replies and heard <= 0.35
+    if s.expect == "transcribe_only":  # how well it transcribed is "transcribe_only_wer", apart
+        return not replies and any(t.strip() for t in o.transcripts)
     answer = next((t for t in replies if t.first_audio_s >= s.speech_end_s), None)
     if answer is None or answer.first_audio_s - s.speech_end_s > REPLY_WINDOW_S:
         return False

@@ -128,6 +128,7 @@ def test_instruction_compliance():
     assert instruction["transcribe_only"]["rate"] == 1.0
     assert instruction["quiet_until_asked"]["rate"] == 1.0
     assert instruction["by_channel"]["spoken"]["rate"] == 0.5
+    assert instruction["transcribe_only_wer"]["wer"] == 0.0
     # Answering what should only be transcribed, or talking before being asked, fails.
     echoed = Outcome("t", "x", turns=[turn(6.5, text="The birch canoe.")], transcripts=outcomes[1].transcripts)
     early = Outcome("q", "x", turns=[turn(5.0), turn(9.6)])
