@@ -130,6 +130,8 @@ class Instruction:
     max_sentences: int | None = None  # a length limit asked for (0: no limit)
     lasting: bool = False  # the length limit holds from now on, not only for this turn's reply
     has_content: bool = False  # the turn says or asks something besides the instruction
+    # ... after its mode instruction: dictation before "you can talk again" is not a question
+    content_after: bool = False
 
     @property
     def changes_policy(self) -> bool:
@@ -153,9 +155,14 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+_QUOTES = "\"'“”‘’"
+
+
 def sentences(text: str) -> list[str]:
-    """`text` split after . ! ? (the mark kept), lower-cased, whitespace collapsed."""
-    return [s for s in re.split(r"(?<=[.!?])\s+", normalize(text)) if s.strip(" .!?,")]
+    """`text` split after . ! ? (the mark kept, quotes around it dropped: recognizers sometimes
+    quote what was said), lower-cased, whitespace collapsed."""
+    split = re.split(r"(?<=[.!?])[" + _QUOTES + r"]*\s+", normalize(text))
+    return [s.strip(_QUOTES) for s in split if s.strip(" .!?," + _QUOTES)]
 
 
 def _words(text: str) -> list[str]:
@@ -165,27 +172,30 @@ def _words(text: str) -> list[str]:
 def parse(text: str) -> Instruction | None:
     """The instruction in `text`, or None when it has none."""
     mode, wake, max_sentences, lasting, content = None, (), None, False, False
+    content_after = False  # content after the last mode instruction
     for sentence in sentences(text):
-        bare = sentence.strip(" .!?")
+        bare = sentence.strip(" .!?" + _QUOTES)
         found = _mode_of(bare)
         if found is not None:
             # "Only transcribe. Do not reply." : the "do not reply" belongs to the transcribing.
             if not (found == pb.RESPONSE_MODE_QUIET_UNTIL_ADDRESSED and mode in _SILENT_MODES):
-                mode = found
+                mode, content_after = found, False
             if found == pb.RESPONSE_MODE_QUIET_UNTIL_ADDRESSED:
                 wake = _wake_phrases(bare) or wake
             continue
         length, rest = _length_of(bare)
         if length is not None:
             max_sentences, lasting = length, lasting or bool(_LASTING.search(bare))
-            content = content or len([w for w in _words(rest) if w not in _FILLER]) >= 2
+            said = len([w for w in _words(rest) if w not in _FILLER]) >= 2
+            content, content_after = content or said, content_after or said
             continue
-        content = content or len(_words(bare)) >= 1
+        said = len(_words(bare)) >= 1
+        content, content_after = content or said, content_after or said
     if mode is None and max_sentences is None:
         return None
     # A length instruction on its own ("Answer in one sentence from now on.") is meant to last.
     lasting = lasting or (max_sentences is not None and not content)
-    return Instruction(mode, wake, max_sentences, lasting, content)
+    return Instruction(mode, wake, max_sentences, lasting, content, content_after if mode is not None else content)
 
 
 def _mode_of(sentence: str) -> int | None:

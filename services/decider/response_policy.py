@@ -53,7 +53,10 @@ def follow(state: decider_pb2.DeciderState, text: str, initial: api.ResponsePoli
             state.response.CopyFrom(after)
             policy = after
             silent_mode = after.mode in _SPEECHLESS or after.mode == api.RESPONSE_MODE_QUIET_UNTIL_ADDRESSED
-            if not instruction.has_content or (silent_mode and after.mode != before.mode):
+            # Back from a silent mode, only what follows the instruction asks for an answer: what
+            # came before it ("... the sun rose. You can talk again.") was said for transcribing.
+            asks = instruction.content_after if before.mode != after.mode else instruction.has_content
+            if not asks or (silent_mode and after.mode != before.mode):
                 return Outcome(api.ACTION_CHANGE_MODE, f"instruction: {instructions.describe(after)}", 1.0,
                                confirmation=instructions.confirmation(before, after))
     if not answers_speech(policy) or (policy.mode == api.RESPONSE_MODE_QUIET_UNTIL_ADDRESSED and not typed

@@ -46,6 +46,15 @@ def test_spoken_transcribe_only_is_kept_until_the_caller_lifts_it():
     assert back.response.state.response.mode == api.RESPONSE_MODE_CONVERSE
 
 
+def test_dictation_before_you_can_talk_again_is_not_answered():
+    steps = (Timeline(asr_delay_ms=0)
+             .speech(0, 3000, "The boy was there when the sun rose. You can talk again.")
+             .speech(8000, 9000, "What is two plus two?")  # after the confirmation
+             .replay(EOT, policy(api.RESPONSE_MODE_TRANSCRIBE_ONLY)))
+    assert acted(steps) == ["CHANGE_MODE", "RESPOND"]
+    assert first(steps, api.ACTION_CHANGE_MODE).response.confirmation == "Okay, I'm listening."
+
+
 def test_transcribe_only_ignores_sounds_and_typed_messages():
     steps = (Timeline(asr_delay_ms=0).sound(500, 1500, ALARM).text(3000, "What time is it?")
              .replay(EOT, policy(api.RESPONSE_MODE_TRANSCRIBE_ONLY)))

@@ -31,10 +31,19 @@ SOUNDS, CONVERSE = pb.RESPONSE_MODE_SOUNDS_ONLY, pb.RESPONSE_MODE_CONVERSE
     ("Just transcribed from now on.", TRANSCRIBE),
     ("Say quiet, and till I say computer.", QUIET),
     ("Please just listen and do my answer until I ask.", QUIET),
+    ("\"'Just transcribed from now on.' The boy was there when the sun rose.", TRANSCRIBE),
 ])
+
 def test_mode_instructions(text, mode):
     said = instructions.parse(text)
     assert said is not None and said.mode == mode
+
+
+def test_content_before_and_after_a_mode_instruction():
+    back = instructions.parse("The boy was there when the sun rose. You can talk again.")
+    assert (back.mode, back.has_content, back.content_after) == (CONVERSE, True, False)
+    asks = instructions.parse("You can talk again. What is two plus two?")
+    assert (asks.has_content, asks.content_after) == (True, True)
 
 
 @pytest.mark.parametrize("text", [
