@@ -225,8 +225,9 @@ class Conversation:
             self._take_caller_turn(clock)
             answer = pb.TURN_CAUSE_UNCLEAR_SPEECH, ""
         elif action == pb.ACTION_RESPOND_TO_SOUND:
-            if self._caller.is_open and self._caller.text and response.state.answered_utterance == self._caller.utterance:
-                await self._replies.note(await self._unanswered_turn(obs, clock))  # a half-said turn it supersedes
+            superseded = response.state.answered_utterance == self._caller.utterance
+            if self._caller.is_open and self._caller.text and superseded:  # a half-said turn: keep its words
+                await self._replies.note(await self._unanswered_turn(obs, clock))
             answer = pb.TURN_CAUSE_SOUND, response.sound.label
         if self._caller.settle(response.state.answered_utterance, action):
             self._recognizer.cancel()

@@ -72,4 +72,5 @@ async def test_an_alarm_over_the_callers_question_is_reacted_to_with_the_answer(
 
     started = [e.event.turn_started for e in record.of("turn_started")]
     reacted = [t for t in started if t.cause == pb.TURN_CAUSE_SOUND or t.heard_sound]
-    assert reacted, ([(t.cause, t.prompt) for t in started], [e.event.sound_event.label for e in record.of("sound_event")])
+    heard = [e.event.sound_event.label for e in record.of("sound_event")]
+    assert reacted, ([(t.cause, t.prompt) for t in started], heard)

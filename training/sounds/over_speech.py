@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  respond-label tag >= {t:.1f}: {rate:.3f} of clips")
         if chosen is None and rate <= MAX_FALSE_ALARM_RATE:
             chosen = t
-    print("labels voices set off (clips >= %.1f): %s" % (CANDIDATES[0], dict(offenders.most_common(8))))
+    print(f"labels voices set off (clips >= {CANDIDATES[0]:.1f}): {dict(offenders.most_common(8))}")
     print(f"lowest threshold with <= {MAX_FALSE_ALARM_RATE:.0%} false alarms: {chosen}")
     from bench.sources import recordings  # validation only: never tuned on
     real = {rec.name: respond_scores(tagger, rec.audio, hop_frames) for rec in recordings()}
