@@ -16,6 +16,7 @@ from services.gateway.events import EventSink
 from services.gateway.session_store import SessionStore
 from soundloop.settings import GatewaySettings
 from soundloop.v1 import audio_pb2, interaction_pb2 as pb
+from tests.support.virtual_time import run_virtual, virtual_time_redis
 
 from .scripted_stages import ScriptedStages
 
@@ -135,3 +136,14 @@ class Call:
     def audio_samples(self, turn_id: str) -> int:
         return sum(len(e.event.reply_audio.data) // 2 for e in self.of("reply_audio")
                    if e.event.reply_audio.turn_id == turn_id)
+
+
+def on_virtual_time(redis_url: str, scenario) -> None:
+    """Runs `scenario(store)` on virtual time against a SessionStore on the real Redis at `redis_url`."""
+    async def main():
+        store = virtual_time_redis(redis_url)
+        try:
+            await scenario(store)
+        finally:
+            await store.close()
+    run_virtual(main())

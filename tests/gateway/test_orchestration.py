@@ -11,9 +11,8 @@ from soundloop import errors
 from soundloop.clauses import ClauseSegmenter
 from soundloop.settings import GatewaySettings
 from soundloop.v1 import interaction_pb2 as pb
-from tests.support.virtual_time import run_virtual, virtual_time_redis
 
-from .call_harness import Call
+from .call_harness import Call, on_virtual_time
 from .scripted_stages import Said, ScriptedStages, Timings
 
 pytestmark = pytest.mark.unit
@@ -35,16 +34,6 @@ def segment(text: str) -> list[str]:
 
 def replies(prompt: str) -> str:
     return STORY if "story" in prompt else "It is noon."
-
-
-def on_virtual_time(redis_url: str, scenario) -> None:
-    async def main():
-        store = virtual_time_redis(redis_url)
-        try:
-            await scenario(store)
-        finally:
-            await store.close()
-    run_virtual(main())
 
 
 def test_a_question_with_a_pause_gets_one_reply_once_it_is_finished(redis_url):

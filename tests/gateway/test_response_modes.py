@@ -7,9 +7,8 @@ import asyncio
 import pytest
 
 from soundloop.v1 import interaction_pb2 as pb
-from tests.support.virtual_time import run_virtual, virtual_time_redis
 
-from .call_harness import Call
+from .call_harness import Call, on_virtual_time
 from .scripted_stages import Said, ScriptedStages
 
 pytestmark = pytest.mark.unit
@@ -17,16 +16,6 @@ pytestmark = pytest.mark.unit
 FINISHED = 0.95
 TRANSCRIBE = "Just transcribe from now on."
 QUESTION = "What time is it?"
-
-
-def on_virtual_time(redis_url: str, scenario) -> None:
-    async def main():
-        store = virtual_time_redis(redis_url)
-        try:
-            await scenario(store)
-        finally:
-            await store.close()
-    run_virtual(main())
 
 
 def stages_for(said: list[Said], reply: str = "It is noon.") -> ScriptedStages:

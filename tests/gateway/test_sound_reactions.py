@@ -4,24 +4,13 @@ from __future__ import annotations
 import pytest
 
 from soundloop.v1 import interaction_pb2 as pb
-from tests.support.virtual_time import run_virtual, virtual_time_redis
 
-from .call_harness import Call
+from .call_harness import Call, on_virtual_time
 from .scripted_stages import Heard, Said, ScriptedStages
 
 pytestmark = pytest.mark.unit
 
 STORY = "Once upon a time a dragon lived in a cave, and every morning it flew out to count the clouds. " * 3
-
-
-def on_virtual_time(redis_url: str, scenario) -> None:
-    async def main():
-        store = virtual_time_redis(redis_url)
-        try:
-            await scenario(store)
-        finally:
-            await store.close()
-    run_virtual(main())
 
 
 def test_a_smoke_alarm_during_a_reply_stops_it_and_is_reacted_to(redis_url):
