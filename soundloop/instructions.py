@@ -20,8 +20,10 @@ Not understood: instructions in other languages, negated or conditional ones
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
+from soundloop.decider.v1 import decider_pb2
 from soundloop.v1 import interaction_pb2 as pb
 
 DEFAULT_WAKE_PHRASE = "assistant"
@@ -169,6 +171,7 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text)
 
 
+@functools.lru_cache(maxsize=256)  # the gateway asks per chunk while a quiet turn's text stands still
 def parse(text: str) -> Instruction | None:
     """The instruction in `text`, or None when it has none."""
     mode, wake, max_sentences, lasting, content = None, (), None, False, False
@@ -224,6 +227,20 @@ def _wake_phrases(sentence: str) -> tuple[str, ...]:
     if not phrase or phrase in _NOT_WAKE or len(phrase.split()) > 3 or phrase.split()[0] in _NOT_WAKE:
         return ()
     return (phrase,)
+
+
+def in_force(state: decider_pb2.DeciderState, initial: pb.ResponsePolicy) -> pb.ResponsePolicy:
+    """The session's response policy now: the decider state's once an instruction changed it, else the
+    policy it started with. The decider and the gateway both read it from the same state."""
+    return state.response if state.HasField("response") else initial
+
+
+def answers_turn(policy: pb.ResponsePolicy, text: str, typed: bool) -> bool:
+    """Whether the mode answers a finished turn saying `text` (a typed message is addressed by nature)."""
+    mode = policy.mode or pb.RESPONSE_MODE_CONVERSE
+    if mode == pb.RESPONSE_MODE_QUIET_UNTIL_ADDRESSED:
+        return typed or addressed(text, policy.wake_phrases)
+    return mode == pb.RESPONSE_MODE_CONVERSE
 
 
 def session_response(policy: pb.ResponsePolicy, session_instructions: str) -> pb.ResponsePolicy:

@@ -21,11 +21,6 @@ from soundloop.v1 import interaction_pb2 as api
 _SPEECHLESS = (api.RESPONSE_MODE_TRANSCRIBE_ONLY, api.RESPONSE_MODE_SOUNDS_ONLY)
 
 
-def current(state: decider_pb2.DeciderState, initial: api.ResponsePolicy) -> api.ResponsePolicy:
-    """The response policy in force: the state's, once an instruction changed it."""
-    return state.response if state.HasField("response") else initial
-
-
 def reacts_to_sounds(policy: api.ResponsePolicy) -> bool:
     return policy.mode in (api.RESPONSE_MODE_CONVERSE, api.RESPONSE_MODE_SOUNDS_ONLY)
 
@@ -44,7 +39,7 @@ def follow(state: decider_pb2.DeciderState, text: str, initial: api.ResponsePoli
     phrase ("Computer." then a breath) then waits for the request that usually follows, so that the
     two are one turn; if none comes, the name alone is answered at max_silence."""
     before = api.ResponsePolicy()
-    before.CopyFrom(current(state, initial))  # a copy: the state's own message changes below
+    before.CopyFrom(instructions.in_force(state, initial))  # a copy: the state's own message changes below
     policy = before
     instruction = instructions.parse(text)
     if instruction is not None and instruction.changes_policy:
@@ -59,8 +54,7 @@ def follow(state: decider_pb2.DeciderState, text: str, initial: api.ResponsePoli
             if not asks or (silent_mode and after.mode != before.mode):
                 return Outcome(api.ACTION_CHANGE_MODE, f"instruction: {instructions.describe(after)}", 1.0,
                                confirmation=instructions.confirmation(before, after))
-    if not answers_speech(policy) or (policy.mode == api.RESPONSE_MODE_QUIET_UNTIL_ADDRESSED and not typed
-                                      and not instructions.addressed(text, policy.wake_phrases)):
+    if not instructions.answers_turn(policy, text, typed):
         return Outcome(api.ACTION_NO_REPLY, f"{instructions.MODE_NAMES[policy.mode]}: not answered {quote(text)}",
                        1.0, end_of_turn_probability=respond.end_of_turn_probability)
     if (policy.mode == api.RESPONSE_MODE_QUIET_UNTIL_ADDRESSED and not typed and may_wait

@@ -37,8 +37,11 @@ class SoundReaction:
     urgent: bool = False
 
 
-def _domain(label: str) -> str:
-    return api.SoundDomain.Name(domain_of(label)).removeprefix("SOUND_DOMAIN_").lower().replace("_", " ")
+def _respond(tag: encoder_pb2.SoundTag, urgent: bool, heard: str = "") -> SoundReaction:
+    """A reaction, its reason naming the sound, its domain and score ("urgent sound 1.2 s ago: ...")."""
+    domain = api.SoundDomain.Name(domain_of(tag.label)).removeprefix("SOUND_DOMAIN_").lower().replace("_", " ")
+    return SoundReaction(True, tag, f"{'urgent ' if urgent else ''}sound{heard}: {tag.label} ({domain}, "
+                                    f"{tag.score:.2f})", urgent)
 
 
 def react(tags: Sequence[encoder_pb2.SoundTag], settings: SoundSettings, now_ms: int,
@@ -57,9 +60,7 @@ def react(tags: Sequence[encoder_pb2.SoundTag], settings: SoundSettings, now_ms:
     since = now_ms - last_sound_response_ms
     if last_sound_response_ms and since < SOUND_COOLDOWN_MS:
         return SoundReaction(False, top, f"{top.label}: reacted {since / 1000:.1f} s ago")
-    urgent = settings.is_urgent(top.label)
-    return SoundReaction(True, top, f"{'urgent ' if urgent else ''}sound: {top.label} ({_domain(top.label)}, "
-                                    f"{top.score:.2f})", urgent)
+    return _respond(top, settings.is_urgent(top.label))
 
 
 def hold(state: decider_pb2.DeciderState, tag: encoder_pb2.SoundTag, now_ms: int) -> None:
@@ -77,10 +78,7 @@ def pending(state: decider_pb2.DeciderState, settings: SoundSettings, now_ms: in
         release(state)
         return None
     tag = state.pending_sound
-    urgent = settings.is_urgent(tag.label)
-    heard = (now_ms - state.pending_sound_ms) / 1000
-    return SoundReaction(True, tag, f"{'urgent ' if urgent else ''}sound {heard:.1f} s ago: {tag.label} "
-                                    f"({_domain(tag.label)}, {tag.score:.2f})", urgent)
+    return _respond(tag, settings.is_urgent(tag.label), f" {(now_ms - state.pending_sound_ms) / 1000:.1f} s ago")
 
 
 def release(state: decider_pb2.DeciderState) -> None:

@@ -122,7 +122,7 @@ def decide(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, policy
         outcome = response_policy.follow(new_state, obs.text_input, settings.response, typed=True,
                                          respond=Outcome(api.ACTION_RESPOND, "typed instruction", 1.0))
     elif obs.reply.active:
-        held = _held_sound(new_state, obs, settings)
+        _, held = _take_in_sounds(new_state, obs, settings)
         if held is not None and not obs.in_speech and not obs.reply.paused:
             outcome = _react(new_state, held, obs, "over the reply")  # the gateway stops the reply for it
         else:
@@ -193,7 +193,7 @@ def stable_until(outcome: Outcome, state: decider_pb2.DeciderState, obs: decider
 def _listen(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, settings: ResolvedPolicy,
             estimator: EndOfTurnEstimator, learned_model: bool) -> Outcome:
     """Rules 3-7: no reply is active."""
-    held = _held_sound(state, obs, settings)
+    heard, held = _take_in_sounds(state, obs, settings)
     if obs.in_speech:
         return Outcome(api.ACTION_KEEP_LISTENING, "caller speaking", 1.0)
     turn = None
@@ -210,7 +210,7 @@ def _listen(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, setti
                             settings.turn.min_silence_ms, "p_end")
     elif unheard_turn(state, obs):
         turn = _unheard_turn(settings.turn, obs)
-    response = response_policy.current(state, settings.response)
+    response = instructions.in_force(state, settings.response)
     if turn is not None and turn.action == api.ACTION_RESPOND:
         if text is None:
             if response_policy.answers_speech(response):
@@ -229,9 +229,8 @@ def _listen(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, setti
         return _react(state, held, obs, "")
     if turn is not None:
         return turn
-    sound = sound_reaction.react(obs.sound_tags, settings.sound, obs.now_ms, state.last_sound_response_ms)
-    if sound:
-        return Outcome(api.ACTION_IGNORE_SOUND, _ignored_reason(sound, response), sound.tag.score)
+    if heard is not None and not (heard.respond and held is not None):  # a held one waits for the words
+        return Outcome(api.ACTION_IGNORE_SOUND, _ignored_reason(heard, response), heard.tag.score)
     if _awaiting_words(state, obs):
         return Outcome(api.ACTION_KEEP_LISTENING, "waiting for the transcript", 0.8)
     return Outcome(api.ACTION_KEEP_LISTENING, "silence", 1.0)
@@ -243,17 +242,17 @@ def _awaiting_words(state: decider_pb2.DeciderState, obs: decider_pb2.Observatio
             and not obs.transcript_is_final)
 
 
-def _held_sound(state: decider_pb2.DeciderState, obs: decider_pb2.Observation,
-                settings: ResolvedPolicy) -> sound_reaction.SoundReaction | None:
-    """Takes in this observation's sounds and returns the one waiting for a reaction, if any (none in the
-    modes that do not react to sounds)."""
-    if not response_policy.reacts_to_sounds(response_policy.current(state, settings.response)):
+def _take_in_sounds(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, settings: ResolvedPolicy
+                    ) -> tuple[sound_reaction.SoundReaction | None, sound_reaction.SoundReaction | None]:
+    """(the most notable sound of this observation, the sound waiting for a reaction): a respond-sound
+    heard now is held; none waits in the modes that do not react to sounds."""
+    heard = sound_reaction.react(obs.sound_tags, settings.sound, obs.now_ms, state.last_sound_response_ms)
+    if not response_policy.reacts_to_sounds(instructions.in_force(state, settings.response)):
         sound_reaction.release(state)
-        return None
-    sound = sound_reaction.react(obs.sound_tags, settings.sound, obs.now_ms, state.last_sound_response_ms)
-    if sound is not None and sound.respond:
-        sound_reaction.hold(state, sound.tag, obs.now_ms)
-    return sound_reaction.pending(state, settings.sound, obs.now_ms)
+        return heard, None
+    if heard is not None and heard.respond:
+        sound_reaction.hold(state, heard.tag, obs.now_ms)
+    return heard, sound_reaction.pending(state, settings.sound, obs.now_ms)
 
 
 def _react(state: decider_pb2.DeciderState, held: sound_reaction.SoundReaction, obs: decider_pb2.Observation,

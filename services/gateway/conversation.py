@@ -74,7 +74,7 @@ class Conversation:
     @property
     def response_policy(self) -> pb.ResponsePolicy:
         """What the session answers: the config's, until an instruction changed it (the decider's state)."""
-        return self._decider_state.response if self._decider_state.HasField("response") else self.config.response
+        return instructions.in_force(self._decider_state, self.config.response)
 
     @property
     def _answers_every_turn(self) -> bool:
@@ -300,9 +300,7 @@ class Conversation:
         while self._recognizer.busy or not self._inbox.empty:
             await self._handle(await self._inbox.get())
         if self._caller.is_open and self._caller.text and self._replies.active is None:
-            answers = self._answers_every_turn or (
-                self.response_policy.mode == pb.RESPONSE_MODE_QUIET_UNTIL_ADDRESSED
-                and instructions.addressed(self._caller.text, self.response_policy.wake_phrases))
+            answers = instructions.answers_turn(self.response_policy, self._caller.text, typed=False)
             decision = pb.Decision(action=pb.ACTION_RESPOND if answers else pb.ACTION_NO_REPLY,
                                    reason="end of input", confidence=1.0)
             await self._act(decider_pb2.DecideResponse(decision=decision), decider_pb2.Observation())
