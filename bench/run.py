@@ -42,7 +42,7 @@ import time
 import traceback
 from collections import Counter
 
-from bench import load as load_test, process_stats, report
+from bench import load as load_test, process_stats, report, sound_bank
 from bench.outcome import Outcome
 from bench.process_stats import ProcessStats
 from bench.scenarios import Scenario, build
@@ -329,6 +329,7 @@ def main(argv: list[str] | None = None) -> dict:
     levels = tuple(int(n) for n in args.load_levels.split(",") if n) or ((1, 2, 4) if args.quick else LOAD_LEVELS)
     load_turns = 1 if args.quick else 3
 
+    sound_bank.fetch()  # the sound category's recordings, once per machine
     scenarios = build(args.seed, quick=args.quick)
     if args.only:
         scenarios = [s for s in scenarios if s.id.startswith(tuple(args.only.split(",")))]

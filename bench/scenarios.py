@@ -8,15 +8,16 @@ Proactive-Sound-Bench (see ../shared/notes/field.md):
   backchannel   "mm-hm" over the reply: keep speaking
   interruption  new content over the reply: stop, then answer the new content
   short_interruption  one to three words over the reply ("Wait.", "Stop."): stop
-  sound         an alarm / phone / bell (respond) or an everyday sound (ignore), alone,
-                in noise, under the caller's speech, or during a reply
+  sound         a real sound of the bank (bench/sound_bank.py, six domains): an alarm, phone,
+                siren, doorbell, breaking glass, scream (respond) or an everyday sound (ignore),
+                alone, in noise at 20/10/5 dB, under the caller's speech, or during a reply
   instruction   a typed (session instructions or a text message) or spoken instruction changes
                 what the system does: one sentence only, only transcribe, stay silent until
                 asked (or named), talk again
   offline       transcribe a file; answer about a clip
 
 `build(seed)` makes the same corpus for the same seed: every random choice comes
-from one numpy Generator, and the audio sources are deterministic.
+from numpy Generators seeded from it, and the audio sources are deterministic.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import pathlib
 
 import numpy as np
 
-from bench import sources
+from bench import sound_bank, sources
 from bench.sources import RATE, silence, speak
 
 LEAD_S = 0.4
@@ -129,7 +130,9 @@ class Scenario:
     overlay_delay_s: float = 1.0
     overlay_reference: str = ""
     overlay_keywords: str = ""  # words the answer to an interruption is about
-    sound: str = ""
+    sound: str = ""  # "<bank sound>/<setting>"
+    sound_split: str = ""  # the bank's tuning or test split
+    sound_domain: str = ""
     sound_onset_s: float | None = None
     instructions: str = ""  # session instructions ("" = the server's default)
     texts: tuple[tuple[float, str], ...] = ()  # typed messages: (seconds into the call, text)
@@ -167,6 +170,7 @@ class Scenario:
 
 class _Builder:
     def __init__(self, seed: int):
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.scenarios: list[Scenario] = []
 
@@ -260,41 +264,46 @@ def short_interruption(b: _Builder, n: int) -> None:
                     hang_up_after_overlay_s=4.0, tail_s=15.0)
 
 
+SOUND_SETTINGS = ("alone", "snr20", "snr10", "snr5", "under_speech", "during_reply")
+
+
 def proactive_sound(b: _Builder, n: int) -> None:
-    kinds = [(name, "sound_respond") for name in sources.RESPOND_SOUNDS[:3]]
-    kinds += [(name, "sound_ignore") for name in ("camera-shutter", "trash-empty", "message", "window-attention",
-                                                  "complete", "device-added")] + [("music", "sound_ignore")]
-    settings = ("alone", "noise", "under_speech", "during_reply")
+    """Sounds of the bank (bench/sound_bank.py: six domains, tuning and test splits; each respond sound
+    twice, each ignore sound once) on a quiet line, in noise at 20/10/5 dB, under the caller's speech or
+    1-2 s into a reply; every fourth line-only call through 8 kHz G.711."""
+    own = _Builder(b.seed + 5)  # its own random stream: the size of this category moves no other's
+    kinds = [*sound_bank.select(respond=True)] * 2 + [*sound_bank.select(respond=False)]
     for i in range(n):
-        name, expect = kinds[i % len(kinds)]
-        setting = settings[(i // len(kinds)) % len(settings)]
-        clip = sources.music(3.0, b.rng) if name == "music" else sources.sound(name)
-        if name == "alarm-clock-elapsed":
-            clip = clip[:int(3.0 * RATE)]  # the first three seconds of ringing
-        if setting == "during_reply":  # the sound comes 1-2 s into the reply to a question
+        snd = kinds[i % len(kinds)]
+        setting = SOUND_SETTINGS[(i + i // len(kinds)) % len(SOUND_SETTINGS)]
+        clip = sound_bank.audio(snd.name)
+        expect = "sound_respond" if snd.respond else "sound_ignore"
+        labels = {"sound": f"{snd.name}/{setting}", "sound_split": snd.split, "sound_domain": snd.domain}
+        if setting == "during_reply":
             prompt, voice = STORY_PROMPTS[i % len(STORY_PROMPTS)], _voice(i)
             speech = speak(prompt, voice)
-            b.add(Scenario(f"sound-{i:03d}", "sound", expect, _timeline(speech, silence(0.3)), reference=prompt,
-                           voice=voice, speech_end_s=LEAD_S + len(speech) / RATE, sound=f"{name}/{setting}",
-                           overlay=clip, overlay_delay_s=round(float(b.rng.uniform(1.0, 2.0)), 2),
-                           instructions=STORYTELLER, stop_after_replies=2 if expect == "sound_respond" else None,
-                           hang_up_after_overlay_s=6.0, linger_s=0.3, tail_s=15.0))
+            own.add(Scenario(f"sound-{i:03d}", "sound", expect, _timeline(speech, silence(0.3)), reference=prompt,
+                             voice=voice, speech_end_s=LEAD_S + len(speech) / RATE, overlay=clip,
+                             overlay_delay_s=round(float(own.rng.uniform(1.0, 2.0)), 2), instructions=STORYTELLER,
+                             stop_after_replies=2 if snd.respond else None, hang_up_after_overlay_s=6.0,
+                             linger_s=0.3, tail_s=15.0, **labels))
             continue
-        kw: dict = {"snr_db": 15.0 if setting == "noise" else None}
+        kw: dict = {"snr_db": float(setting[3:]) if setting.startswith("snr") else None,
+                    "telephony": setting != "under_speech" and i % 4 == 3}
         audio = _timeline(clip, silence(0.3))
-        replies = 1 if expect == "sound_respond" else None
+        replies = 1 if snd.respond else None
         if setting == "under_speech":
             text, voice = UNDER_SPEECH[i % len(UNDER_SPEECH)], _voice(i)
             speech = speak(text, voice)
-            length = max(len(speech), len(clip))
-            bed = np.zeros(length, np.float32)
+            bed = np.zeros(max(len(speech), len(clip)), np.float32)
             bed[:len(clip)] += 0.5 * clip
             bed[:len(speech)] += speech
             audio = _timeline(np.clip(bed, -1, 1), silence(0.3))
             kw.update(reference=text, voice=voice, speech_end_s=LEAD_S + len(speech) / RATE)
-            replies = 2 if expect == "sound_respond" else 1  # the spoken question is answered too
-        b.add(Scenario(f"sound-{i:03d}", "sound", expect, audio, sound=f"{name}/{setting}", sound_onset_s=LEAD_S,
-                       stop_after_replies=replies, linger_s=0.3, tail_s=3.5, **kw))
+            replies = 2 if snd.respond else 1  # the spoken question is answered too
+        own.add(Scenario(f"sound-{i:03d}", "sound", expect, audio, sound_onset_s=LEAD_S, stop_after_replies=replies,
+                         linger_s=0.3, tail_s=3.5, **labels, **kw))
+    b.scenarios += own.scenarios
 
 
 # Instruction scenarios: (expect, how the instruction is given, session instructions, typed message, what the
@@ -374,7 +383,7 @@ def offline(b: _Builder, n: int) -> None:
 
 # Scenarios per category: full corpus, and the --quick subset.
 COUNTS = {"pause": (72, 6), "turn_taking": (40, 4), "backchannel": (20, 2), "interruption": (20, 2),
-          "sound": (40, 4), "instruction": (40, 3), "offline": (16, 2), "short_interruption": (16, 2)}
+          "sound": (97, 6), "instruction": (40, 3), "offline": (16, 2), "short_interruption": (16, 2)}
 _BUILDERS = {"pause": pause_handling, "turn_taking": turn_taking, "backchannel": backchannel,
              "interruption": interruption, "sound": proactive_sound, "instruction": instructions,
              "offline": offline, "short_interruption": short_interruption}

@@ -88,6 +88,26 @@ def _sentences(text: str) -> int:
     return len([p for p in re.split(r"(?<=[.!?])\s+", text.strip()) if len(p.split()) >= 2]) or (1 if text else 0)
 
 
+def _sound_reaction_latency(s: Scenario, o: Outcome) -> float | None:
+    """Sound onset -> first audio of the reaction to it, for a respond sound reacted to (else None)."""
+    onset = o.overlay_at if s.overlay is not None else s.sound_onset_s  # during a reply: when it was played
+    turn = next((t for t in o.turns if t.cause == "sound" or t.heard_sound), None)
+    if s.expect != "sound_respond" or turn is None or onset is None:
+        return None
+    return turn.first_audio_s - onset
+
+
+def _sound_breakdown(sounds: list[tuple[Scenario, Outcome]], key) -> dict:
+    """Respond recall and ignore accuracy per group of sound scenarios (bank split, domain, setting)."""
+    groups: dict[str, list[tuple[Scenario, Outcome]]] = {}
+    for s, o in sounds:
+        if key(s).strip("/"):  # results from before the sound bank carry no split or domain
+            groups.setdefault(key(s), []).append((s, o))
+    return {k: {"respond_recall": rate([_reacted_to_sound(s, o) for s, o in v if s.expect == "sound_respond"]),
+                "ignore_correct": rate([not _reacted_to_sound(s, o) for s, o in v if s.expect == "sound_ignore"])}
+            for k, v in sorted(groups.items())}
+
+
 def _reacted_to_sound(s: Scenario, o: Outcome) -> bool:
     if o.sound_reactions or any(t.cause == "sound" for t in o.turns):
         return True
@@ -173,20 +193,21 @@ def score(scenarios: list[Scenario], outcomes: list[Outcome]) -> dict:
 
     sounds = of("sound")
     correct = [_reacted_to_sound(s, o) == (s.expect == "sound_respond") for s, o in sounds]
-    sound_turn_latency = []
-    for s, o in sounds:
-        onset = o.overlay_at if s.overlay is not None else s.sound_onset_s  # during a reply: when it was played
-        turn = next((t for t in o.turns if (t.cause == "sound" or t.heard_sound) and onset is not None), None)
-        if s.expect == "sound_respond" and turn is not None:
-            sound_turn_latency.append(turn.first_audio_s - onset)
+    sound_turn_latency = [_sound_reaction_latency(s, o) for s, o in sounds]
     cat["sound"] = {
         "accuracy": rate(correct),
         "respond_recall": rate([_reacted_to_sound(s, o) for s, o in sounds if s.expect == "sound_respond"]),
         "ignore_correct": rate([not _reacted_to_sound(s, o) for s, o in sounds if s.expect == "sound_ignore"]),
         "by_setting": {setting: rate([c for (s, _), c in zip(sounds, correct, strict=True)
                                       if s.sound.endswith(setting)])
-                       for setting in ("alone", "noise", "under_speech", "during_reply")},
+                       for setting in sorted({s.sound.rsplit("/", 1)[-1] for s, _ in sounds})},
+        "by_split": _sound_breakdown(sounds, lambda s: s.sound_split),
+        "by_domain": _sound_breakdown(sounds, lambda s: s.sound_domain),
+        "by_split_setting": _sound_breakdown(sounds, lambda s: f"{s.sound_split}/{s.sound.rsplit('/', 1)[-1]}"),
         "onset_to_reaction_audio": summary(sound_turn_latency)}
+    for split in ("tuning", "test"):
+        cat["sound"]["by_split"].get(split, {})["onset_to_reaction_audio"] = summary(
+            [_sound_reaction_latency(s, o) for s, o in sounds if s.sound_split == split])
 
     compliance, by_channel = {}, {}
     for s, o in of("instruction"):

@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh light
+echo "[test] fetching the benchmark's event sounds (Debian packages, checked by sha256)"
+.venv/bin/python -m bench.sound_bank
 echo "[test] checking generated contract code is fresh"
 .venv/bin/python scripts/gen_protos.py --check
 if command -v npm >/dev/null 2>&1; then
