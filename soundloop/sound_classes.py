@@ -128,6 +128,30 @@ def default_respond_labels() -> frozenset[str]:
     return DEFAULT_RESPOND_LABELS | _ALSO_RESPOND
 
 
+# How a reply names a sound: "That sounds like <name>." Labels not listed are named from their display
+# name ("Car alarm" -> "a car alarm"); AudioSet names lists ("Smoke detector, smoke alarm") and
+# parentheses ("Police car (siren)") read badly aloud, so the respond defaults are spelt out here.
+_SPOKEN_NAMES = {
+    "Alarm": "an alarm", "Alarm clock": "an alarm clock", "Smoke detector, smoke alarm": "a smoke alarm",
+    "Fire alarm": "a fire alarm", "Car alarm": "a car alarm", "Siren": "a siren",
+    "Civil defense siren": "an air-raid siren", "Police car (siren)": "a police siren",
+    "Ambulance (siren)": "an ambulance siren", "Fire engine, fire truck (siren)": "a fire engine siren",
+    "Emergency vehicle": "an emergency vehicle", "Buzzer": "a buzzer", "Telephone": "a phone ringing",
+    "Telephone bell ringing": "a phone ringing", "Ringtone": "a phone ringing", "Glass": "glass breaking",
+    "Shatter": "glass breaking", "Baby cry, infant cry": "a baby crying", "Crying, sobbing": "someone crying",
+    "Screaming": "someone screaming", "Doorbell": "the doorbell", "Ding-dong": "the doorbell",
+    "Knock": "a knock", "Smash, crash": "a crash", "Gunshot, gunfire": "a gunshot", "Explosion": "an explosion",
+}
+
+
+def spoken_name(label: str) -> str:
+    """The sound as a reply says it: "a smoke alarm", "the doorbell", "someone screaming"."""
+    if label in _SPOKEN_NAMES:
+        return _SPOKEN_NAMES[label]
+    name = label.split(",")[0].split("(")[0].strip().lower()
+    return f"{'an' if name[:1] in 'aeiou' else 'a'} {name}"
+
+
 def unknown_labels(labels: list[str] | tuple[str, ...]) -> list[str]:
     """The labels that are not YAMNet class names, in the given order."""
     known = yamnet_labels()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from soundloop.llm.v1 import llm_pb2
+from soundloop.sound_classes import spoken_name
 from soundloop.v1 import interaction_pb2 as pb
 
 from .session_store import ChatTurn
@@ -17,10 +18,22 @@ from .session_store import ChatTurn
 ROLES = {"system": llm_pb2.ROLE_SYSTEM, "user": llm_pb2.ROLE_USER, "assistant": llm_pb2.ROLE_ASSISTANT}
 
 
+# A reaction to a sound is this opener plus one sentence of the LLM's: two sentences in all.
+SOUND_REPLY_SENTENCES = 2
+
+
+def sound_opener(label: str) -> str:
+    """The first words of a reaction to a sound, spoken before the LLM has written any: they name
+    what was heard, so the caller knows at once why the assistant spoke."""
+    return f"That sounds like {spoken_name(label)}."
+
+
 def user_message(cause: int, prompt: str, heard_sound: str = "") -> str:
     """The history entry for a turn: the caller's words, or a description of what was heard."""
     if cause == pb.TURN_CAUSE_SOUND:
-        return f"[The assistant hears a sound: {prompt}. React to it briefly, as a helpful assistant would.]"
+        return (f"[The assistant hears a sound: {prompt}. It has already said \"{sound_opener(prompt)}\" "
+                "Add one short sentence that fits the conversation, such as asking if everything is all right "
+                "or offering help. Do not repeat what it said.]")
     if heard_sound:
         return (f"{prompt}\n[While the caller spoke, the assistant heard a sound: {heard_sound}. Mention it "
                 "briefly, then answer.]")

@@ -82,7 +82,8 @@ class SpokenPhrase:
 class ReplyTurn:
     def __init__(self, turn_id: str, cause: int, prompt: str, messages: Sequence[llm_pb2.ChatMessage],
                  clock: TurnClock, output: ReplyOutput,
-                 generation: SpeculativeGeneration | SpokenPhrase | None = None, max_sentences: int = 0):
+                 generation: SpeculativeGeneration | SpokenPhrase | None = None, max_sentences: int = 0,
+                 opener: str = ""):
         self.turn_id = turn_id
         self.cause = cause  # TurnCause
         self.prompt = prompt  # what is answered: the caller's words, typed text, or the sound's label
@@ -95,6 +96,8 @@ class ReplyTurn:
         # The caller asked for at most this many sentences (0: no limit): the reply is cut there, whatever
         # the LLM writes after.
         self.max_sentences = max_sentences
+        # Fixed first words, spoken while the LLM starts (a reaction to a sound names it at once).
+        self.opener = opener
         self.text = ""
         self.clauses: list[SpokenClause] = []
         self.timings = ReplyTimings()
@@ -134,17 +137,29 @@ class ReplyTurn:
                 await asyncio.gather(speaker, return_exceptions=True)
 
     async def _generate(self, clauses: asyncio.Queue) -> None:
+        if self.opener:
+            self.text = self.opener
+            await self._out.on_text(self.turn_id, self.opener)
+            clauses.put_nowait(self.opener)
+        if not (self.opener and self.max_sentences == 1):  # (the opener is one sentence)
+            await self._stream_generation(clauses, separator=" " if self.opener else "")
+        self.timings.generated = self._out.clock()
+        clauses.put_nowait(None)
+
+    async def _stream_generation(self, clauses: asyncio.Queue, separator: str) -> None:
         segmenter = ClauseSegmenter()
         request = llm_pb2.GenerateRequest(session_id=self._out.session_id, turn_id=self.turn_id,
                                           messages=self._messages)
         chunks = self.generation.stream() if self.generation else self._out.stages.generate(request)
         async with contextlib.aclosing(chunks):  # leaving early (the sentence limit) stops the generation
             async for chunk in chunks:
-                if not chunk.delta:
+                delta = chunk.delta.lstrip() if separator else chunk.delta
+                if not delta:
                     continue
                 if not self.timings.first_token:
                     self.timings.first_token = self._out.clock()
-                delta, full = self._within_limit(chunk.delta)
+                delta, full = self._within_limit(separator + delta)
+                separator = ""
                 self.text += delta
                 if delta:
                     await self._out.on_text(self.turn_id, delta)
@@ -152,10 +167,8 @@ class ReplyTurn:
                     clauses.put_nowait(clause)
                 if full:
                     break
-        self.timings.generated = self._out.clock()
         for clause in segmenter.flush():
             clauses.put_nowait(clause)
-        clauses.put_nowait(None)
 
     def _within_limit(self, delta: str) -> tuple[str, bool]:
         """The part of `delta` within the sentence limit, and whether the limit is reached."""

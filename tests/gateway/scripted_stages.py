@@ -75,6 +75,7 @@ class ScriptedStages:
         self.llm_failure: Exception | None = None
         self.tts_failure: Exception | None = None  # raised instead of the next clause's audio
         self.prompts: list[str] = []  # the last user message of every Generate
+        self.tts_texts: list[str] = []  # every clause synthesized, in order
         self.recognitions = 0
 
     # ------------------------------------------------------------ encoder
@@ -146,6 +147,7 @@ class ScriptedStages:
         yield llm_pb2.GenerateResponse(finish_reason=llm_pb2.FINISH_REASON_STOP)
 
     async def synthesize(self, req: tts_pb2.SynthesizeRequest) -> AsyncIterator[tts_pb2.SynthesizeResponse]:
+        self.tts_texts.append(req.text)
         await asyncio.sleep(self.t.tts_first_audio_s)
         failure, self.tts_failure = self.tts_failure, None
         if failure is not None:
