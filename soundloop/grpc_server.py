@@ -20,30 +20,48 @@ SERVER_OPTIONS = [
 ]
 
 
+class ServingStatus:
+    """What the process's grpc.health.v1 service says, for every service it serves ("" included):
+    SERVING, or NOT_SERVING while a dependency is down (the gateway's Redis) or while draining
+    after SIGTERM, so load balancers and Kubernetes stop sending new calls."""
+
+    def __init__(self) -> None:
+        self.servicer = health.aio.HealthServicer()
+        self.names: list[str] = [""]
+        self.serving = False
+
+    async def set(self, serving: bool) -> None:
+        self.serving = serving
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in self.names:
+            await self.servicer.set(name, status)
+
+
 async def start_server(
     address: str,
     register: Sequence[tuple[Callable[[object, grpc.aio.Server], None], object, str]],
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    status: ServingStatus | None = None,
 ) -> tuple[grpc.aio.Server, int]:
     """Starts a server on `address` ("host:port", port 0 picks a free one).
 
     `register` lists (add_XServicer_to_server, servicer, full service name).
-    Returns the server and the bound port. Health reports SERVING for each service.
+    Returns the server and the bound port. Health reports SERVING for each service once
+    started; pass `status` to change that later.
     """
+    status = status or ServingStatus()
     server = grpc.aio.server(options=SERVER_OPTIONS, interceptors=list(interceptors))
-    health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    health_pb2_grpc.add_HealthServicer_to_server(status.servicer, server)
     names = [health.SERVICE_NAME, reflection.SERVICE_NAME]
     for add, servicer, name in register:
         add(servicer, server)
         names.append(name)
+        status.names.append(name)
     reflection.enable_server_reflection(names, server)
     port = server.add_insecure_port(address)
     if port == 0:
         raise RuntimeError(f"could not bind {address}")
     await server.start()
-    for _, _, name in register:
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    await status.set(True)
     log.info("gRPC server on port %d: %s", port, ", ".join(n for _, _, n in register))
     return server, port

@@ -41,20 +41,22 @@ class StageServer:
         asyncio.run(self._serve(args.host, args.port, args.profile))
 
     async def _serve(self, host: str, port: int, profile: str | None) -> None:
-        from soundloop.grpc_server import start_server
+        from soundloop.grpc_server import ServingStatus, start_server
         from soundloop.settings import load_settings
 
         log = logging.getLogger(f"services.{self.name}.server")
         settings = load_settings(**({"profile": profile} if profile else {}))
         stage, registration, detail = await asyncio.to_thread(self.build, settings)
-        server, bound = await start_server(f"{host}:{port}", [registration])
+        status = ServingStatus()
+        server, bound = await start_server(f"{host}:{port}", [registration], status=status)
         log.info("%s ready on port %d (profile %s, %s)", self.name, bound, settings.profile, detail)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stopping.set)
         await stopping.wait()
-        log.info("%s stopping: finishing calls in flight (up to %.0f s)", self.name, GRACE_S)
+        log.info("%s stopping: NOT_SERVING, finishing calls in flight (up to %.0f s)", self.name, GRACE_S)
+        await status.set(False)
         await server.stop(GRACE_S)
         closed = stage.close()
         if inspect.isawaitable(closed):

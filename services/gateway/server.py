@@ -14,10 +14,11 @@ import signal
 
 import grpc
 
-from soundloop.grpc_server import start_server
+from soundloop.grpc_server import ServingStatus, start_server
 from soundloop.settings import Settings, load_settings
 from soundloop.telemetry import configure_tracing
 
+from .readiness import RedisWatch
 from .servicer import SERVICE_NAME, InteractionServicer, add_to_server
 from .session_store import SessionStore
 from .stage_clients import GrpcStageClients, StageClients
@@ -32,8 +33,13 @@ class Gateway:
     port: int
     store: SessionStore
     stages: StageClients
+    status: ServingStatus
+    redis_watch: RedisWatch
 
     async def stop(self, grace_s: float = 5.0) -> None:
+        """Drains: NOT_SERVING first, so no new call is routed here, then calls in flight get `grace_s`."""
+        await self.redis_watch.stop()
+        await self.status.set(False)
         await self.server.stop(grace_s)
         await self.stages.close()
         await self.store.close()
@@ -47,8 +53,11 @@ async def start_gateway(settings: Settings, stages: StageClients, address: str |
     await warm_up(stages, settings.gateway.default_instructions)
     servicer = InteractionServicer(stages, store, settings)
     address = address or f"{settings.gateway.host}:{settings.gateway.port}"
-    server, port = await start_server(address, [(add_to_server, servicer, SERVICE_NAME)])
-    return Gateway(server, port, store, stages)
+    status = ServingStatus()
+    server, port = await start_server(address, [(add_to_server, servicer, SERVICE_NAME)], status=status)
+    watch = RedisWatch(store, status)
+    watch.start()
+    return Gateway(server, port, store, stages, status, watch)
 
 
 async def _serve(settings: Settings, port: int | None) -> None:
