@@ -98,10 +98,11 @@ def _listen(tagger: sound_events.YamnetTagger, audio: np.ndarray, hop_frames: in
     return heard
 
 
-def evaluate(sounds: tuple[sound_bank.EventSound, ...], conditions: tuple[str, ...] = CONDITIONS) -> list[Outcome]:
+def evaluate(sounds: tuple[sound_bank.EventSound, ...], conditions: tuple[str, ...] = CONDITIONS,
+             hop_ms: int | None = None) -> list[Outcome]:
     tagger = sound_events.YamnetTagger(model_path("yamnet", "model.onnx"), model_path("yamnet", "yamnet_class_map.csv"))
     enc = EncoderSettings()
-    hop_frames = max(1, round(enc.sound_hop_ms * RATE / 1000 / 160))
+    hop_frames = max(1, round((hop_ms or enc.sound_hop_ms) * RATE / 1000 / 160))
     settings = resolve_sound(api.SoundPolicy())
     rng = np.random.default_rng(SEED)
     outcomes = []
@@ -159,10 +160,12 @@ def table(outcomes: list[Outcome]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--split", choices=(*sound_bank.SPLITS, "both"), default="both")
+    parser.add_argument("--hop-ms", type=int, help="time between tagging windows (default: the encoder's "
+                        "sound_hop_ms)")
     parser.add_argument("--out", type=pathlib.Path, help="also write the outcomes as JSON here")
     args = parser.parse_args(argv)
     sound_bank.fetch()
-    outcomes = evaluate(sound_bank.select(None if args.split == "both" else args.split))
+    outcomes = evaluate(sound_bank.select(None if args.split == "both" else args.split), hop_ms=args.hop_ms)
     print(table(outcomes))
     if args.out:
         args.out.write_text(json.dumps([dataclasses.asdict(o) for o in outcomes], indent=1))

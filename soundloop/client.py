@@ -91,8 +91,10 @@ def _frames(script: CallerScript, fmt: codec.Format) -> list[bytes]:
 
 
 async def converse(address: str, config: pb.SessionConfig, script: CallerScript, *, speed: float = 1.0,
-                   on_event: Callable[[ReceivedEvent], None] | None = None) -> ConversationRecord:
-    """Runs one conversation and returns everything the server sent."""
+                   on_event: Callable[[ReceivedEvent], None] | None = None,
+                   metadata: tuple[tuple[str, str], ...] = ()) -> ConversationRecord:
+    """Runs one conversation and returns everything the server sent. `metadata` goes with the call
+    (e.g. a W3C `traceparent`, which makes the session's spans part of the caller's trace)."""
     fmt = codec.validate_format(codec.Format.from_proto(config.input_audio))
     frames = _frames(script, fmt)
     silence = codec.encode(fmt, np.zeros(fmt.sample_rate_hz * FRAME_MS // 1000, dtype=np.float32))
@@ -160,7 +162,7 @@ async def converse(address: str, config: pb.SessionConfig, script: CallerScript,
         yield pb.ConverseRequest(end_of_input=pb.EndOfInput())
 
     async with channel(address) as ch:
-        call = interaction_pb2_grpc.InteractionStub(ch).Converse(requests())
+        call = interaction_pb2_grpc.InteractionStub(ch).Converse(requests(), metadata=metadata or None)
         watcher = asyncio.create_task(_cancel_on(hang_up, call))
         try:
             await _receive(call, record, script, reports, started, on_event)

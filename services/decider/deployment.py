@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ray import serve
 
+from soundloop import telemetry
 from soundloop.decider.v1 import decider_pb2
 
 
@@ -21,11 +22,16 @@ class DeciderDeployment:
         process_env.apply(process_env.MODEL_STAGE)
         from services.decider.stage import DeciderStage
         from soundloop.settings import load_settings
+        from soundloop.telemetry import configure_tracing
 
+        configure_tracing("soundloop-decider")
         self._stage = DeciderStage.from_settings(load_settings(**(settings_overrides or {})))
 
-    async def decide(self, req: decider_pb2.DecideRequest) -> decider_pb2.DecideResponse:
-        return await self._stage.decide(req)
+    async def decide(self, req: decider_pb2.DecideRequest,
+                     trace: dict[str, str] | None = None) -> decider_pb2.DecideResponse:
+        """`trace`: the caller's W3C trace context (soundloop.telemetry.carrier())."""
+        with telemetry.remote_parent(trace):
+            return await self._stage.decide(req)
 
     def __del__(self):
         stage = getattr(self, "_stage", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import grpc
 
 from services.decider.stage import DeciderStage
+from soundloop import telemetry
 from soundloop.decider.v1 import decider_pb2, decider_pb2_grpc
 from soundloop.errors import errors_as_status
 
@@ -18,7 +19,8 @@ class DeciderServicer(decider_pb2_grpc.DeciderServicer):
     async def Decide(self, request: decider_pb2.DecideRequest,
                      context: grpc.aio.ServicerContext) -> decider_pb2.DecideResponse:
         async with errors_as_status(context, WHERE, "Decide"):
-            return await self.stage.decide(request)
+            with telemetry.remote_parent(context.invocation_metadata()):
+                return await self.stage.decide(request)
 
 
 def register(stage: DeciderStage):

@@ -4,10 +4,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import time
 
 from services.decider import turn_policy
 from services.decider.end_of_turn import EndOfTurnEstimator, LlamaEndOfTurnEstimator
 from services.decider.turn_model import TurnModel
+from soundloop import telemetry
 from soundloop.decider.v1 import decider_pb2
 from soundloop.v1 import interaction_pb2 as api
 
@@ -49,6 +51,18 @@ class DeciderStage:
         return cls(estimator, turn_model, default)
 
     async def decide(self, req: decider_pb2.DecideRequest) -> decider_pb2.DecideResponse:
+        started = time.time_ns()
+        response = await self._decide(req)
+        if response.decision.action != api.ACTION_KEEP_LISTENING and telemetry.enabled():
+            # Only decisions that change something get a span: keep-listening comes ten times a second.
+            span = telemetry.stage_span(telemetry.DECIDER_DECIDE, "decider", start_time=started, **{
+                telemetry.DECISION_ACTION: api.Action.Name(response.decision.action),
+                telemetry.DECISION_REASON: response.decision.reason,
+                telemetry.END_OF_TURN_PROBABILITY: round(response.end_of_turn_probability, 3)})
+            span.end()
+        return response
+
+    async def _decide(self, req: decider_pb2.DecideRequest) -> decider_pb2.DecideResponse:
         state, obs = req.state, req.observation
         turn_policy.validate(state, obs, req.policy)  # before spending LM time on a bad request
         text = turn_policy.pending_turn_text(state, obs)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ray import serve
 
-from soundloop import process_env
+from soundloop import process_env, telemetry
 from soundloop.encoder.v1 import encoder_pb2
 
 
@@ -16,18 +16,24 @@ class EncoderDeployment:
         # Imported here: Serve pickles this class by value, and models load once per replica.
         from services.encoder.stage import EncoderStage
         from soundloop.settings import load_settings
+        from soundloop.telemetry import configure_tracing
 
+        configure_tracing("soundloop-encoder")
         self._stage = EncoderStage.from_settings(load_settings(**(settings or {})))
 
     async def analyze_chunk(self, req: encoder_pb2.AnalyzeChunkRequest) -> encoder_pb2.AnalyzeChunkResponse:
         return await self._stage.analyze_chunk(req)
 
-    async def transcribe_utterance(
-            self, req: encoder_pb2.TranscribeUtteranceRequest) -> encoder_pb2.TranscribeUtteranceResponse:
-        return await self._stage.transcribe_utterance(req)
+    # `trace`: the caller's W3C trace context (Serve handles carry no metadata; soundloop.telemetry.carrier()).
+    async def transcribe_utterance(self, req: encoder_pb2.TranscribeUtteranceRequest,
+                                   trace: dict[str, str] | None = None) -> encoder_pb2.TranscribeUtteranceResponse:
+        with telemetry.remote_parent(trace):
+            return await self._stage.transcribe_utterance(req)
 
-    async def transcribe_clip(self, req: encoder_pb2.TranscribeClipRequest) -> encoder_pb2.TranscribeClipResponse:
-        return await self._stage.transcribe_clip(req)
+    async def transcribe_clip(self, req: encoder_pb2.TranscribeClipRequest,
+                              trace: dict[str, str] | None = None) -> encoder_pb2.TranscribeClipResponse:
+        with telemetry.remote_parent(trace):
+            return await self._stage.transcribe_clip(req)
 
     def __del__(self):
         stage = getattr(self, "_stage", None)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from services.encoder.stage import EncoderStage
+from soundloop import telemetry
 from soundloop.encoder.v1 import encoder_pb2_grpc
 from soundloop.errors import errors_as_status
 
@@ -19,11 +20,13 @@ class EncoderServicer(encoder_pb2_grpc.EncoderServicer):
 
     async def TranscribeUtterance(self, request, context):
         async with errors_as_status(context, WHERE, "TranscribeUtterance"):
-            return await self._stage.transcribe_utterance(request)
+            with telemetry.remote_parent(context.invocation_metadata()):
+                return await self._stage.transcribe_utterance(request)
 
     async def TranscribeClip(self, request, context):
         async with errors_as_status(context, WHERE, "TranscribeClip"):
-            return await self._stage.transcribe_clip(request)
+            with telemetry.remote_parent(context.invocation_metadata()):
+                return await self._stage.transcribe_clip(request)
 
 
 def register(stage: EncoderStage):

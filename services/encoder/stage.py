@@ -17,6 +17,7 @@ import numpy as np
 from services.encoder import log_mel, prosody, resampler, sound_events, stream_state, voice_activity
 from services.encoder.errors import InvalidRequest
 from services.encoder.recognizers import Recognizers
+from soundloop import telemetry
 from soundloop.audio import codec
 from soundloop.encoder.v1 import encoder_pb2
 from soundloop.models import model_path
@@ -122,7 +123,10 @@ class EncoderStage:
         codec.check_chunk(fmt, req.pcm16k)
         engine, language = self.recognizers.for_language(req.language)
         samples = codec.decode(fmt, req.pcm16k)
-        result = await self._run(self._asr, engine.transcribe, samples, language, False)
+        span = telemetry.stage_span(telemetry.ENCODER_TRANSCRIBE, "encoder", **{
+            telemetry.MODEL: engine.name, telemetry.AUDIO_SECONDS: round(samples.size / RATE, 3)})
+        with telemetry.ending(span):
+            result = await self._run(self._asr, engine.transcribe, samples, language, False)
         return encoder_pb2.TranscribeUtteranceResponse(
             text=result.text, avg_logprob=result.avg_logprob, no_speech_prob=result.no_speech_prob)
 
@@ -135,10 +139,13 @@ class EncoderStage:
         engine, language = self.recognizers.for_clip(req.language)
         decoded = codec.decode(fmt, req.audio)
         samples = codec.resample(decoded, fmt.sample_rate_hz, RATE)
-        transcript, tags = await asyncio.gather(
-            self._run(self._asr, engine.transcribe, samples, language, True),
-            self._run(self._analysis, sound_events.tag_clip, self.tagger, samples, CLIP_HOP_FRAMES,
-                      self.settings.sound_report_threshold))
+        span = telemetry.stage_span(telemetry.ENCODER_CLIP, "encoder", **{
+            telemetry.MODEL: engine.name, telemetry.AUDIO_SECONDS: round(samples.size / RATE, 3)})
+        with telemetry.ending(span):
+            transcript, tags = await asyncio.gather(
+                self._run(self._asr, engine.transcribe, samples, language, True),
+                self._run(self._analysis, sound_events.tag_clip, self.tagger, samples, CLIP_HOP_FRAMES,
+                          self.settings.sound_report_threshold))
         duration_ms = round(decoded.size * 1000 / fmt.sample_rate_hz)
         return encoder_pb2.TranscribeClipResponse(
             text=transcript.text,

@@ -12,6 +12,8 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
+from opentelemetry.trace import Span
+
 from soundloop.audio import codec
 from soundloop.clauses import ClauseSegmenter, sentences_end
 from soundloop.llm.v1 import llm_pb2
@@ -101,6 +103,7 @@ class ReplyTurn:
         self.text = ""
         self.clauses: list[SpokenClause] = []
         self.timings = ReplyTimings()
+        self.span: Span | None = None  # services/gateway/turn_tracing.py
         self._queued_samples = 0
         self._task: asyncio.Task | None = None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from soundloop import errors
+from soundloop import errors, telemetry
 from soundloop.audio import codec
 from soundloop.decider.v1 import decider_pb2
 from soundloop.v1 import interaction_pb2 as pb
@@ -25,7 +25,7 @@ from .session_store import ChatTurn, SessionSnapshot, SessionStore
 from .speculation import ReplySpeculator
 from .stage_clients import StageClients
 from .turn_metrics import TurnClock
-from .turn_tracing import record_turn
+from .turn_tracing import open_turn, record_turn
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,10 @@ class ReplyController:
 
     def _begin(self, reply: ReplyTurn) -> None:
         self.active = reply
-        reply.start().add_done_callback(lambda _: self._inbox.put_control(ReplyFinished(reply)))
+        span = open_turn(reply, self._sid)
+        with telemetry.within(span, session_id=self._sid, turn_id=reply.turn_id):  # the reply's calls carry it
+            task = reply.start()
+        task.add_done_callback(lambda _: self._inbox.put_control(ReplyFinished(reply)))
 
     def hold(self, overlap_onset: float | None) -> None:
         """The caller started talking over the reply: its audio waits until the overlap is judged."""

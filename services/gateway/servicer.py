@@ -14,12 +14,14 @@ import logging
 
 import grpc
 
+from soundloop import telemetry
 from soundloop.audio import codec
 from soundloop.decider.v1 import decider_pb2
 from soundloop.errors import InvalidRequest, SoundloopError, errors_as_status, status_of
 from soundloop.settings import Settings
 from soundloop.v1 import interaction_pb2 as pb
 
+from . import session_tracing
 from .conversation import Conversation
 from .events import EventSink
 from .offline import OfflineTasks
@@ -128,9 +130,12 @@ class InteractionServicer:
         await sink.emit(snapshot.audio_ms, session_started=pb.SessionStarted(
             session_id=snapshot.session_id, resume_token=snapshot.resume_token, resumed=resumed,
             output_audio=snapshot.config.output_audio))
-        conversation.start()
-        reader = asyncio.create_task(self._read(request_iterator, conversation, sink), name="converse-reader")
-        finished = asyncio.create_task(conversation.finished.wait(), name="converse-finished")
+        session_span = session_tracing.open_session(snapshot.session_id, resumed, context.invocation_metadata())
+        # The tasks copy the current context as they are created: every stage call they make is in the session.
+        with telemetry.within(session_span, session_id=snapshot.session_id):
+            conversation.start()
+            reader = asyncio.create_task(self._read(request_iterator, conversation, sink), name="converse-reader")
+            finished = asyncio.create_task(conversation.finished.wait(), name="converse-finished")
         failure: tuple[grpc.StatusCode, str] | None = None
         try:
             while failure is None:
@@ -155,6 +160,7 @@ class InteractionServicer:
             finished.cancel()
             await conversation.close()
             await sink.close()
+            session_tracing.close_session(session_span, failure)
         if failure:
             await context.abort(*failure)
 

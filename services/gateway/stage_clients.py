@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import grpc
 
+from soundloop import telemetry
 from soundloop.decider.v1 import decider_pb2, decider_pb2_grpc
 from soundloop.encoder.v1 import encoder_pb2, encoder_pb2_grpc
 from soundloop.errors import Internal, Overloaded, SoundloopError, Unavailable, from_status
@@ -50,14 +51,14 @@ class GrpcStageClients:
         self._decider = decider_pb2_grpc.DeciderStub(self._channels["decider"])
         self._tts = tts_pb2_grpc.TtsStub(self._channels["tts"])
 
-    async def _unary(self, stage: str, method, req):
+    async def _unary(self, stage: str, method, req, traced: bool = True):
         try:
-            return await method(req)
+            return await method(req, metadata=telemetry.outgoing_metadata() if traced else None)
         except grpc.aio.AioRpcError as err:
             raise from_status(err.code(), err.details(), stage) from err
 
     async def _stream(self, stage: str, method, req) -> AsyncIterator[Any]:
-        call = method(req)
+        call = method(req, metadata=telemetry.outgoing_metadata())
         try:
             async for item in call:
                 yield item
@@ -67,7 +68,7 @@ class GrpcStageClients:
             call.cancel()  # no-op when finished; stops the stage's work when we stop early
 
     async def analyze_chunk(self, req):
-        return await self._unary("encoder", self._encoder.AnalyzeChunk, req)
+        return await self._unary("encoder", self._encoder.AnalyzeChunk, req, traced=False)  # no span per chunk
 
     async def transcribe_utterance(self, req):
         return await self._unary("encoder", self._encoder.TranscribeUtterance, req)
@@ -100,15 +101,19 @@ class ServeStageClients:
         self._encoder, self._llm, self._decider, self._tts = encoder, llm, decider, tts
 
     @staticmethod
-    async def _unary(stage: str, handle, method: str, req):
+    async def _unary(stage: str, handle, method: str, req, traced: bool = True):
         try:
+            if traced and (trace := telemetry.carrier()):
+                return await getattr(handle, method).remote(req, trace=trace)
             return await getattr(handle, method).remote(req)
         except Exception as err:
             raise error_of_replica(err, stage) from err
 
     @staticmethod
     async def _stream(stage: str, handle, method: str, req) -> AsyncIterator[Any]:
-        response = getattr(handle.options(stream=True), method).remote(req)
+        trace = telemetry.carrier()
+        call = getattr(handle.options(stream=True), method)
+        response = call.remote(req, trace=trace) if trace else call.remote(req)
         try:
             async for item in response:
                 yield item
@@ -118,7 +123,7 @@ class ServeStageClients:
             response.cancel()
 
     async def analyze_chunk(self, req):
-        return await self._unary("encoder", self._encoder, "analyze_chunk", req)
+        return await self._unary("encoder", self._encoder, "analyze_chunk", req, traced=False)
 
     async def transcribe_utterance(self, req):
         return await self._unary("encoder", self._encoder, "transcribe_utterance", req)

@@ -1,8 +1,9 @@
-"""Turns a finished reply turn into spans: "where did the 800 ms go" is one trace.
+"""A reply turn's span: "where did the 800 ms go" is one trace.
 
-The loop measures with its clock (time.monotonic() on a real event loop) as it goes; spans are written once the
-turn is over, with those instants as explicit start and end times, so tracing
-costs nothing on the hot path and nothing at all when no exporter is set.
+The span opens when the reply starts, so the LLM and TTS calls made for it (and their spans in
+the stage processes) are its children. The loop measures with its own clock (time.monotonic()
+on a real event loop) as it goes; the per-step children are written once the turn is over,
+with those instants as explicit start and end times, so they cost nothing on the hot path.
 """
 from __future__ import annotations
 
@@ -17,18 +18,31 @@ from .reply import ReplyTurn
 _WALL = telemetry.WallClock()
 
 
+def _turn_start(reply: ReplyTurn) -> float:
+    clock = reply.clock
+    return min(t for t in (clock.speech_end, clock.decision, clock.recognition and clock.recognition[0],
+                           reply.timings.started) if t)
+
+
+def open_turn(reply: ReplyTurn, session_id: str) -> Span:
+    """The turn's span, opened as its reply starts (from when the caller stopped speaking, or the
+    decision), so that the stage calls made for the reply are its children."""
+    reply.span = telemetry.tracer().start_span(telemetry.TURN, start_time=_WALL.ns(_turn_start(reply)), attributes={
+        telemetry.SESSION_ID: session_id, telemetry.TURN_ID: reply.turn_id,
+        telemetry.TURN_CAUSE: pb.TurnCause.Name(reply.cause)})
+    return reply.span
+
+
 def record_turn(reply: ReplyTurn, session_id: str, outcome: str, metrics: pb.TurnMetrics,
                 last_sent: float | None, ended: float) -> None:
-    """`last_sent`: when the turn's last audio left; `ended`: now, on the loop's clock."""
+    """Closes the turn's span with its outcome and latency breakdown, and adds a child per step as the
+    gateway timed it. `last_sent`: when the turn's last audio left; `ended`: now, on the loop's clock."""
     clock, timings = reply.clock, reply.timings
-    tracer = telemetry.tracer()
-    start = min(t for t in (clock.speech_end, clock.decision, clock.recognition and clock.recognition[0]) if t)
-    end = max(t for t in (last_sent, timings.generated, ended) if t)
-    turn = tracer.start_span(telemetry.TURN, start_time=_WALL.ns(start), attributes={
-        telemetry.SESSION_ID: session_id, telemetry.TURN_ID: reply.turn_id,
-        telemetry.TURN_CAUSE: pb.TurnCause.Name(reply.cause), telemetry.TURN_OUTCOME: outcome,
-        **{telemetry.LATENCY_PREFIX + field.name: value.ToNanoseconds() / 1e6
-           for field, value in metrics.ListFields()}})
+    turn = reply.span or open_turn(reply, session_id)
+    end = max(t for t in (last_sent, timings.generated, ended, _turn_start(reply)) if t)
+    turn.set_attributes({telemetry.TURN_OUTCOME: outcome,
+                         **{telemetry.LATENCY_PREFIX + field.name: value.ToNanoseconds() / 1e6
+                            for field, value in metrics.ListFields()}})
     if telemetry.trace_content():
         turn.set_attribute(telemetry.PROMPT, reply.prompt)
         turn.set_attribute(telemetry.REPLY, reply.text)

@@ -26,6 +26,8 @@ class Message:
 class Finish:
     reason: FinishReason
     completion_tokens: int
+    prompt_tokens: int = 0  # 0: the backend does not say
+    cached_tokens: int = 0  # prompt tokens whose KV was reused (prefix cache)
 
 
 @dataclasses.dataclass(frozen=True)

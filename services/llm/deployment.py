@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 
 from ray import serve
 
+from soundloop import telemetry
 from soundloop.llm.v1 import llm_pb2
 from soundloop.settings import Settings, load_settings
 
@@ -29,12 +30,18 @@ class LlmDeployment:
         from services.llm.stage import LlmStage
         if not isinstance(settings, Settings):
             settings = load_settings(**(settings or {}))
+        from soundloop.telemetry import configure_tracing
+
+        configure_tracing("soundloop-llm")
         self._stage = LlmStage.from_settings(settings)
 
-    async def generate(self, request: llm_pb2.GenerateRequest) -> AsyncIterator[llm_pb2.GenerateResponse]:
-        async with contextlib.aclosing(self._stage.generate(request)) as responses:
-            async for response in responses:
-                yield response
+    async def generate(self, request: llm_pb2.GenerateRequest,
+                       trace: dict[str, str] | None = None) -> AsyncIterator[llm_pb2.GenerateResponse]:
+        """`trace`: the caller's W3C trace context (soundloop.telemetry.carrier())."""
+        with telemetry.remote_parent(trace):
+            async with contextlib.aclosing(self._stage.generate(request)) as responses:
+                async for response in responses:
+                    yield response
 
     async def __del__(self) -> None:
         await self._stage.close()

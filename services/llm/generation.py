@@ -83,7 +83,8 @@ class Generation:
         tail = self.text.flush()
         if tail:
             self.emit(Delta(tail))
-        self.emit(Delta(finish=Finish(reason, self.stats.completion_tokens)))
+        self.emit(Delta(finish=Finish(reason, self.stats.completion_tokens, self.stats.prompt_tokens,
+                                      self.stats.cached_tokens)))
 
     def cancelled(self) -> None:
         self.stats.outcome = "cancelled"

@@ -6,6 +6,7 @@ import contextlib
 import grpc
 
 from services.llm.stage import LlmStage
+from soundloop import telemetry
 from soundloop.errors import errors_as_status
 from soundloop.llm.v1 import llm_pb2, llm_pb2_grpc
 
@@ -23,6 +24,7 @@ class LlmServicer(llm_pb2_grpc.LlmServicer):
         # instead of leaving a suspended generator for the garbage collector.
         method = f"Generate (session {request.session_id!r}, turn {request.turn_id!r})"
         async with errors_as_status(context, WHERE, method):
-            async with contextlib.aclosing(self._stage.generate(request)) as responses:
-                async for response in responses:
-                    await context.write(response)
+            with telemetry.remote_parent(context.invocation_metadata()):
+                async with contextlib.aclosing(self._stage.generate(request)) as responses:
+                    async for response in responses:
+                        await context.write(response)

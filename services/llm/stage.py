@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 
 from services.llm.chat import ChatBackend, InvalidRequest, Message, Role
+from soundloop import telemetry
 from soundloop.llm.v1 import llm_pb2
 from soundloop.settings import Settings
 
@@ -34,8 +35,10 @@ def to_messages(messages: Sequence[llm_pb2.ChatMessage]) -> list[Message]:
 class LlmStage:
     """`Generate` of soundloop.llm.v1.Llm, on any `ChatBackend`."""
 
-    def __init__(self, backend: ChatBackend, *, default_max_tokens: int, default_temperature: float = 0.3):
+    def __init__(self, backend: ChatBackend, *, default_max_tokens: int, default_temperature: float = 0.3,
+                 model_name: str = ""):
         self.backend = backend
+        self.model_name = model_name  # for spans
         self.default_max_tokens = default_max_tokens
         self.default_temperature = default_temperature
 
@@ -49,7 +52,8 @@ class LlmStage:
             from services.llm.llama_backend import LlamaCppBackend
             backend = LlamaCppBackend.from_settings(llm)
             backend.warm_up(settings.gateway.default_instructions)
-        return cls(backend, default_max_tokens=llm.max_tokens, default_temperature=llm.temperature)
+        return cls(backend, default_max_tokens=llm.max_tokens, default_temperature=llm.temperature,
+                   model_name=llm.openai_model if llm.backend == "openai" else llm.model)
 
     async def generate(self, req: llm_pb2.GenerateRequest) -> AsyncIterator[llm_pb2.GenerateResponse]:
         """Streams the reply as text deltas; the last response carries finish_reason and completion_tokens.
@@ -64,20 +68,30 @@ class LlmStage:
         deltas = self.backend.stream(messages, max_tokens=req.max_tokens or self.default_max_tokens,
                                      temperature=req.temperature or self.default_temperature,
                                      session_id=req.session_id)
-        async with contextlib.aclosing(deltas):
-            async for delta in deltas:
-                text = delta.text
-                if not spoken:
-                    # A reply goes to speech: whitespace before its first word is only a pause.
-                    text = text.lstrip()
-                    spoken = bool(text)
-                if delta.finish is not None:
-                    log.debug("session %r turn %r: %d tokens in %.2f s (%s)", req.session_id, req.turn_id,
-                              delta.finish.completion_tokens, time.perf_counter() - started, delta.finish.reason)
-                    yield llm_pb2.GenerateResponse(delta=text, finish_reason=FINISH_REASONS[delta.finish.reason],
-                                                   completion_tokens=delta.finish.completion_tokens)
-                elif text:
-                    yield llm_pb2.GenerateResponse(delta=text)
+        span = telemetry.stage_span(telemetry.LLM_GENERATE_STAGE, "llm", **{
+            telemetry.GEN_AI_OPERATION: "chat", telemetry.GEN_AI_MODEL: self.model_name})
+        with telemetry.ending(span):
+            async with contextlib.aclosing(deltas):
+                async for delta in deltas:
+                    text = delta.text
+                    if not spoken:
+                        # A reply goes to speech: whitespace before its first word is only a pause.
+                        text = text.lstrip()
+                        spoken = bool(text)
+                        if spoken:
+                            span.set_attribute(telemetry.LLM_FIRST_TOKEN_MS,
+                                               round((time.perf_counter() - started) * 1000, 1))
+                    if delta.finish is not None:
+                        finish = delta.finish
+                        log.debug("session %r turn %r: %d tokens in %.2f s (%s)", req.session_id, req.turn_id,
+                                  finish.completion_tokens, time.perf_counter() - started, finish.reason)
+                        span.set_attributes({telemetry.GEN_AI_OUTPUT_TOKENS: finish.completion_tokens,
+                                             telemetry.GEN_AI_INPUT_TOKENS: finish.prompt_tokens,
+                                             telemetry.LLM_CACHED_TOKENS: finish.cached_tokens})
+                        yield llm_pb2.GenerateResponse(delta=text, finish_reason=FINISH_REASONS[finish.reason],
+                                                       completion_tokens=finish.completion_tokens)
+                    elif text:
+                        yield llm_pb2.GenerateResponse(delta=text)
 
     async def close(self) -> None:
         await self.backend.close()

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from ray import serve
 
-from soundloop import process_env
+from soundloop import process_env, telemetry
 from soundloop.tts.v1 import tts_pb2
 
 
@@ -22,14 +22,19 @@ class TtsDeployment:
         # Imported here: Serve pickles this class by value, and models load once per replica.
         from services.tts.stage import TtsStage
         from soundloop.settings import load_settings
+        from soundloop.telemetry import configure_tracing
 
+        configure_tracing("soundloop-tts")
         self._stage = TtsStage.from_settings(load_settings(**(settings or {})))
 
-    async def synthesize(self, req: tts_pb2.SynthesizeRequest) -> AsyncIterator[tts_pb2.SynthesizeResponse]:
+    async def synthesize(self, req: tts_pb2.SynthesizeRequest,
+                         trace: dict[str, str] | None = None) -> AsyncIterator[tts_pb2.SynthesizeResponse]:
+        """`trace`: the caller's W3C trace context (soundloop.telemetry.carrier())."""
         # Closing the stage's generator when the caller cancels is what stops the synthesis.
-        async with contextlib.aclosing(self._stage.synthesize(req)) as pieces:
-            async for piece in pieces:
-                yield piece
+        with telemetry.remote_parent(trace):
+            async with contextlib.aclosing(self._stage.synthesize(req)) as pieces:
+                async for piece in pieces:
+                    yield piece
 
     async def voices(self) -> list[str]:
         return self._stage.voices

@@ -6,6 +6,7 @@ import contextlib
 import grpc
 
 from services.tts.stage import TtsStage
+from soundloop import telemetry
 from soundloop.errors import errors_as_status
 from soundloop.tts.v1 import tts_pb2_grpc
 
@@ -21,9 +22,10 @@ class TtsServicer(tts_pb2_grpc.TtsServicer):
         # A client cancellation cancels this task at a yield; closing the stage's
         # generator (aclosing) is what stops the synthesis.
         async with errors_as_status(context, WHERE, f"Synthesize (turn {request.turn_id!r})"):
-            async with contextlib.aclosing(self._stage.synthesize(request)) as pieces:
-                async for piece in pieces:
-                    yield piece
+            with telemetry.remote_parent(context.invocation_metadata()):
+                async with contextlib.aclosing(self._stage.synthesize(request)) as pieces:
+                    async for piece in pieces:
+                        yield piece
 
 
 def register(stage: TtsStage):

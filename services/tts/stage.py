@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -18,6 +19,7 @@ from services.tts.audio_pieces import PIECE_MS, PieceEncoder
 from services.tts.engine import SpeechEngine, Synthesis
 from services.tts.speech_text import speakable
 from services.tts.voice_catalog import VoiceCatalog
+from soundloop import telemetry
 from soundloop.audio import codec
 from soundloop.errors import InvalidRequest
 from soundloop.settings import Settings
@@ -111,16 +113,25 @@ class TtsStage:
             return
         log.debug("turn %s: %d characters with %s:%s", req.turn_id, len(request.text),
                   request.engine.name, request.voice)
-        synthesis = await self._start(request)
-        audio = ClauseAudio(synthesis, request.fmt, self._piece_ms)
-        loop = asyncio.get_running_loop()
-        try:
-            while (pieces := await loop.run_in_executor(self._executor, audio.pull)) is not None:
-                for piece in pieces:
-                    yield tts_pb2.SynthesizeResponse(audio=piece)
-        finally:
-            # Runs on completion, on error, and when the consumer closes or cancels us.
-            synthesis.cancel()
+        span = telemetry.stage_span(telemetry.TTS_SYNTHESIZE, "tts", **{
+            telemetry.MODEL: f"{request.engine.name}:{request.voice}", telemetry.TTS_CHARACTERS: len(request.text)})
+        started, samples = time.perf_counter(), 0
+        with telemetry.ending(span):
+            synthesis = await self._start(request)
+            audio = ClauseAudio(synthesis, request.fmt, self._piece_ms)
+            loop = asyncio.get_running_loop()
+            try:
+                while (pieces := await loop.run_in_executor(self._executor, audio.pull)) is not None:
+                    for piece in pieces:
+                        if not samples:
+                            span.set_attribute(telemetry.TTS_FIRST_AUDIO_MS,
+                                               round((time.perf_counter() - started) * 1000, 1))
+                        samples += len(piece) // request.fmt.bytes_per_sample
+                        yield tts_pb2.SynthesizeResponse(audio=piece)
+            finally:
+                # Runs on completion, on error, and when the consumer closes or cancels us.
+                synthesis.cancel()
+                span.set_attribute(telemetry.AUDIO_SECONDS, round(samples / request.fmt.sample_rate_hz, 3))
 
     async def _start(self, request: SpeechRequest) -> Synthesis:
         started = self._executor.submit(request.engine.synthesize, request.text, request.voice)
