@@ -26,6 +26,7 @@ class LocalStack:
     gateway_address: str
     stage_addresses: dict[str, str]
     processes: dict[str, subprocess.Popen]
+    metrics_ports: dict[str, int]  # process -> its Prometheus /metrics port (empty: metrics off)
 
 
 def wait_serving(address: str, timeout_s: float, proc: subprocess.Popen | None = None, name: str = "") -> None:
@@ -54,24 +55,30 @@ def _spawn(module: str, port: int, env: dict[str, str], log_dir: str | None) -> 
 
 @contextlib.contextmanager
 def local_stack(profile: str, redis_url: str, *, gateway_port: int = 0, log_dir: str | None = None,
-                extra_env: dict[str, str] | None = None, start_timeout_s: float = 180) -> Iterator[LocalStack]:
-    """Starts stages, then the gateway; yields once all report SERVING; stops them all after."""
+                extra_env: dict[str, str] | None = None, start_timeout_s: float = 180,
+                metrics: bool = False) -> Iterator[LocalStack]:
+    """Starts stages, then the gateway; yields once all report SERVING; stops them all after.
+    With `metrics`, each process serves Prometheus /metrics on a free port of its own."""
     ports = {stage: free_port() for stage in STAGES}
     addresses = {stage: f"127.0.0.1:{port}" for stage, port in ports.items()}
     # Each server sets its own OpenMP wait policy (soundloop/process_env.py) unless the operator did.
     env = {**os.environ, "SOUNDLOOP_PROFILE": profile, "SOUNDLOOP_REDIS_URL": redis_url, **(extra_env or {})}
     env.update({f"SOUNDLOOP_STAGES__{stage.upper()}": address for stage, address in addresses.items()})
     processes: dict[str, subprocess.Popen] = {}
+    metrics_ports = {name: free_port() for name in (*STAGES, "gateway")} if metrics else {}
+
+    def env_of(name: str) -> dict[str, str]:
+        return {**env, "SOUNDLOOP_METRICS_PORT": str(metrics_ports[name])} if metrics else env
     try:
         for stage in STAGES:
-            processes[stage] = _spawn(f"services.{stage}.server", ports[stage], env, log_dir)
+            processes[stage] = _spawn(f"services.{stage}.server", ports[stage], env_of(stage), log_dir)
         for stage in STAGES:
             wait_serving(addresses[stage], start_timeout_s, processes[stage], stage)
         gateway_port = gateway_port or free_port()
-        processes["gateway"] = _spawn("services.gateway.server", gateway_port, env, log_dir)
+        processes["gateway"] = _spawn("services.gateway.server", gateway_port, env_of("gateway"), log_dir)
         gateway_address = f"127.0.0.1:{gateway_port}"
         wait_serving(gateway_address, 30, processes["gateway"], "gateway")
-        yield LocalStack(gateway_address, addresses, processes)
+        yield LocalStack(gateway_address, addresses, processes, metrics_ports)
     finally:
         for proc in processes.values():
             proc.terminate()

@@ -42,10 +42,12 @@ class StageServer:
 
     async def _serve(self, host: str, port: int, profile: str | None) -> None:
         from soundloop.grpc_server import ServingStatus, start_server
+        from soundloop.metrics import configure_metrics
         from soundloop.settings import load_settings
         from soundloop.telemetry import configure_tracing
 
         configure_tracing(f"soundloop-{self.name}")
+        configure_metrics(f"soundloop-{self.name}")
 
         log = logging.getLogger(f"services.{self.name}.server")
         settings = load_settings(**({"profile": profile} if profile else {}))

@@ -33,6 +33,8 @@ from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from soundloop import metrics
+
 SESSION = "soundloop.session"
 TURN = "soundloop.turn"
 RECOGNITION = "soundloop.encoder.recognize"
@@ -187,8 +189,10 @@ def stage_span(name: str, stage: str, start_time: int | None = None, **attribute
 
 
 @contextlib.contextmanager
-def ending(span: Span) -> Iterator[Span]:
-    """Ends `span` when the block exits; an exception (not a cancellation) sets its status to error."""
+def ending(span: Span, stage: str = "", operation: str = "") -> Iterator[Span]:
+    """Ends `span` when the block exits; an exception (not a cancellation) sets its status to error.
+    With `stage` and `operation`, the block's duration also goes to soundloop.stage.work.duration."""
+    started = time.perf_counter()
     try:
         yield span
     except (GeneratorExit, asyncio.CancelledError):
@@ -199,3 +203,5 @@ def ending(span: Span) -> Iterator[Span]:
         raise
     finally:
         span.end()
+        if stage:
+            metrics.STAGE_WORK.record(time.perf_counter() - started, {"stage": stage, "operation": operation})

@@ -9,7 +9,7 @@ import time
 from services.decider import turn_policy
 from services.decider.end_of_turn import EndOfTurnEstimator, LlamaEndOfTurnEstimator
 from services.decider.turn_model import TurnModel
-from soundloop import telemetry
+from soundloop import metrics, telemetry
 from soundloop.decider.v1 import decider_pb2
 from soundloop.v1 import interaction_pb2 as api
 
@@ -53,6 +53,7 @@ class DeciderStage:
     async def decide(self, req: decider_pb2.DecideRequest) -> decider_pb2.DecideResponse:
         started = time.time_ns()
         response = await self._decide(req)
+        metrics.STAGE_WORK.record((time.time_ns() - started) / 1e9, {"stage": "decider", "operation": "decide"})
         if response.decision.action != api.ACTION_KEEP_LISTENING and telemetry.enabled():
             # Only decisions that change something get a span: keep-listening comes ten times a second.
             span = telemetry.stage_span(telemetry.DECIDER_DECIDE, "decider", start_time=started, **{

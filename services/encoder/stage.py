@@ -125,7 +125,7 @@ class EncoderStage:
         samples = codec.decode(fmt, req.pcm16k)
         span = telemetry.stage_span(telemetry.ENCODER_TRANSCRIBE, "encoder", **{
             telemetry.MODEL: engine.name, telemetry.AUDIO_SECONDS: round(samples.size / RATE, 3)})
-        with telemetry.ending(span):
+        with telemetry.ending(span, "encoder", "transcribe_utterance"):
             result = await self._run(self._asr, engine.transcribe, samples, language, False)
         return encoder_pb2.TranscribeUtteranceResponse(
             text=result.text, avg_logprob=result.avg_logprob, no_speech_prob=result.no_speech_prob)
@@ -141,7 +141,7 @@ class EncoderStage:
         samples = codec.resample(decoded, fmt.sample_rate_hz, RATE)
         span = telemetry.stage_span(telemetry.ENCODER_CLIP, "encoder", **{
             telemetry.MODEL: engine.name, telemetry.AUDIO_SECONDS: round(samples.size / RATE, 3)})
-        with telemetry.ending(span):
+        with telemetry.ending(span, "encoder", "transcribe_clip"):
             transcript, tags = await asyncio.gather(
                 self._run(self._asr, engine.transcribe, samples, language, True),
                 self._run(self._analysis, sound_events.tag_clip, self.tagger, samples, CLIP_HOP_FRAMES,

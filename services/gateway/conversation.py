@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from soundloop import instructions
+from soundloop import instructions, metrics
 from soundloop.audio import codec
 from soundloop.decider.v1 import decider_pb2
 from soundloop.encoder.v1 import encoder_pb2
@@ -204,6 +204,7 @@ class Conversation:
     async def _act(self, response: decider_pb2.DecideResponse, obs: decider_pb2.Observation,
                    policy_changed: bool = False) -> None:
         decision, action = response.decision, response.decision.action
+        metrics.DECISIONS.add(1, {"action": pb.Action.Name(action)})
         clock = TurnClock(decision=self._clock())
         answer = None  # (cause, prompt) of a reply to start
         said = ""  # the words of a turn that changed the policy

@@ -12,6 +12,7 @@ import logging
 
 from ray import serve
 
+from soundloop.metrics import configure_metrics
 from soundloop.settings import load_settings
 from soundloop.telemetry import configure_tracing
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 class GatewayDeployment:
     async def __init__(self, encoder, llm, decider, tts, settings: dict | None = None):
         configure_tracing("soundloop-gateway")
+        configure_metrics("soundloop-gateway")
         self._settings = load_settings(**(settings or {}))
         self._gateway: Gateway = await start_gateway(self._settings, ServeStageClients(encoder, llm, decider, tts))
         log.info("gateway replica serving soundloop.v1.Interaction on port %d", self._gateway.port)

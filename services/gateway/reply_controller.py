@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from soundloop import errors, telemetry
+from soundloop import errors, metrics as sl_metrics, telemetry
 from soundloop.audio import codec
 from soundloop.decider.v1 import decider_pb2
 from soundloop.v1 import interaction_pb2 as pb
@@ -181,6 +181,9 @@ class ReplyController:
         first_sent, last_sent = self.player.first_sent.get(reply.turn_id), self.player.last_sent.get(reply.turn_id)
         metrics = reply.clock.metrics(t.first_token, t.first_clause, t.first_audio, first_sent, last_sent)
         record_turn(reply, self._sid, outcome, metrics, last_sent, self._clock())
+        for field, value in metrics.ListFields():
+            if (histogram := sl_metrics.TURN_LATENCIES.get(field.name)) is not None:
+                histogram.record(value.ToNanoseconds() / 1e9)
         return metrics
 
     async def _remember(self, turn: ChatTurn) -> None:

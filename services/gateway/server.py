@@ -15,6 +15,7 @@ import signal
 import grpc
 
 from soundloop.grpc_server import ServingStatus, start_server
+from soundloop.metrics import configure_metrics
 from soundloop.settings import Settings, load_settings
 from soundloop.telemetry import configure_tracing
 
@@ -62,6 +63,7 @@ async def start_gateway(settings: Settings, stages: StageClients, address: str |
 
 async def _serve(settings: Settings, port: int | None) -> None:
     configure_tracing("soundloop-gateway")
+    configure_metrics("soundloop-gateway")
     address = f"{settings.gateway.host}:{port if port is not None else settings.gateway.port}"
     gateway = await start_gateway(settings, GrpcStageClients(settings.stages), address)
     log.info("gateway ready on port %d (stages: %s)", gateway.port, settings.stages.model_dump())

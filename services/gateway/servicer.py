@@ -14,7 +14,7 @@ import logging
 
 import grpc
 
-from soundloop import telemetry
+from soundloop import metrics, telemetry
 from soundloop.audio import codec
 from soundloop.decider.v1 import decider_pb2
 from soundloop.errors import InvalidRequest, SoundloopError, errors_as_status, status_of
@@ -52,6 +52,10 @@ def tolerant(message_type):
     return deserialize
 
 
+def _rejected(reason: str) -> None:
+    metrics.SESSIONS.add(1, {"outcome": "rejected", "reason": reason})
+
+
 class InteractionServicer:
     def __init__(self, stages: StageClients, store: SessionStore, settings: Settings):
         self._stages = stages
@@ -65,15 +69,18 @@ class InteractionServicer:
     async def Converse(self, request_iterator, context: grpc.aio.ServicerContext):
         config = await self._first_config(request_iterator, context)
         if self._active >= self._settings.gateway.max_sessions:
+            _rejected("capacity")
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
                                 f"gateway at capacity ({self._settings.gateway.max_sessions} sessions); retry later")
         self._active += 1
+        metrics.SESSIONS_ACTIVE.add(1)
         try:
             async with errors_as_status(context, WHERE, "Converse"):
                 async for event in self._converse(config, request_iterator, context):
                     yield event
         finally:
             self._active -= 1
+            metrics.SESSIONS_ACTIVE.add(-1)
 
     async def _first_config(self, request_iterator, context) -> pb.SessionConfig:
         try:
@@ -97,11 +104,13 @@ class InteractionServicer:
             try:
                 snapshot = await self._store.load(config.resume_token)
             except SessionNotFound as err:
+                _rejected("resume_not_found")
                 await context.abort(err.code, f"{err}; start a new session without resume_token")
             return snapshot, True
         try:
             normalized = normalize_config(config, self._settings.encoder)
         except InvalidConfig as err:
+            _rejected("invalid_config")
             await context.abort(err.code, str(err))
         await self._check_policy(normalized, context)
         return await self._store.create(normalized), False
@@ -114,12 +123,14 @@ class InteractionServicer:
                     turn_detection=config.turn_detection, sound_policy=config.sound_policy,
                     response=config.response)))
         except InvalidRequest as err:
+            _rejected("invalid_policy")
             await context.abort(err.code, f"config rejected by the decider: {err}")
         except SoundloopError as err:  # the decider could not judge it: its own code (UNAVAILABLE, ...)
             await context.abort(*status_of(err, WHERE))
 
     async def _converse(self, config, request_iterator, context):
         snapshot, resumed = await self._open(config, context)
+        metrics.SESSIONS.add(1, {"outcome": "resumed" if resumed else "started"})
         if resumed:  # straight to the caller: the replay may be longer than the outbox
             for event in await self._store.events_after(snapshot.session_id, config.replay_after_sequence):
                 yield event

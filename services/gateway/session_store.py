@@ -17,13 +17,16 @@ it over and the older one is told so at its next chunk.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import secrets
+import time
 import uuid
 from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 
+from soundloop import metrics
 from soundloop.decider.v1 import decider_pb2
 from soundloop.errors import Aborted, NotFound
 from soundloop.v1 import interaction_pb2
@@ -102,6 +105,20 @@ def _keys(sid: str) -> dict[str, str]:
     return {name: f"{base}:{name}" for name in ("owner", "state", "turn_audio", "meta", "history", "events")}
 
 
+def _timed(method):
+    """Records the operation's latency (soundloop.redis.operation.duration), failed or not."""
+    attributes = {"operation": method.__name__}
+
+    @functools.wraps(method)
+    async def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return await method(*args, **kwargs)
+        finally:
+            metrics.REDIS_OPERATION.record(time.perf_counter() - started, attributes)
+    return timed
+
+
 class SessionStore:
     def __init__(self, client: aioredis.Redis, ttl_s: int = 3600, event_log_max: int = 5000):
         self._redis = client
@@ -119,6 +136,7 @@ class SessionStore:
     async def ping(self) -> None:
         await self._redis.ping()
 
+    @_timed
     async def create(self, config: interaction_pb2.SessionConfig) -> SessionSnapshot:
         sid = uuid.uuid4().hex
         token = secrets.token_urlsafe(24)
@@ -132,6 +150,7 @@ class SessionStore:
         await pipe.execute()
         return SessionSnapshot(sid, token, config, [], b"", decider_pb2.DeciderState(), 0, 0, 0, 0.0, owner)
 
+    @_timed
     async def load(self, resume_token: str) -> SessionSnapshot:
         sid = await self._redis.get(f"sl:resume:{resume_token}")
         if sid is None:
@@ -164,6 +183,7 @@ class SessionStore:
             utterances=int(state.get(b"utterances", 0)), audio_ms=float(state.get(b"audio_ms", 0.0)),
             owner=owner, open_turn=open_turn)
 
+    @_timed
     async def touch(self, sid: str, resume_token: str) -> None:
         """Pushes the expiry of every key of the session `ttl_s` into the future."""
         pipe = self._redis.pipeline(transaction=False)
@@ -172,6 +192,7 @@ class SessionStore:
         pipe.expire(f"sl:resume:{resume_token}", self._ttl)
         await pipe.execute()
 
+    @_timed
     async def save_progress(self, sid: str, resume_token: str, owner: str, progress: Progress) -> None:
         """Everything that advances per chunk, in one atomic round trip (~0.1 ms; a stage call
         is ~2 ms). Raises SessionTakenOver if another connection owns the session now."""
@@ -189,10 +210,12 @@ class SessionStore:
         if not saved:
             raise SessionTakenOver("this session was resumed by another connection")
 
+    @_timed
     async def append_history(self, sid: str, turns: Sequence[ChatTurn]) -> None:
         if turns:
             await self._redis.rpush(_keys(sid)["history"], *(json.dumps(dataclasses.asdict(t)) for t in turns))
 
+    @_timed
     async def append_events(self, sid: str, events: Sequence[interaction_pb2.ConverseResponse]) -> None:
         pipe = self._redis.pipeline(transaction=False)
         for event in events:
@@ -200,6 +223,7 @@ class SessionStore:
                       maxlen=self._event_log_max, approximate=True)
         await pipe.execute()
 
+    @_timed
     async def events_after(self, sid: str, sequence: int) -> list[interaction_pb2.ConverseResponse]:
         """Logged events with a sequence number above `sequence`, oldest first."""
         entries = await self._redis.xrange(_keys(sid)["events"])

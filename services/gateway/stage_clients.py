@@ -9,13 +9,15 @@ Unavailable or Internal.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
+import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 import grpc
 
-from soundloop import telemetry
+from soundloop import metrics, telemetry
 from soundloop.decider.v1 import decider_pb2, decider_pb2_grpc
 from soundloop.encoder.v1 import encoder_pb2, encoder_pb2_grpc
 from soundloop.errors import Internal, Overloaded, SoundloopError, Unavailable, from_status
@@ -40,50 +42,66 @@ _CHANNEL_OPTIONS = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)]
 
 
+@contextlib.asynccontextmanager
+async def _measured(stage: str, method: str):
+    """Times one stage call (soundloop.stage.call.duration) and counts its failure by status code."""
+    started = time.perf_counter()
+    try:
+        yield
+    except SoundloopError as err:
+        metrics.ERRORS.add(1, {"stage": stage, "code": err.code.name})
+        raise
+    finally:
+        metrics.STAGE_CALL.record(time.perf_counter() - started, {"stage": stage, "method": method})
+
+
 class GrpcStageClients:
     """Stages running as standalone gRPC servers (docker-compose, tests)."""
 
     def __init__(self, addresses: StageAddresses):
         self._channels = {name: grpc.aio.insecure_channel(getattr(addresses, name), options=_CHANNEL_OPTIONS)
                           for name in ("encoder", "llm", "decider", "tts")}
-        self._encoder = encoder_pb2_grpc.EncoderStub(self._channels["encoder"])
-        self._llm = llm_pb2_grpc.LlmStub(self._channels["llm"])
-        self._decider = decider_pb2_grpc.DeciderStub(self._channels["decider"])
-        self._tts = tts_pb2_grpc.TtsStub(self._channels["tts"])
+        self._stubs = {"encoder": encoder_pb2_grpc.EncoderStub(self._channels["encoder"]),
+                       "llm": llm_pb2_grpc.LlmStub(self._channels["llm"]),
+                       "decider": decider_pb2_grpc.DeciderStub(self._channels["decider"]),
+                       "tts": tts_pb2_grpc.TtsStub(self._channels["tts"])}
 
-    async def _unary(self, stage: str, method, req, traced: bool = True):
-        try:
-            return await method(req, metadata=telemetry.outgoing_metadata() if traced else None)
-        except grpc.aio.AioRpcError as err:
-            raise from_status(err.code(), err.details(), stage) from err
+    async def _unary(self, stage: str, method: str, req, traced: bool = True):
+        async with _measured(stage, method):
+            try:
+                return await getattr(self._stubs[stage], method)(
+                    req, metadata=telemetry.outgoing_metadata() if traced else None)
+            except grpc.aio.AioRpcError as err:
+                raise from_status(err.code(), err.details(), stage) from err
 
-    async def _stream(self, stage: str, method, req) -> AsyncIterator[Any]:
-        call = method(req, metadata=telemetry.outgoing_metadata())
-        try:
-            async for item in call:
-                yield item
-        except grpc.aio.AioRpcError as err:
-            raise from_status(err.code(), err.details(), stage) from err
-        finally:
-            call.cancel()  # no-op when finished; stops the stage's work when we stop early
+    async def _stream(self, stage: str, method: str, req) -> AsyncIterator[Any]:
+        async with _measured(stage, method):
+            call = getattr(self._stubs[stage], method)(req, metadata=telemetry.outgoing_metadata())
+            try:
+                async for item in call:
+                    yield item
+            except grpc.aio.AioRpcError as err:
+                raise from_status(err.code(), err.details(), stage) from err
+            finally:
+                call.cancel()  # no-op when finished; stops the stage's work when we stop early
 
     async def analyze_chunk(self, req):
-        return await self._unary("encoder", self._encoder.AnalyzeChunk, req, traced=False)  # no span per chunk
+        return await self._unary("encoder", "AnalyzeChunk", req, traced=False)  # no span per chunk
 
     async def transcribe_utterance(self, req):
-        return await self._unary("encoder", self._encoder.TranscribeUtterance, req)
+        return await self._unary("encoder", "TranscribeUtterance", req)
 
     async def transcribe_clip(self, req):
-        return await self._unary("encoder", self._encoder.TranscribeClip, req)
+        return await self._unary("encoder", "TranscribeClip", req)
 
     async def decide(self, req):
-        return await self._unary("decider", self._decider.Decide, req)
+        return await self._unary("decider", "Decide", req)
 
     def generate(self, req):
-        return self._stream("llm", self._llm.Generate, req)
+        return self._stream("llm", "Generate", req)
 
     def synthesize(self, req):
-        return self._stream("tts", self._tts.Synthesize, req)
+        return self._stream("tts", "Synthesize", req)
 
     async def close(self) -> None:
         for channel in self._channels.values():
@@ -102,25 +120,27 @@ class ServeStageClients:
 
     @staticmethod
     async def _unary(stage: str, handle, method: str, req, traced: bool = True):
-        try:
-            if traced and (trace := telemetry.carrier()):
-                return await getattr(handle, method).remote(req, trace=trace)
-            return await getattr(handle, method).remote(req)
-        except Exception as err:
-            raise error_of_replica(err, stage) from err
+        async with _measured(stage, method):
+            try:
+                if traced and (trace := telemetry.carrier()):
+                    return await getattr(handle, method).remote(req, trace=trace)
+                return await getattr(handle, method).remote(req)
+            except Exception as err:
+                raise error_of_replica(err, stage) from err
 
     @staticmethod
     async def _stream(stage: str, handle, method: str, req) -> AsyncIterator[Any]:
-        trace = telemetry.carrier()
-        call = getattr(handle.options(stream=True), method)
-        response = call.remote(req, trace=trace) if trace else call.remote(req)
-        try:
-            async for item in response:
-                yield item
-        except Exception as err:
-            raise error_of_replica(err, stage) from err
-        finally:
-            response.cancel()
+        async with _measured(stage, method):
+            trace = telemetry.carrier()
+            call = getattr(handle.options(stream=True), method)
+            response = call.remote(req, trace=trace) if trace else call.remote(req)
+            try:
+                async for item in response:
+                    yield item
+            except Exception as err:
+                raise error_of_replica(err, stage) from err
+            finally:
+                response.cancel()
 
     async def analyze_chunk(self, req):
         return await self._unary("encoder", self._encoder, "analyze_chunk", req, traced=False)

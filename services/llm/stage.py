@@ -70,7 +70,7 @@ class LlmStage:
                                      session_id=req.session_id)
         span = telemetry.stage_span(telemetry.LLM_GENERATE_STAGE, "llm", **{
             telemetry.GEN_AI_OPERATION: "chat", telemetry.GEN_AI_MODEL: self.model_name})
-        with telemetry.ending(span):
+        with telemetry.ending(span, "llm", "generate"):
             async with contextlib.aclosing(deltas):
                 async for delta in deltas:
                     text = delta.text

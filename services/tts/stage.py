@@ -116,7 +116,7 @@ class TtsStage:
         span = telemetry.stage_span(telemetry.TTS_SYNTHESIZE, "tts", **{
             telemetry.MODEL: f"{request.engine.name}:{request.voice}", telemetry.TTS_CHARACTERS: len(request.text)})
         started, samples = time.perf_counter(), 0
-        with telemetry.ending(span):
+        with telemetry.ending(span, "tts", "synthesize"):
             synthesis = await self._start(request)
             audio = ClauseAudio(synthesis, request.fmt, self._piece_ms)
             loop = asyncio.get_running_loop()

@@ -1,10 +1,13 @@
-"""One real turn through the public API makes one trace across all five processes: a real OTLP
-receiver (opentelemetry-proto's TraceService on a loopback gRPC port) gets the spans of the
-gateway and of the four stage servers, which must hang together under the caller's traceparent."""
+"""What an SRE sees of real calls through the public API, with all five processes observed:
+- one trace per call across them: a real OTLP receiver (opentelemetry-proto's TraceService on a
+  loopback gRPC port) gets the spans of the gateway and of the four stage servers, which must hang
+  together under the caller's traceparent;
+- each process's Prometheus /metrics, scraped after a real turn: the histograms and counters moved."""
 from __future__ import annotations
 
 import tempfile
 import time
+import urllib.request
 
 import pytest
 
@@ -24,11 +27,16 @@ def receiver():
 
 
 @pytest.fixture(scope="module")
-def traced_gateway(receiver, redis_url):
+def observed(receiver, redis_url):
     _, port = receiver
-    with tempfile.TemporaryDirectory(prefix="soundloop-tracing-logs-") as logs, \
-            local_stack("light", redis_url, log_dir=logs, extra_env=exporter_env(port)) as stack:
-        yield stack.gateway_address
+    with tempfile.TemporaryDirectory(prefix="soundloop-observed-logs-") as logs, \
+            local_stack("light", redis_url, log_dir=logs, extra_env=exporter_env(port), metrics=True) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def traced_gateway(observed):
+    return observed.gateway_address
 
 
 def _attrs(span) -> dict:
@@ -80,3 +88,45 @@ async def test_one_turn_is_one_trace_across_gateway_and_stages(receiver, traced_
     assert len(decisions) < 10
     for service, span in mine:
         assert span.end_time_unix_nano >= span.start_time_unix_nano, (service, span.name)
+
+
+def _scrape(port: int) -> dict[str, float]:
+    """Prometheus text format -> {'name{labels}': value} (comments dropped)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            samples[name] = float(value)
+    return samples
+
+
+def _total(samples: dict[str, float], name: str, **labels: str) -> float:
+    """The sum of `name` over the series whose labels include `labels`."""
+    want = [f'{k}="{v}"' for k, v in labels.items()]
+    return sum(v for series, v in samples.items()
+               if series.split("{")[0] == name and all(w in series for w in want))
+
+
+async def test_every_process_exposes_metrics_that_move_with_a_real_turn(observed, receiver):
+    received, _ = receiver
+    await one_turn(observed.gateway_address, received, "What is two plus two?")
+    ports = observed.metrics_ports
+    assert set(ports) == {"gateway", "encoder", "llm", "decider", "tts"}
+    gateway = _scrape(ports["gateway"])
+    assert _total(gateway, "soundloop_turn_voice_to_voice_seconds_count") >= 1
+    assert _total(gateway, "soundloop_turn_voice_to_voice_seconds_bucket", le="10.0") >= 1
+    assert _total(gateway, "soundloop_turn_end_of_speech_to_decision_seconds_count") >= 1
+    assert _total(gateway, "soundloop_stage_call_duration_seconds_count", stage="encoder",
+                  method="AnalyzeChunk") > 10  # 10 a second of call
+    assert _total(gateway, "soundloop_stage_call_duration_seconds_count", stage="llm", method="Generate") >= 1
+    assert _total(gateway, "soundloop_sessions_total", outcome="started") >= 1
+    assert _total(gateway, "soundloop_decisions_total", action="ACTION_RESPOND") >= 1
+    assert _total(gateway, "soundloop_redis_operation_duration_seconds_count", operation="save_progress") >= 1
+    assert "soundloop_sessions_active" in {series.split("{")[0] for series in gateway}
+    for stage, operation in (("encoder", "transcribe_utterance"), ("llm", "generate"), ("decider", "decide"),
+                             ("tts", "synthesize")):
+        samples = _scrape(ports[stage])
+        assert _total(samples, "soundloop_stage_work_duration_seconds_count", stage=stage,
+                      operation=operation) >= 1, stage

@@ -1,0 +1,84 @@
+"""OpenTelemetry metrics, exposed for Prometheus by every soundloop process.
+
+`configure_metrics(service, port)` installs a MeterProvider whose Prometheus reader serves
+/metrics on `port` (SOUNDLOOP_METRICS_PORT; 0 or unset: no endpoint, the instruments are
+no-ops). Under Ray Serve, a replica given a port serves it beside Ray's own metrics agent.
+
+Instrument names, units and histogram buckets live here and nowhere else. Prometheus sees
+them with dots as underscores and the unit appended, e.g. `soundloop_turn_voice_to_voice_seconds`.
+Recording is cheap (a dictionary lookup and an add), so per-chunk stage calls are counted too.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+from opentelemetry import metrics
+
+log = logging.getLogger(__name__)
+
+# 10 ms to 10 s: a per-chunk stage call at the low end, a slow reply at the high end.
+LATENCY_BUCKETS_S = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+
+_meter = metrics.get_meter("soundloop")  # a proxy until configure_metrics installs the provider
+
+
+def _latency(name: str, description: str) -> metrics.Histogram:
+    return _meter.create_histogram(name, unit="s", description=description)
+
+
+# Turns, measured at the gateway (TurnMetrics of each finished or interrupted reply turn).
+TURN_LATENCIES = {
+    "voice_to_voice": _latency("soundloop.turn.voice_to_voice", "End of caller speech -> first reply audio sent"),
+    "end_of_speech_to_decision": _latency("soundloop.turn.end_of_speech_to_decision",
+                                          "End of caller speech -> respond decision"),
+    "recognition": _latency("soundloop.turn.recognition", "Recognition of the answered transcript"),
+    "llm_first_token": _latency("soundloop.turn.llm_first_token", "Respond decision -> first LLM token"),
+    "tts_first_audio": _latency("soundloop.turn.tts_first_audio", "First clause -> its first synthesized audio"),
+    "barge_in_stop": _latency("soundloop.turn.barge_in_stop", "Caller's barge-in onset -> last reply audio sent"),
+}
+STAGE_CALL = _latency("soundloop.stage.call.duration", "Gateway -> stage call, by stage and method "
+                                                       "(streams: until the last item)")
+STAGE_WORK = _latency("soundloop.stage.work.duration", "A stage's own work on one call, by stage and "
+                                                        "operation (ASR decode, generation, synthesis)")
+REDIS_OPERATION = _latency("soundloop.redis.operation.duration", "Session store operation, by operation")
+
+SESSIONS_ACTIVE = _meter.create_up_down_counter("soundloop.sessions.active", description="Open Converse streams")
+SESSIONS = _meter.create_counter("soundloop.sessions", description="Sessions by outcome: started, resumed, "
+                                 "rejected (with reason)")
+DECISIONS = _meter.create_counter("soundloop.decisions", description="Decider decisions acted on, by action")
+ERRORS = _meter.create_counter("soundloop.errors", description="Errors by stage and gRPC status code")
+
+_configured = False
+
+
+def metrics_port() -> int:
+    return int(os.environ.get("SOUNDLOOP_METRICS_PORT") or 0)
+
+
+def configure_metrics(service_name: str, port: int | None = None) -> int:
+    """Serves /metrics for Prometheus on `port` (default SOUNDLOOP_METRICS_PORT). Idempotent.
+    Returns the port (0: metrics off)."""
+    global _configured
+    port = metrics_port() if port is None else port
+    if _configured or not port:
+        return port if _configured else 0
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+    from opentelemetry.sdk.metrics import Histogram, MeterProvider
+    from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
+    from opentelemetry.sdk.resources import Resource
+    from prometheus_client import start_http_server
+
+    view = View(instrument_type=Histogram, instrument_name="soundloop.*",
+                aggregation=ExplicitBucketHistogramAggregation(LATENCY_BUCKETS_S))
+    provider = MeterProvider(metric_readers=[PrometheusMetricReader()], views=[view],
+                             resource=Resource.create({"service.name": service_name}))
+    try:
+        start_http_server(port)
+    except OSError as err:  # e.g. two Serve replicas on one node given the same port: serve, without metrics
+        log.warning("metrics endpoint not started on port %d: %s", port, err)
+        return 0
+    metrics.set_meter_provider(provider)
+    _configured = True
+    log.info("metrics for Prometheus on port %d (/metrics)", port)
+    return port
