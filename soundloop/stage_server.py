@@ -37,7 +37,9 @@ class StageServer:
                             help="model profile (default: SOUNDLOOP_PROFILE, else 'default')")
         args = parser.parse_args(argv)
         process_env.apply(self.env)
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        from soundloop.logs import configure_logging
+
+        configure_logging()
         asyncio.run(self._serve(args.host, args.port, args.profile))
 
     async def _serve(self, host: str, port: int, profile: str | None) -> None:

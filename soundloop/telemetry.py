@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -108,6 +109,15 @@ def configure_tracing(service_name: str) -> None:
 
 def trace_content() -> bool:
     return os.environ.get("SOUNDLOOP_TRACE_CONTENT") == "1"
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def without_content(reason: str) -> str:
+    """A decision reason for spans and logs: the caller's words it quotes are elided unless
+    SOUNDLOOP_TRACE_CONTENT=1 ("barge-in: 'wait a moment'" -> "barge-in: '...'")."""
+    return reason if trace_content() else _QUOTED.sub("'...'", reason)
 
 
 def tracer() -> Tracer:

@@ -58,7 +58,7 @@ class DeciderStage:
             # Only decisions that change something get a span: keep-listening comes ten times a second.
             span = telemetry.stage_span(telemetry.DECIDER_DECIDE, "decider", start_time=started, **{
                 telemetry.DECISION_ACTION: api.Action.Name(response.decision.action),
-                telemetry.DECISION_REASON: response.decision.reason,
+                telemetry.DECISION_REASON: telemetry.without_content(response.decision.reason),
                 telemetry.END_OF_TURN_PROBABILITY: round(response.end_of_turn_probability, 3)})
             span.end()
         return response

@@ -166,7 +166,7 @@ class ReplyController:
         heard_text = reply.heard_text(heard)
         if heard_text:
             await self._remember(ChatTurn("assistant", heard_text))
-        log.info("turn %s interrupted (%s): heard %d samples", reply.turn_id, reason, heard)
+        log.info("turn %s interrupted (%s): heard %d samples", reply.turn_id, telemetry.without_content(reason), heard)
         await self._emit(turn_interrupted=pb.TurnInterrupted(
             turn_id=reply.turn_id, heard_text=heard_text, samples_heard=heard,
             metrics=self._metrics(reply, "interrupted")))

@@ -15,6 +15,7 @@ import signal
 import grpc
 
 from soundloop.grpc_server import ServingStatus, start_server
+from soundloop.logs import configure_logging
 from soundloop.metrics import configure_metrics
 from soundloop.settings import Settings, load_settings
 from soundloop.telemetry import configure_tracing
@@ -80,7 +81,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--profile", choices=["default", "light"], default=None)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging()
     overrides = {"profile": args.profile} if args.profile else {}
     asyncio.run(_serve(load_settings(**overrides), args.port))
 
