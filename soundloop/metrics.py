@@ -1,8 +1,8 @@
 """OpenTelemetry metrics, exposed for Prometheus by every soundloop process.
 
 `configure_metrics(service, port)` installs a MeterProvider whose Prometheus reader serves
-/metrics on `port` (SOUNDLOOP_METRICS_PORT; 0 or unset: no endpoint, the instruments are
-no-ops). Under Ray Serve, a replica given a port serves it beside Ray's own metrics agent.
+/metrics on `port` (Settings.metrics_port, SOUNDLOOP_METRICS_PORT; 0: no endpoint, the
+instruments are no-ops). Under Ray Serve, a replica given a port serves it beside Ray's own metrics agent.
 
 Instrument names, units and histogram buckets live here and nowhere else. Prometheus sees
 them with dots as underscores and the unit appended, e.g. `soundloop_turn_voice_to_voice_seconds`.
@@ -11,7 +11,6 @@ Recording is cheap (a dictionary lookup and an add), so per-chunk stage calls ar
 from __future__ import annotations
 
 import logging
-import os
 
 from opentelemetry import metrics
 
@@ -23,8 +22,20 @@ LATENCY_BUCKETS_S = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.35, 0.5, 0.75,
 _meter = metrics.get_meter("soundloop")  # a proxy until configure_metrics installs the provider
 
 
+# Every instrument's name by kind, for the checks that dashboards and alerts query real metrics.
+HISTOGRAMS: list[str] = []  # unit s
+COUNTERS: list[str] = []
+GAUGES: list[str] = []
+
+
 def _latency(name: str, description: str) -> metrics.Histogram:
+    HISTOGRAMS.append(name)
     return _meter.create_histogram(name, unit="s", description=description)
+
+
+def _counter(name: str, description: str) -> metrics.Counter:
+    COUNTERS.append(name)
+    return _meter.create_counter(name, description=description)
 
 
 # Turns, measured at the gateway (TurnMetrics of each finished or interrupted reply turn).
@@ -43,24 +54,19 @@ STAGE_WORK = _latency("soundloop.stage.work.duration", "A stage's own work on on
                                                         "operation (ASR decode, generation, synthesis)")
 REDIS_OPERATION = _latency("soundloop.redis.operation.duration", "Session store operation, by operation")
 
+GAUGES.append("soundloop.sessions.active")
 SESSIONS_ACTIVE = _meter.create_up_down_counter("soundloop.sessions.active", description="Open Converse streams")
-SESSIONS = _meter.create_counter("soundloop.sessions", description="Sessions by outcome: started, resumed, "
-                                 "rejected (with reason)")
-DECISIONS = _meter.create_counter("soundloop.decisions", description="Decider decisions acted on, by action")
-ERRORS = _meter.create_counter("soundloop.errors", description="Errors by stage and gRPC status code")
+SESSIONS = _counter("soundloop.sessions", "Sessions by outcome: started, resumed, rejected (with reason)")
+DECISIONS = _counter("soundloop.decisions", "Decider decisions acted on, by action")
+ERRORS = _counter("soundloop.errors", "Errors of stage calls, by stage and gRPC status code")
 
 _configured = False
 
 
-def metrics_port() -> int:
-    return int(os.environ.get("SOUNDLOOP_METRICS_PORT") or 0)
-
-
-def configure_metrics(service_name: str, port: int | None = None) -> int:
-    """Serves /metrics for Prometheus on `port` (default SOUNDLOOP_METRICS_PORT). Idempotent.
-    Returns the port (0: metrics off)."""
+def configure_metrics(service_name: str, port: int) -> int:
+    """Serves /metrics for Prometheus on `port` (Settings.metrics_port, SOUNDLOOP_METRICS_PORT; 0: no
+    endpoint). Idempotent. Returns the port (0: metrics off)."""
     global _configured
-    port = metrics_port() if port is None else port
     if _configured or not port:
         return port if _configured else 0
     from opentelemetry.exporter.prometheus import PrometheusMetricReader

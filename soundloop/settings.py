@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     stages: StageAddresses = Field(default_factory=StageAddresses)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     session: SessionSettings = Field(default_factory=SessionSettings)
+    # Prometheus /metrics of this process on this port (0: none). soundloop/metrics.py.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    # Log lines as JSON or text ("": text at a terminal, else JSON). Read by soundloop/logs.py from
+    # SOUNDLOOP_LOG_FORMAT itself, since logging starts before the settings load.
+    log_format: Literal["json", "text", ""] = ""
 
     def resolved(self) -> Settings:
         """A copy with the profile's model choices filled in where fields are empty."""

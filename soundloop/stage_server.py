@@ -49,10 +49,10 @@ class StageServer:
         from soundloop.telemetry import configure_tracing
 
         configure_tracing(f"soundloop-{self.name}")
-        configure_metrics(f"soundloop-{self.name}")
 
         log = logging.getLogger(f"services.{self.name}.server")
         settings = load_settings(**({"profile": profile} if profile else {}))
+        configure_metrics(f"soundloop-{self.name}", settings.metrics_port)
         stage, registration, detail = await asyncio.to_thread(self.build, settings)
         status = ServingStatus()
         server, bound = await start_server(f"{host}:{port}", [registration], status=status)

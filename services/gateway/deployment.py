@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 class GatewayDeployment:
     async def __init__(self, encoder, llm, decider, tts, settings: dict | None = None):
         configure_tracing("soundloop-gateway")
-        configure_metrics("soundloop-gateway")
         self._settings = load_settings(**(settings or {}))
+        configure_metrics("soundloop-gateway", self._settings.metrics_port)
         self._gateway: Gateway = await start_gateway(self._settings, ServeStageClients(encoder, llm, decider, tts))
         log.info("gateway replica serving soundloop.v1.Interaction on port %d", self._gateway.port)
 

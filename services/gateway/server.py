@@ -64,7 +64,7 @@ async def start_gateway(settings: Settings, stages: StageClients, address: str |
 
 async def _serve(settings: Settings, port: int | None) -> None:
     configure_tracing("soundloop-gateway")
-    configure_metrics("soundloop-gateway")
+    configure_metrics("soundloop-gateway", settings.metrics_port)
     address = f"{settings.gateway.host}:{port if port is not None else settings.gateway.port}"
     gateway = await start_gateway(settings, GrpcStageClients(settings.stages), address)
     log.info("gateway ready on port %d (stages: %s)", gateway.port, settings.stages.model_dump())
