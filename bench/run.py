@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import multiprocessing
 import os
@@ -38,11 +39,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
+import urllib.request
 from collections import Counter
 
-from bench import load as load_test, process_stats, report, sound_bank
+from bench import load as load_test, process_stats, report, sound_bank, trace_tree
 from bench.outcome import Outcome
 from bench.process_stats import ProcessStats
 from bench.scenarios import Scenario, build
@@ -123,15 +126,28 @@ def _measure_soundloop(system: str, address: str, stats: ProcessStats, scenarios
 
 
 def run_soundloop_process(profile: str, scenarios: list[Scenario], load_levels: tuple[int, ...], load_turns: int,
-                          log_dir: pathlib.Path, turn_models: tuple[str, ...] = ()) -> dict[str, dict]:
+                          log_dir: pathlib.Path, turn_models: tuple[str, ...] = (),
+                          telemetry: bool = False) -> dict[str, dict]:
     """Process mode under the server's default turn model, then, on the same server, each of
-    `turn_models` chosen per session (TurnDetection.model): systems `soundloop-process[-<model>]`."""
-    name = SOUNDLOOP_MODES["process"]
-    with local_redis_server() as url, local_stack(profile, url, log_dir=str(log_dir)) as stack:
+    `turn_models` chosen per session (TurnDetection.model): systems `soundloop-process[-<model>]`.
+    With `telemetry`, every process exports its spans to an OTLP receiver in this process and serves
+    /metrics (scraped once at the end): system `soundloop-process-telemetry`, the cost of observing."""
+    name = SOUNDLOOP_MODES["process"] + ("-telemetry" if telemetry else "")
+    with contextlib.ExitStack() as observing:
+        env, received = {}, None
+        if telemetry:
+            received, port = observing.enter_context(trace_tree.receiving())
+            env = trace_tree.exporter_env(port)
+        url = observing.enter_context(local_redis_server())
+        stack = observing.enter_context(local_stack(profile, url, log_dir=str(log_dir), extra_env=env,
+                                                    metrics=telemetry))
         stats = ProcessStats({n: p.pid for n, p in stack.processes.items()})
         default = load_settings(profile=profile).decider.turn_model  # the server's, for unspecified sessions
+        scrapes = observing.enter_context(_scraping(stack.metrics_ports)) if telemetry else None
         results = {name: _measure_soundloop(name, stack.gateway_address, stats, scenarios,
                                             load_levels, load_turns, mode="process", default_turn_model=default)}
+        if received is not None:
+            results[name]["telemetry"] = {"spans_received": len(received.spans), "metrics_scrapes": len(scrapes)}
         for model in turn_models:
             arm = f"{name}-{model}"
             print(f"[{profile}] {arm} (process mode, every session asks for the {model} turn model)", flush=True)
@@ -140,6 +156,28 @@ def run_soundloop_process(profile: str, scenarios: list[Scenario], load_levels: 
                                                 TURN_MODELS[model])
             results[arm] = _system_result(scenarios, outcomes, stats.stop(), mode="process", turn_model=model)
         return results
+
+
+@contextlib.contextmanager
+def _scraping(ports: dict[str, int], every_s: float = 5.0):
+    """Reads every process's /metrics every `every_s`, as Prometheus would; yields the list of scrapes done."""
+    done: list[float] = []
+    stop = threading.Event()
+
+    def scrape() -> None:
+        while not stop.wait(every_s):
+            for port in ports.values():
+                with contextlib.suppress(OSError), urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics",
+                                                                          timeout=2) as response:
+                    response.read()
+            done.append(time.monotonic())
+    worker = threading.Thread(target=scrape, name="metrics-scraper", daemon=True)
+    worker.start()
+    try:
+        yield done
+    finally:
+        stop.set()
+        worker.join(5)
 
 
 def run_soundloop_serve(profile: str, scenarios: list[Scenario], load_levels: tuple[int, ...], load_turns: int,
@@ -298,6 +336,9 @@ def main(argv: list[str] | None = None) -> dict:
                              "N=1 load")
     parser.add_argument("--no-load", action="store_true", help="skip the concurrent-callers test")
     parser.add_argument("--load-levels", default="", help="comma-separated caller counts to try, in order")
+    parser.add_argument("--telemetry-arm", action="store_true",
+                        help="process mode again with OTLP traces (to a receiver in this process) and Prometheus "
+                             "metrics on: system soundloop-process-telemetry, to measure what observing costs")
     parser.add_argument("--turn-models", default="",
                         help="comma-separated subset of rules,learned: after the process-mode run, the same "
                              "server is called again with every session asking for that turn model "
@@ -355,6 +396,10 @@ def main(argv: list[str] | None = None) -> dict:
                 else:
                     entry["systems"].update(run_soundloop_process(profile, scenarios, ramp, load_turns, log_dir,
                                                                   turn_models))
+                    if args.telemetry_arm:  # the same again with traces and metrics exported
+                        print(f"[{profile}] {name}-telemetry (process mode, traces and metrics on)", flush=True)
+                        entry["systems"].update(run_soundloop_process(profile, scenarios, (), load_turns, log_dir,
+                                                                      telemetry=True))
             except (RuntimeError, TimeoutError) as e:  # the other mode and the baselines still run
                 print(f"[{profile}] {name} FAILED: {e}", flush=True)
                 entry["skipped"][name] = f"failed: {str(e).strip().splitlines()[-1]}"
