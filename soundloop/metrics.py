@@ -11,6 +11,7 @@ Recording is cheap (a dictionary lookup and an add), so per-chunk stage calls ar
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 
 from opentelemetry import metrics
 
@@ -25,7 +26,7 @@ _meter = metrics.get_meter("soundloop")  # a proxy until configure_metrics insta
 # Every instrument's name by kind, for the checks that dashboards and alerts query real metrics.
 HISTOGRAMS: list[str] = []  # unit s
 COUNTERS: list[str] = []
-GAUGES: list[str] = []
+GAUGES: dict[str, str] = {}  # name -> unit
 
 
 def _latency(name: str, description: str) -> metrics.Histogram:
@@ -54,11 +55,27 @@ STAGE_WORK = _latency("soundloop.stage.work.duration", "A stage's own work on on
                                                         "operation (ASR decode, generation, synthesis)")
 REDIS_OPERATION = _latency("soundloop.redis.operation.duration", "Session store operation, by operation")
 
-GAUGES.append("soundloop.sessions.active")
+GAUGES["soundloop.sessions.active"] = ""
 SESSIONS_ACTIVE = _meter.create_up_down_counter("soundloop.sessions.active", description="Open Converse streams")
 SESSIONS = _counter("soundloop.sessions", "Sessions by outcome: started, resumed, rejected (with reason)")
 DECISIONS = _counter("soundloop.decisions", "Decider decisions acted on, by action")
 ERRORS = _counter("soundloop.errors", "Errors of stage calls, by stage and gRPC status code")
+
+AUDIO_BACKLOG = "soundloop.sessions.audio_backlog"
+GAUGES[AUDIO_BACKLOG] = "s"
+
+
+def observe_audio_backlog(read: Callable[[], Iterable[float]]) -> None:
+    """Registers the gauge of how far processing is behind the callers: `read()` gives each open
+    session's queued caller audio in seconds; the gauge reports the largest and the total
+    (`stat` label), not one series per session."""
+    def observe(_options) -> Iterable[metrics.Observation]:
+        backlogs = list(read())
+        yield metrics.Observation(max(backlogs, default=0.0), {"stat": "max"})
+        yield metrics.Observation(sum(backlogs), {"stat": "sum"})
+    _meter.create_observable_gauge(AUDIO_BACKLOG, callbacks=[observe], unit="s",
+                                   description="Caller audio queued ahead of the stages: the largest and the total")
+
 
 _configured = False
 

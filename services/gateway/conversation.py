@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 
 from soundloop import instructions, metrics
 from soundloop.audio import codec
@@ -38,6 +39,10 @@ from .session_store import SessionSnapshot, SessionStore, SessionTakenOver
 from .stage_clients import StageClients
 from .turn_metrics import TurnClock
 
+# Open conversations of this process, for the audio backlog gauge (weak: a closed one just goes).
+_OPEN: weakref.WeakSet[Conversation] = weakref.WeakSet()
+metrics.observe_audio_backlog(lambda: [c.audio_backlog_s for c in list(_OPEN)])
+
 # Actions that release a held reply: the overlap was a backchannel, or nothing.
 _RELEASE = (pb.ACTION_IGNORE_BACKCHANNEL, pb.ACTION_RESUME_SPEAKING)
 
@@ -53,6 +58,8 @@ class Conversation:
         self._encoder_state, self._decider_state = snapshot.encoder_state, snapshot.decider_state
         self.audio_ms = snapshot.audio_ms  # caller audio processed: the session's clock, continued on resume
         self._inbox = Inbox(settings.inbox_audio_ms // settings.chunk_ms)
+        self._chunk_s = settings.chunk_ms / 1000
+        _OPEN.add(self)
         self._intake = FrameIntake(self._in, settings.chunk_ms, snapshot.audio_ms, clock)
         self._caller = CallerTurn.resumed(snapshot.utterances, snapshot.open_turn)
         self._recognizer = SpeculativeRecognizer(
@@ -84,6 +91,11 @@ class Conversation:
 
     # ------------------------------------------------------------ inputs (from the stream reader)
 
+    @property
+    def audio_backlog_s(self) -> float:
+        """Caller audio received but not yet sent to the stages."""
+        return self._inbox.audio_chunks_queued * self._chunk_s
+
     def start(self) -> None:
         self._replies.player.start()
         self.worker = asyncio.create_task(self._work(), name=f"conversation-{self.session_id}")
@@ -111,6 +123,7 @@ class Conversation:
         if self._closed:
             return
         self._closed = True
+        _OPEN.discard(self)
         if self.worker and not self.worker.done():
             self.worker.cancel()
             await asyncio.gather(self.worker, return_exceptions=True)

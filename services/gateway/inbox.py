@@ -75,6 +75,10 @@ class Inbox:
         self._arrived.set()
 
     @property
+    def audio_chunks_queued(self) -> int:
+        return self._audio.qsize()
+
+    @property
     def audio_pending(self) -> bool:
         return not self._audio.empty()
 

@@ -25,7 +25,7 @@ def _prometheus_names() -> set[str]:
         base = name.replace(".", "_") + "_seconds"
         names |= {f"{base}_bucket", f"{base}_count", f"{base}_sum"}
     names |= {name.replace(".", "_") + "_total" for name in metrics.COUNTERS}
-    names |= {name.replace(".", "_") for name in metrics.GAUGES}
+    names |= {name.replace(".", "_") + ("_seconds" if unit == "s" else "") for name, unit in metrics.GAUGES.items()}
     return names
 
 

@@ -124,7 +124,8 @@ async def test_every_process_exposes_metrics_that_move_with_a_real_turn(observed
     assert _total(gateway, "soundloop_sessions_total", outcome="started") >= 1
     assert _total(gateway, "soundloop_decisions_total", action="ACTION_RESPOND") >= 1
     assert _total(gateway, "soundloop_redis_operation_duration_seconds_count", operation="save_progress") >= 1
-    assert "soundloop_sessions_active" in {series.split("{")[0] for series in gateway}
+    names = {series.split("{")[0] for series in gateway}
+    assert {"soundloop_sessions_active", "soundloop_sessions_audio_backlog_seconds"} <= names
     for stage, operation in (("encoder", "transcribe_utterance"), ("llm", "generate"), ("decider", "decide"),
                              ("tts", "synthesize")):
         samples = _scrape(ports[stage])
