@@ -51,3 +51,15 @@ def test_the_collector_passes_traces_to_jaeger():
     pipeline = config["service"]["pipelines"]["traces"]
     assert pipeline["receivers"] == ["otlp"] and config["exporters"][pipeline["exporters"][0]]["endpoint"] == \
         "jaeger:4317"
+
+
+def test_the_podmonitor_scrapes_ports_the_rayservice_declares():
+    monitor = yaml.safe_load((OBSERVE / "kuberay-podmonitor.yaml").read_text())
+    (rayservice,) = mc.load_yaml_all(mc.REPO / "deploy" / "kuberay" / "rayservice.yaml")
+    head = rayservice["spec"]["rayClusterConfig"]["headGroupSpec"]["template"]["spec"]["containers"][0]
+    declared = {port["name"]: port["containerPort"] for port in head["ports"]}
+    assert {e["port"] for e in monitor["spec"]["podMetricsEndpoints"]} <= set(declared)
+    env = {e["name"]: e.get("value") for e in head["env"]}
+    assert declared["soundloop-metrics"] == int(env["SOUNDLOOP_METRICS_PORT"])
+    labels = rayservice["spec"]["rayClusterConfig"]["headGroupSpec"]["template"]["metadata"]["labels"]
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= labels.items()
