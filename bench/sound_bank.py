@@ -304,6 +304,19 @@ def missing() -> list[EventSound]:
     return [s for s in SOUNDS if not s.file.exists()]
 
 
+def _download(package: str, folder: str) -> None:
+    """`apt-get download` into `folder`; with no package lists yet (a fresh image), updates them once."""
+    # As root, apt drops to its _apt user to download and warns that it cannot write here; keep it root.
+    sandbox = ["-o", "APT::Sandbox::User=root"] if os.geteuid() == 0 else []
+    command = ["apt-get", "download", "-qq", *sandbox, package]
+    if subprocess.run(command, cwd=folder).returncode == 0:
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    print(f"[sound-bank] {package} not found: updating the package lists", file=sys.stderr)
+    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True)
+    subprocess.run(command, cwd=folder, check=True)
+
+
 def fetch() -> pathlib.Path:
     """Downloads the packages that hold missing sounds and extracts those files; checks every file's sha256."""
     todo = missing()
@@ -312,9 +325,7 @@ def fetch() -> pathlib.Path:
     with tempfile.TemporaryDirectory(dir=BANK) as tmp:
         for package in packages:
             print(f"[sound-bank] {package}", file=sys.stderr)
-            # As root, apt drops to its _apt user to download and warns that it cannot write here; keep it root.
-            sandbox = ["-o", "APT::Sandbox::User=root"] if os.geteuid() == 0 else []
-            subprocess.run(["apt-get", "download", "-qq", *sandbox, package], cwd=tmp, check=True)
+            _download(package, tmp)
             (deb,) = pathlib.Path(tmp).glob(f"{package}_*.deb")
             wanted = [s for s in todo if s.package == package]
             tree = pathlib.Path(tmp) / package
