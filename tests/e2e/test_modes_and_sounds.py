@@ -22,7 +22,8 @@ async def test_spoken_transcribe_only_gets_transcripts_and_no_reply(gateway):
     changed = [e.event.mode_changed for e in record.of("mode_changed")]
     assert [c.response.mode for c in changed] == [pb.RESPONSE_MODE_TRANSCRIBE_ONLY], record.final_transcripts()
     finals = record.final_transcripts()
-    assert len(finals) == 2 and "canoe" in finals[1].lower(), finals
+    # (The light recognizer sometimes hears espeak's "canoe slid" as "can use weight": the mode is tested here.)
+    assert len(finals) == 2 and "smooth planks" in finals[1].lower(), finals
     assert record.of("turn_started") == [] and not record.reply_audio
 
 
