@@ -295,10 +295,7 @@ def proactive_sound(b: _Builder, n: int) -> None:
         if setting == "under_speech":
             text, voice = UNDER_SPEECH[i % len(UNDER_SPEECH)], _voice(i)
             speech = speak(text, voice)
-            bed = np.zeros(max(len(speech), len(clip)), np.float32)
-            bed[:len(clip)] += 0.5 * clip
-            bed[:len(speech)] += speech
-            audio = _timeline(np.clip(bed, -1, 1), silence(0.3))
+            audio = _timeline(sources.under_speech(clip, speech), silence(0.3))
             kw.update(reference=text, voice=voice, speech_end_s=LEAD_S + len(speech) / RATE)
             replies = 2 if snd.respond else 1  # the spoken question is answered too
         own.add(Scenario(f"sound-{i:03d}", "sound", expect, audio, sound_onset_s=LEAD_S, stop_after_replies=replies,

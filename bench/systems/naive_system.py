@@ -181,11 +181,7 @@ class NaiveSystem:
 
 def _through_line(audio: np.ndarray, telephony: bool) -> np.ndarray:
     """What the pipeline hears: 16 kHz as sent, or after the 8 kHz mu-law phone line."""
-    if not telephony:
-        return audio.astype(np.float32)
-    fmt = codec.Format.from_proto(MULAW8K)
-    line = codec.decode(fmt, codec.encode(fmt, codec.resample(audio.astype(np.float32), RATE, 8000)))
-    return codec.resample(line, 8000, RATE)
+    return codec.through_phone_line(audio, RATE) if telephony else audio.astype(np.float32)
 
 
 def _overlaid(audio: np.ndarray, overlay: np.ndarray, at_s: float) -> np.ndarray:

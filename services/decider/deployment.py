@@ -22,9 +22,8 @@ class DeciderDeployment:
         process_env.apply(process_env.MODEL_STAGE)
         from services.decider.stage import DeciderStage
         from soundloop.settings import load_settings
-        from soundloop.telemetry import configure_tracing
 
-        configure_tracing("soundloop-decider")
+        telemetry.configure_tracing("soundloop-decider")
         self._stage = DeciderStage.from_settings(load_settings(**(settings_overrides or {})))
 
     async def decide(self, req: decider_pb2.DecideRequest,

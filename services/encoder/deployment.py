@@ -16,9 +16,8 @@ class EncoderDeployment:
         # Imported here: Serve pickles this class by value, and models load once per replica.
         from services.encoder.stage import EncoderStage
         from soundloop.settings import load_settings
-        from soundloop.telemetry import configure_tracing
 
-        configure_tracing("soundloop-encoder")
+        telemetry.configure_tracing("soundloop-encoder")
         self._stage = EncoderStage.from_settings(load_settings(**(settings or {})))
 
     async def analyze_chunk(self, req: encoder_pb2.AnalyzeChunkRequest) -> encoder_pb2.AnalyzeChunkResponse:

@@ -73,6 +73,11 @@ class YamnetTagger:
         return [Tag(label, score, start, start + PATCH_SAMPLES) for label, score in found]
 
 
+def hop_frames(hop_ms: int) -> int:
+    """Log-mel frames between the starts of two tagging windows `hop_ms` apart (at least one)."""
+    return max(1, round(hop_ms * log_mel.MODEL_RATE / 1000 / log_mel.HOP))
+
+
 @dataclasses.dataclass
 class SoundStream:
     """Per-stream front-end state: audio not yet framed and the last PATCH - 1 quantized frames."""

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from services.encoder import log_mel, prosody, resampler, sound_events, stream_state, voice_activity
+from services.encoder import prosody, resampler, sound_events, stream_state, voice_activity
 from services.encoder.errors import InvalidRequest
 from services.encoder.recognizers import Recognizers
 from soundloop import telemetry
@@ -40,7 +40,7 @@ class EncoderStage:
         self.vad = vad
         self.tagger = tagger
         self.recognizers = recognizers
-        self._hop_frames = max(1, round(settings.sound_hop_ms * RATE / 1000 / log_mel.HOP))
+        self._hop_frames = sound_events.hop_frames(settings.sound_hop_ms)
         self._analysis = concurrent.futures.ThreadPoolExecutor(analysis_threads, thread_name_prefix="encoder-analysis")
         self._asr = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="encoder-asr")
 

@@ -88,19 +88,19 @@ class ReplyController:
         await self._remember(ChatTurn("user", prompts.user_message(cause, prompt, heard_sound)))
         await self._emit(turn_started=pb.TurnStarted(turn_id=turn_id, cause=cause, prompt=prompt,
                                                      heard_sound=heard_sound))
-        if cause == pb.TURN_CAUSE_SOUND:  # the decider sets no limit for a sound: the session's holds
+        opener, reply_sentences = "", max_sentences
+        if cause == pb.TURN_CAUSE_SOUND:
+            # The decider sets no limit for a sound: the session's holds. The sound is named at once, then
+            # one sentence of the LLM's (asked for in the sound's message, not in the system prompt, which
+            # stays as in other turns so the LLM's prompt cache still fits).
             max_sentences = max_sentences or self.max_sentences
+            opener = prompts.sound_opener(prompt)
+            reply_sentences = min(max_sentences or prompts.SOUND_REPLY_SENTENCES, prompts.SOUND_REPLY_SENTENCES)
         messages = prompts.conversation(self._instructions, self._history, max_sentences)
         generation = self.speculator.adopt(messages)
         if generation is None:
             await self.speculator.drop()  # it answered something else
-        opener = ""
-        if cause == pb.TURN_CAUSE_SOUND:
-            # Named at once, then one sentence of the LLM's (asked for in the sound's message, not in the
-            # system prompt, which stays as in other turns so the LLM's prompt cache still fits).
-            opener = prompts.sound_opener(prompt)
-            max_sentences = min(max_sentences or prompts.SOUND_REPLY_SENTENCES, prompts.SOUND_REPLY_SENTENCES)
-        self._begin(ReplyTurn(turn_id, cause, prompt, messages, clock, self._output, generation, max_sentences,
+        self._begin(ReplyTurn(turn_id, cause, prompt, messages, clock, self._output, generation, reply_sentences,
                               opener=opener))
 
     async def confirm(self, turn_id: str, instruction: str, phrase: str, clock: TurnClock) -> None:

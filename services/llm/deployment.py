@@ -30,9 +30,7 @@ class LlmDeployment:
         from services.llm.stage import LlmStage
         if not isinstance(settings, Settings):
             settings = load_settings(**(settings or {}))
-        from soundloop.telemetry import configure_tracing
-
-        configure_tracing("soundloop-llm")
+        telemetry.configure_tracing("soundloop-llm")
         self._stage = LlmStage.from_settings(settings)
 
     async def generate(self, request: llm_pb2.GenerateRequest,

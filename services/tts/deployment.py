@@ -22,9 +22,8 @@ class TtsDeployment:
         # Imported here: Serve pickles this class by value, and models load once per replica.
         from services.tts.stage import TtsStage
         from soundloop.settings import load_settings
-        from soundloop.telemetry import configure_tracing
 
-        configure_tracing("soundloop-tts")
+        telemetry.configure_tracing("soundloop-tts")
         self._stage = TtsStage.from_settings(load_settings(**(settings or {})))
 
     async def synthesize(self, req: tts_pb2.SynthesizeRequest,

@@ -141,6 +141,12 @@ def resample(samples: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
     return soxr.resample(samples, from_hz, to_hz, quality="HQ").astype(np.float32)
 
 
+def through_phone_line(samples: np.ndarray, rate: int = MODEL_RATE) -> np.ndarray:
+    """`samples` at `rate` as heard after an 8 kHz G.711 mu-law telephone line, back at `rate`."""
+    line = Format(MULAW, 8000)
+    return resample(decode(line, encode(line, resample(samples.astype(np.float32), rate, 8000))), 8000, rate)
+
+
 def pcm16_bytes(samples: np.ndarray) -> bytes:
     return to_int16(samples).astype("<i2").tobytes()
 

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clips", type=int, default=300)
     args = parser.parse_args(argv)
     tagger = sound_events.YamnetTagger(model_path("yamnet", "model.onnx"), model_path("yamnet", "yamnet_class_map.csv"))
-    hop_frames = max(1, round(EncoderSettings().sound_hop_ms * 16000 / 1000 / 160))
+    hop_frames = sound_events.hop_frames(EncoderSettings().sound_hop_ms)
     samples = [s for s in corpus.build(SEED, n_turns=args.clips, n_over_reply=0, part="train")]
     worst, offenders = [], collections.Counter()
     for sample in samples:

@@ -68,13 +68,6 @@ def _mix(audio: np.ndarray, snr_db: float | None, rng: np.random.Generator) -> n
     return np.clip(audio + bed, -1, 1).astype(np.float32)
 
 
-def _g711(audio: np.ndarray) -> np.ndarray:
-    """Through an 8 kHz mu-law telephone line and back to 16 kHz."""
-    fmt = codec.Format(codec.MULAW, 8000)
-    back = codec.decode(fmt, codec.encode(fmt, codec.resample(audio, RATE, 8000)))
-    return codec.resample(back, 8000, RATE).astype(np.float32)
-
-
 def _pad_to_chunks(audio: np.ndarray) -> np.ndarray:
     return np.concatenate([audio, np.zeros((-len(audio)) % CHUNK, np.float32)])
 
@@ -142,7 +135,7 @@ def build(seed: int, n_turns: int = 600, n_over_reply: int = 120, part: str = "t
         snr = SNRS[int(rng.integers(len(SNRS)))]
         audio = _mix(audio, snr, rng)
         if telephony:
-            audio = _g711(audio)[:len(audio)]
+            audio = codec.through_phone_line(audio, RATE)[:len(audio)]
         samples.append(Sample(kind, text, voice, audio, labels, reply_active, telephony, snr, end))
     return samples
 
