@@ -1,8 +1,9 @@
 """Builds the grpc.aio servers of every soundloop process, with health and reflection."""
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -42,12 +43,13 @@ async def start_server(
     register: Sequence[tuple[Callable[[object, grpc.aio.Server], None], object, str]],
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
     status: ServingStatus | None = None,
+    serving: bool = True,
 ) -> tuple[grpc.aio.Server, int]:
     """Starts a server on `address` ("host:port", port 0 picks a free one).
 
     `register` lists (add_XServicer_to_server, servicer, full service name).
     Returns the server and the bound port. Health reports SERVING for each service once
-    started; pass `status` to change that later.
+    started (NOT_SERVING if not `serving`); pass `status` to change that later.
     """
     status = status or ServingStatus()
     server = grpc.aio.server(options=SERVER_OPTIONS, interceptors=list(interceptors))
@@ -62,6 +64,19 @@ async def start_server(
     if port == 0:
         raise RuntimeError(f"could not bind {address}")
     await server.start()
-    await status.set(True)
-    log.info("gRPC server on port %d: %s", port, ", ".join(n for _, _, n in register))
+    await status.set(serving)
+    log.info("gRPC server on port %d: %s", port, ", ".join(n for _, _, n in register) or "health only")
     return server, port
+
+
+@contextlib.asynccontextmanager
+async def not_serving_while_loading(address: str, status: ServingStatus) -> AsyncIterator[int]:
+    """Health on `address` says NOT_SERVING while the body loads models, instead of the port
+    refusing connections (a refused probe looks like a dead process). Yields the bound port: the
+    real server starts on it inside the body (SO_REUSEPORT lets both hold it for that moment),
+    then this health-only server goes; connections it still held reconnect to the real one."""
+    loading, port = await start_server(address, [], status=status, serving=False)
+    try:
+        yield port
+    finally:
+        await loading.stop(0)

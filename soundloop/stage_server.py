@@ -43,7 +43,7 @@ class StageServer:
         asyncio.run(self._serve(args.host, args.port, args.profile))
 
     async def _serve(self, host: str, port: int, profile: str | None) -> None:
-        from soundloop.grpc_server import ServingStatus, start_server
+        from soundloop.grpc_server import ServingStatus, not_serving_while_loading, start_server
         from soundloop.metrics import configure_metrics
         from soundloop.settings import load_settings
         from soundloop.telemetry import configure_tracing
@@ -53,9 +53,11 @@ class StageServer:
         log = logging.getLogger(f"services.{self.name}.server")
         settings = load_settings(**({"profile": profile} if profile else {}))
         configure_metrics(f"soundloop-{self.name}", settings.metrics_port)
-        stage, registration, detail = await asyncio.to_thread(self.build, settings)
         status = ServingStatus()
-        server, bound = await start_server(f"{host}:{port}", [registration], status=status)
+        async with not_serving_while_loading(f"{host}:{port}", status) as bound:
+            log.info("%s loading its models (health NOT_SERVING on port %d)", self.name, bound)
+            stage, registration, detail = await asyncio.to_thread(self.build, settings)
+            server, _ = await start_server(f"{host}:{bound}", [registration], status=status)
         log.info("%s ready on port %d (profile %s, %s)", self.name, bound, settings.profile, detail)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
