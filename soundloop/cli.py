@@ -35,8 +35,9 @@ def _redis(url: str):
 
 
 @contextlib.contextmanager
-def running_system(profile: str, redis_url: str, port: int, mode: str):
-    """Starts Redis (if needed) and the system; yields the gateway address."""
+def running_system(profile: str, redis_url: str, port: int, mode: str, metrics_port: int = 0):
+    """Starts Redis (if needed) and the system; yields the gateway address. `metrics_port` (Serve mode):
+    the Ray node's Prometheus port, with every replica's soundloop metrics."""
     with _redis(redis_url) as url:
         if mode == "processes":
             from soundloop.local_stack import local_stack
@@ -45,7 +46,7 @@ def running_system(profile: str, redis_url: str, port: int, mode: str):
                 yield stack.gateway_address
             return
         from soundloop.serve_runner import serve_app
-        with serve_app(profile, url, port, progress=_progress) as address:
+        with serve_app(profile, url, port, progress=_progress, metrics_port=metrics_port) as address:
             yield address
 
 
@@ -57,7 +58,8 @@ def cmd_serve(args) -> None:
     # SIGTERM (docker stop, Kubernetes) unwinds like Ctrl-C, so stages and Redis are stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     settings = load_settings(**({"profile": args.profile} if args.profile else {}))
-    with running_system(settings.profile, args.redis_url or settings.redis_url, args.port, args.mode) as address:
+    with running_system(settings.profile, args.redis_url or settings.redis_url, args.port, args.mode,
+                        settings.metrics_port) as address:
         _progress(f"ready: soundloop.v1.Interaction on {address} (Ctrl-C to stop)")
         try:
             while True:

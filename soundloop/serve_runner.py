@@ -14,7 +14,7 @@ import copy
 import os
 import pathlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import yaml
@@ -41,15 +41,16 @@ def load_serve_config(profile: str) -> dict[str, Any]:
     return yaml.safe_load(path.read_text())
 
 
-def local_serve_config(config: dict[str, Any], redis_url: str, port: int) -> dict[str, Any]:
-    """`config` with the overrides a run on this machine needs, and nothing else changed."""
+def local_serve_config(config: dict[str, Any], redis_url: str, port: int,
+                       env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`config` with the overrides a run on this machine needs (and `env` for every replica), nothing else."""
     config = copy.deepcopy(config)
     # Serve's HTTP proxy serves no route of ours: keep it on loopback, on any free port.
     config["http_options"] = {**config.get("http_options", {}), "host": "127.0.0.1", "port": 0}
     (app,) = [a for a in config["applications"] if a["name"] == APP_NAME]
     app["args"] = {**app.get("args", {}), "redis_url": redis_url}
-    env = app.setdefault("runtime_env", {}).setdefault("env_vars", {})
-    env.update({"SOUNDLOOP_GATEWAY__PORT": str(port), "SOUNDLOOP_MODELS_DIR": str(models_dir())})
+    env_vars = app.setdefault("runtime_env", {}).setdefault("env_vars", {})
+    env_vars.update({"SOUNDLOOP_GATEWAY__PORT": str(port), "SOUNDLOOP_MODELS_DIR": str(models_dir()), **(env or {})})
     return config
 
 
@@ -62,8 +63,12 @@ def node_env(config: dict[str, Any]) -> dict[str, str]:
 
 @contextlib.contextmanager
 def serve_app(profile: str, redis_url: str, port: int, progress: Callable[[str], None] = print,
-              start_timeout_s: float = 300) -> Iterator[str]:
-    raw = local_serve_config(load_serve_config(profile), redis_url, port)
+              start_timeout_s: float = 300, env: Mapping[str, str] | None = None,
+              metrics_port: int = 0) -> Iterator[str]:
+    """Yields the gateway's address once the app runs. `env`: extra variables for every replica (e.g.
+    OTEL_*); `metrics_port`: where the Ray node's metrics agent serves Prometheus /metrics, Ray's and
+    every replica's soundloop_* metrics (prefixed ray_) together (0: a port Ray picks)."""
+    raw = local_serve_config(load_serve_config(profile), redis_url, port, env)
     # The node's processes (controller, proxy) read Serve's knobs from their environment when
     # Serve is first imported; give them the app's RAY_SERVE_* settings so that all run one Serve.
     for key, value in node_env(raw).items():
@@ -76,7 +81,8 @@ def serve_app(profile: str, redis_url: str, port: int, progress: Callable[[str],
     config = ServeDeploySchema.model_validate(raw)
     progress("starting Ray (local cluster)...")
     # Logical CPUs: replicas ask for fractions (the config's num_cpus); the OS shares the real cores.
-    ray.init(num_cpus=max(4, os.cpu_count() or 2), include_dashboard=False, log_to_driver=False)
+    ray.init(num_cpus=max(4, os.cpu_count() or 2), include_dashboard=False, log_to_driver=False,
+             **({"_metrics_export_port": metrics_port} if metrics_port else {}))
     try:
         # What `serve run <config.yaml>` does (ray 2.60, ray/serve/scripts.py): start Serve with the
         # file's proxy options, then hand the file to the controller, which builds the app from

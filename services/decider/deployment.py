@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ray import serve
 
-from soundloop import telemetry
+from soundloop import metrics, telemetry
 from soundloop.decider.v1 import decider_pb2
 
 
@@ -24,6 +24,7 @@ class DeciderDeployment:
         from soundloop.settings import load_settings
 
         telemetry.configure_tracing("soundloop-decider")
+        metrics.configure_ray_metrics()
         self._stage = DeciderStage.from_settings(load_settings(**(settings_overrides or {})))
 
     async def decide(self, req: decider_pb2.DecideRequest,

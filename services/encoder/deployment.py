@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ray import serve
 
-from soundloop import process_env, telemetry
+from soundloop import metrics, process_env, telemetry
 from soundloop.encoder.v1 import encoder_pb2
 
 
@@ -18,6 +18,7 @@ class EncoderDeployment:
         from soundloop.settings import load_settings
 
         telemetry.configure_tracing("soundloop-encoder")
+        metrics.configure_ray_metrics()
         self._stage = EncoderStage.from_settings(load_settings(**(settings or {})))
 
     async def analyze_chunk(self, req: encoder_pb2.AnalyzeChunkRequest) -> encoder_pb2.AnalyzeChunkResponse:

@@ -12,7 +12,7 @@ import logging
 
 from ray import serve
 
-from soundloop.metrics import configure_metrics
+from soundloop.metrics import configure_ray_metrics
 from soundloop.settings import load_settings
 from soundloop.telemetry import configure_tracing
 
@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 class GatewayDeployment:
     async def __init__(self, encoder, llm, decider, tts, settings: dict | None = None):
         configure_tracing("soundloop-gateway")
+        configure_ray_metrics()  # before start_gateway, which would serve its own /metrics port
         self._settings = load_settings(**(settings or {}))
-        configure_metrics("soundloop-gateway", self._settings.metrics_port)
         self._gateway: Gateway = await start_gateway(self._settings, ServeStageClients(encoder, llm, decider, tts))
         log.info("gateway replica serving soundloop.v1.Interaction on port %d", self._gateway.port)
 
@@ -36,7 +36,10 @@ class GatewayDeployment:
         return self._gateway.port
 
     async def check_health(self) -> None:
-        await self._gateway.store.ping()
+        """Serve's check is liveness: a failure replaces the replica, dropping its calls. So it fails only
+        when this replica cannot tell the truth any more; a Redis outage is not that: the replica's
+        grpc.health says NOT_SERVING (balancers send new calls elsewhere) and its calls ride it out."""
+        self._gateway.redis_watch.raise_if_stopped()
 
     async def __del__(self):
         await self._gateway.stop(grace_s=2.0)

@@ -27,6 +27,12 @@ class RedisWatch:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="redis-watch")
 
+    def raise_if_stopped(self) -> None:
+        """Liveness: the watch is what keeps health truthful; if it died, this process's health is stale."""
+        if self._task is None or self._task.done():
+            error = self._task.exception() if self._task is not None and not self._task.cancelled() else None
+            raise RuntimeError(f"the gateway's Redis watch is not running ({error!r})")
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()

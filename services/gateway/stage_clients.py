@@ -120,7 +120,7 @@ class ServeStageClients:
 
     @staticmethod
     async def _unary(stage: str, handle, method: str, req, traced: bool = True):
-        async with _measured(stage, method):
+        async with _measured(stage, _rpc_name(method)):
             try:
                 if traced and (trace := telemetry.carrier()):
                     return await getattr(handle, method).remote(req, trace=trace)
@@ -130,7 +130,7 @@ class ServeStageClients:
 
     @staticmethod
     async def _stream(stage: str, handle, method: str, req) -> AsyncIterator[Any]:
-        async with _measured(stage, method):
+        async with _measured(stage, _rpc_name(method)):
             trace = telemetry.carrier()
             call = getattr(handle.options(stream=True), method)
             response = call.remote(req, trace=trace) if trace else call.remote(req)
@@ -162,6 +162,11 @@ class ServeStageClients:
 
     async def close(self) -> None:
         return None
+
+
+def _rpc_name(method: str) -> str:
+    """A handle method's gRPC name (analyze_chunk -> AnalyzeChunk): metrics label calls the same in both modes."""
+    return "".join(word.title() for word in method.split("_"))
 
 
 def error_of_replica(err: Exception, stage: str) -> SoundloopError:

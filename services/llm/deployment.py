@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 from ray import serve
 
-from soundloop import telemetry
+from soundloop import metrics, telemetry
 from soundloop.llm.v1 import llm_pb2
 from soundloop.settings import Settings, load_settings
 
@@ -31,6 +31,7 @@ class LlmDeployment:
         if not isinstance(settings, Settings):
             settings = load_settings(**(settings or {}))
         telemetry.configure_tracing("soundloop-llm")
+        metrics.configure_ray_metrics()
         self._stage = LlmStage.from_settings(settings)
 
     async def generate(self, request: llm_pb2.GenerateRequest,

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from ray import serve
 
-from soundloop import process_env, telemetry
+from soundloop import metrics, process_env, telemetry
 from soundloop.tts.v1 import tts_pb2
 
 
@@ -24,6 +24,7 @@ class TtsDeployment:
         from soundloop.settings import load_settings
 
         telemetry.configure_tracing("soundloop-tts")
+        metrics.configure_ray_metrics()
         self._stage = TtsStage.from_settings(load_settings(**(settings or {})))
 
     async def synthesize(self, req: tts_pb2.SynthesizeRequest,

@@ -53,13 +53,21 @@ def test_the_collector_passes_traces_to_jaeger():
         "jaeger:4317"
 
 
-def test_the_podmonitor_scrapes_ports_the_rayservice_declares():
+def test_the_podmonitor_scrapes_ray_s_metrics_port_on_every_pod_and_drops_the_ray_prefix():
     monitor = yaml.safe_load((OBSERVE / "kuberay-podmonitor.yaml").read_text())
     (rayservice,) = mc.load_yaml_all(mc.REPO / "deploy" / "kuberay" / "rayservice.yaml")
-    head = rayservice["spec"]["rayClusterConfig"]["headGroupSpec"]["template"]["spec"]["containers"][0]
-    declared = {port["name"]: port["containerPort"] for port in head["ports"]}
-    assert {e["port"] for e in monitor["spec"]["podMetricsEndpoints"]} <= set(declared)
-    env = {e["name"]: e.get("value") for e in head["env"]}
-    assert declared["soundloop-metrics"] == int(env["SOUNDLOOP_METRICS_PORT"])
-    labels = rayservice["spec"]["rayClusterConfig"]["headGroupSpec"]["template"]["metadata"]["labels"]
-    assert monitor["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    cluster = rayservice["spec"]["rayClusterConfig"]
+    groups = [cluster["headGroupSpec"], *cluster["workerGroupSpecs"]]
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    for group in groups:
+        container = group["template"]["spec"]["containers"][0]
+        # Ray's metrics agent serves every replica's soundloop metrics: every pod runs replicas or the Gateway.
+        assert {p["name"]: p["containerPort"] for p in container["ports"]}[endpoint["port"]] == 8080
+        assert monitor["spec"]["selector"]["matchLabels"].items() <= group["template"]["metadata"]["labels"].items()
+        # Each replica names its own service (soundloop-gateway, -encoder, ...) in traces.
+        assert "OTEL_SERVICE_NAME" not in {e["name"] for e in container["env"]}
+    (relabel,) = endpoint["metricRelabelings"]
+    pattern = re.compile(relabel["regex"])
+    ray_name = "ray_soundloop_turn_voice_to_voice_seconds_bucket"
+    assert pattern.fullmatch(ray_name).expand(relabel["replacement"].replace("$1", r"\1")) in _prometheus_names()
+    assert not pattern.fullmatch("ray_serve_num_ongoing_requests")  # Ray's own keep their names

@@ -184,7 +184,7 @@ def rayservice_wiring_problems(rayservice, serve_doc, redis_docs) -> list[str]:
         if container["image"] != f"{IMAGE_REPO}:{project_version()}":
             problems.append(f"{where}: image {container['image']} is not {IMAGE_REPO}:{project_version()}")
         env = {e["name"]: e for e in container.get("env", [])}
-        for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME", "SOUNDLOOP_REDIS_URL"):
+        for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_RESOURCE_ATTRIBUTES", "SOUNDLOOP_REDIS_URL"):
             if name not in env:
                 problems.append(f"{where}: no {name} (proxies and replicas run on every node)")
         endpoint = endpoint or env.get("OTEL_EXPORTER_OTLP_ENDPOINT", {}).get("value")

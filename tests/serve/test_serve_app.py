@@ -1,22 +1,40 @@
 """The Ray Serve application on a real local Ray cluster, run from its Serve config file as
 `soundloop serve` runs it: sized by that file, the gateway replica's own gRPC port serves
-callers, and the stages are reached through DeploymentHandles."""
+callers, and the stages are reached through DeploymentHandles. Observed as in process mode: a
+real OTLP receiver gets every replica's spans, and the Ray node's metrics port serves every
+replica's soundloop metrics beside Ray's."""
 from __future__ import annotations
+
+import time
 
 import pytest
 
+from bench.trace_tree import exporter_env, one_turn, receiving
 from soundloop.client import CallerScript, converse
 from soundloop.local_redis import free_port
 from soundloop.serve_runner import APP_NAME, load_serve_config, serve_app
 from soundloop.v1 import audio_pb2, interaction_pb2 as pb
+from tests.support import observed
 from tests.support.audio import RATE, join, silence, speak
 
 pytestmark = [pytest.mark.serve, pytest.mark.e2e]
 
 
 @pytest.fixture(scope="module")
-def serve_gateway(redis_url):
-    with serve_app("light", redis_url, free_port(), progress=lambda _: None) as address:
+def receiver():
+    with receiving() as (received, port):
+        yield received, port
+
+
+@pytest.fixture(scope="module")
+def ray_metrics_port():
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def serve_gateway(redis_url, receiver, ray_metrics_port):
+    with serve_app("light", redis_url, free_port(), progress=lambda _: None, env=exporter_env(receiver[1]),
+                   metrics_port=ray_metrics_port) as address:
         yield address
 
 
@@ -56,3 +74,28 @@ async def test_a_spoken_question_is_answered_through_serve(serve_gateway):
     assert record.reply_audio
     completed = record.of("turn_completed")
     assert completed and completed[0].event.turn_completed.metrics.HasField("voice_to_voice")
+
+
+async def test_one_turn_under_serve_is_one_trace_across_gateway_and_stages(serve_gateway, receiver):
+    received, _ = receiver
+    trace_id, parent_id, record = await one_turn(serve_gateway, received)
+    # Serve handles carry no context: the gateway passes a W3C carrier as the `trace` argument.
+    observed.assert_one_trace_across_the_processes(observed.wait_for_trace(received, trace_id), parent_id, record)
+
+
+async def test_every_replica_s_metrics_are_on_the_ray_node_metrics_port(serve_gateway, receiver, ray_metrics_port):
+    received, _ = receiver
+    await one_turn(serve_gateway, received, "What is two plus two?")
+    moves = observed.GATEWAY_MOVES + [move for stage in observed.STAGE_WORK for move in observed.stage_moves(stage)]
+    gauges = {"ray_soundloop_sessions_active", "ray_soundloop_sessions_audio_backlog_seconds"}
+    # Replicas report to Ray's metrics agent every few seconds; it serves them with Ray's own, prefixed ray_.
+    deadline = time.monotonic() + 60
+    while True:
+        samples = observed.scrape(ray_metrics_port)
+        missing = observed.shortfalls(samples, moves, prefix="ray_")
+        missing += sorted(gauges - {series.split("{")[0] for series in samples})
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert not missing
+    assert any(series.startswith("ray_serve_") for series in samples)  # beside Serve's own metrics
