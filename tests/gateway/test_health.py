@@ -1,4 +1,5 @@
-"""The gateway's gRPC health tells the truth: NOT_SERVING while Redis is down and while draining.
+"""The gateway's gRPC health tells the truth: NOT_SERVING while Redis is down and while draining;
+Serve's liveness check (RedisWatch.raise_if_stopped) fails only once the replica stopped.
 A real gateway server on loopback, a real redis-server that the test stops and starts again."""
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 import time
 
 import grpc
+import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.gateway.server import start_gateway
@@ -69,12 +71,17 @@ def test_health_follows_redis_and_drains_on_stop():
                 first.terminate()
                 first.wait(10)
                 assert await _becomes(stub, NOT_SERVING, within_s=5.0) < 5.0
+                # Not ready is not dead: Serve's check_health (liveness) passes, so Serve does not
+                # replace the replica and drop its calls over a Redis outage.
+                gateway.redis_watch.raise_if_stopped()
                 with redis_on(port):
                     assert await _becomes(stub, SERVING, within_s=5.0) < 5.0
                     stopping = asyncio.create_task(gateway.stop(grace_s=1.0))
                     await asyncio.sleep(0.05)
                     assert not gateway.status.serving  # draining: no new calls routed here
                     await stopping
+                    with pytest.raises(RuntimeError, match="Redis watch"):
+                        gateway.redis_watch.raise_if_stopped()  # a stopped replica fails it
             finally:
                 if gateway.status.serving:
                     await gateway.stop(grace_s=0)
