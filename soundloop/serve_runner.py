@@ -28,6 +28,8 @@ APP_NAME = "soundloop"
 # Its control loop runs every 0.1 s by default: 2.4 CPU-s per 34 s of a call on 2 cores.
 # Autoscaling waits 10 s to act anyway. deploy/kuberay/rayservice.yaml sets the same on its head.
 CONTROLLER_ENV = {"RAY_SERVE_CONTROL_LOOP_INTERVAL_S": "0.5"}
+# The Ray resource that places Gateway replicas (on KubeRay, the `gateway` worker group's pods).
+GATEWAY_RESOURCE = "soundloop_gateway"
 
 
 def serve_config_path(profile: str) -> pathlib.Path:
@@ -52,6 +54,14 @@ def local_serve_config(config: dict[str, Any], redis_url: str, port: int,
     env_vars = app.setdefault("runtime_env", {}).setdefault("env_vars", {})
     env_vars.update({"SOUNDLOOP_GATEWAY__PORT": str(port), "SOUNDLOOP_MODELS_DIR": str(models_dir()), **(env or {})})
     return config
+
+
+def gateway_slots(config: dict[str, Any]) -> float:
+    """How much GATEWAY_RESOURCE the local node offers: enough for every Gateway replica the config asks for."""
+    (app,) = [a for a in config["applications"] if a["name"] == APP_NAME]
+    (gateway,) = [d for d in app.get("deployments", []) if d["name"] == "Gateway"]
+    replicas = gateway.get("num_replicas") or gateway.get("autoscaling_config", {}).get("max_replicas", 1)
+    return replicas * gateway.get("ray_actor_options", {}).get("resources", {}).get(GATEWAY_RESOURCE, 0)
 
 
 def node_env(config: dict[str, Any]) -> dict[str, str]:
@@ -82,6 +92,7 @@ def serve_app(profile: str, redis_url: str, port: int, progress: Callable[[str],
     progress("starting Ray (local cluster)...")
     # Logical CPUs: replicas ask for fractions (the config's num_cpus); the OS shares the real cores.
     ray.init(num_cpus=max(4, os.cpu_count() or 2), include_dashboard=False, log_to_driver=False,
+             resources={GATEWAY_RESOURCE: gateway_slots(raw)},
              **({"_metrics_export_port": metrics_port} if metrics_port else {}))
     try:
         # What `serve run <config.yaml>` does (ray 2.60, ray/serve/scripts.py): start Serve with the

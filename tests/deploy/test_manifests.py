@@ -171,9 +171,9 @@ def test_crd_validation_rejects_a_broken_rayservice(rayservice):
     cluster["headGroupSpec"]["rayStartParam"] = cluster["headGroupSpec"].pop("rayStartParams")
     cluster["workerGroupSpecs"][0]["rayStartParams"] = {"num-cpus": 4}  # must be a string
     cluster["workerGroupSpecs"][0]["maxReplicas"] = "4"
-    broken["spec"]["serveService"]["spec"]["ports"][0]["appProtocl"] = "h2c"
+    cluster["workerGroupSpecs"][0]["template"]["spec"]["containers"][0]["readinessProbe"] = {"grpc": {"prot": 1}}
     problems = mc.rayservice_problems(broken)
-    for needle in ("rayStartParam'", "num-cpus", "maxReplicas", "appProtocl"):
+    for needle in ("rayStartParam'", "num-cpus", "maxReplicas", "prot"):
         assert any(needle in p for p in problems), (needle, problems)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import json
 import math
 import pathlib
 import re
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.unit
 STAGES = ("encoder", "llm", "decider", "tts")
 IMAGE_REPO = "ghcr.io/soundloop/soundloop"
 PROBE = "/app/deploy/docker/grpc_health_probe.py"
-HEAD_RESOURCE = "node:__internal_head__"
+GATEWAY_RESOURCE = "soundloop_gateway"  # soundloop/serve_runner.py
 
 
 def settings_ports() -> dict[str, int]:
@@ -57,7 +58,8 @@ def load(rel: str):
 def loaded():
     (rayservice,) = mc.load_yaml_all(mc.REPO / "deploy/kuberay/rayservice.yaml")
     return {"compose": load("docker-compose.yml"), "serve": load("deploy/serve/soundloop.yaml"),
-            "rayservice": rayservice, "redis": mc.load_yaml_all(mc.REPO / "deploy/kuberay/redis.yaml"),
+            "rayservice": rayservice, "gateway_service": load("deploy/kuberay/gateway-service.yaml"),
+            "redis": mc.load_yaml_all(mc.REPO / "deploy/kuberay/redis.yaml"),
             "dockerfile": (mc.REPO / "deploy/docker/Dockerfile").read_text(),
             "dockerignore": (mc.REPO / ".dockerignore").read_text()}
 
@@ -170,6 +172,21 @@ def _containers(rayservice):
     return [(name, group, c) for name, group in groups for c in group["template"]["spec"]["containers"]]
 
 
+def gateway_slots(group: dict) -> float:
+    """How much of GATEWAY_RESOURCE a pod of `group` offers (rayStartParams.resources, a JSON string)."""
+    text = group.get("rayStartParams", {}).get("resources", "").strip().strip('"').replace('\\"', '"')
+    return float(json.loads(text).get(GATEWAY_RESOURCE, 0)) if text else 0.0
+
+
+def _grpc_probe_problems(container: dict, port: int, where: str) -> list[str]:
+    problems = []
+    for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+        probe = container.get(kind) or {}
+        if probe.get("grpc", {}).get("port") != port:
+            problems.append(f"{where}: {kind} should be a grpc probe of the Gateway's health on port {port}")
+    return problems
+
+
 def rayservice_wiring_problems(rayservice, serve_doc, redis_docs) -> list[str]:
     problems, cluster = [], rayservice["spec"]["rayClusterConfig"]
     if cluster.get("authOptions", {}).get("mode") != "token":
@@ -178,7 +195,7 @@ def rayservice_wiring_problems(rayservice, serve_doc, redis_docs) -> list[str]:
         problems.append(f"rayVersion {cluster['rayVersion']} != ray pin {pins()['ray']} in requirements/runtime.txt")
     gateway_port = mc.serve_gateway_port(serve_doc)
     secrets = {d["metadata"]["name"]: d.get("stringData", {}) for d in redis_docs if d["kind"] == "Secret"}
-    endpoint = None
+    endpoint, head_ports = None, {}
     for group, spec, container in _containers(rayservice):
         where = f"{group} container {container['name']}"
         if container["image"] != f"{IMAGE_REPO}:{project_version()}":
@@ -200,6 +217,13 @@ def rayservice_wiring_problems(rayservice, serve_doc, redis_docs) -> list[str]:
             for name in ("gcs-server", "dashboard", "client"):
                 if name not in ports:
                     problems.append(f"head: declare port {name!r}: listing any port drops KubeRay's defaults")
+            if container.get("readinessProbe") or container.get("startupProbe"):
+                problems.append("head: keep KubeRay's default probes: it deploys the Serve app only once the head "
+                                "is Ready, so a probe of a port the app opens never passes")
+        if gateway_slots(spec):
+            if ports.get("serve-grpc") != gateway_port:
+                problems.append(f"{where}: port serve-grpc should be the gateway port {gateway_port}")
+            problems += _grpc_probe_problems(container, gateway_port, where)
         elif "serve-grpc" in ports:
             problems.append(f"{where}: declares serve-grpc, but no Gateway runs there")
         limits = container.get("resources", {}).get("limits", {})
@@ -208,19 +232,27 @@ def rayservice_wiring_problems(rayservice, serve_doc, redis_docs) -> list[str]:
             problems.append(f"{where}: GPU pods need a nvidia.com/gpu toleration")
     if not any("nvidia.com/gpu" in c.get("resources", {}).get("limits", {}) for _, _, c in _containers(rayservice)):
         problems.append("no GPU worker group")
-    if head_ports.get("serve-grpc") != gateway_port:
-        problems.append(f"head: port serve-grpc should be the gateway port {gateway_port}")
     if serve_doc.get("http_options", {}).get("port", 8000) != head_ports.get("serve", 8000):
         problems.append("http_options.port is not the port KubeRay health-checks (head port `serve`, else 8000)")
-    for port in rayservice["spec"].get("serveService", {}).get("spec", {}).get("ports", []):
-        if port.get("name") not in head_ports or not re.fullmatch(r"serve(-.+)?", port.get("name", "")):
-            problems.append(f"serveService port {port.get('name')}: KubeRay drops ports not named after a head "
-                            "container port `serve` / `serve-*`")
-        if port.get("name") == "serve-grpc" and (port.get("port"), port.get("targetPort"), port.get(
-                "appProtocol")) != (gateway_port, "serve-grpc", "kubernetes.io/h2c"):
-            problems.append(f"serveService serve-grpc: want port {gateway_port}, targetPort serve-grpc (by name, "
-                            "so only the head is an endpoint), appProtocol kubernetes.io/h2c")
     problems += _placement_problems(cluster, serve_doc)
+    return problems
+
+
+def gateway_service_problems(service, rayservice, serve_doc) -> list[str]:
+    """The callers' Service reaches exactly the pods that run the Gateway, on its port, as h2c."""
+    problems = mc._errors(mc.kube_validator(mc.service_spec_schema()), service["spec"], "gateway Service spec")
+    selector = service["spec"].get("selector", {})
+    cluster = rayservice["spec"]["rayClusterConfig"]
+    for group in [cluster["headGroupSpec"], *cluster["workerGroupSpecs"]]:
+        labels = group["template"]["metadata"]["labels"]
+        if (selector.items() <= labels.items()) != bool(gateway_slots(group)):
+            problems.append(f"gateway Service: selector {selector} should match the Gateway's pods only, "
+                            f"not {group.get('groupName', 'head')} (labels {labels})")
+    (port,) = service["spec"]["ports"]
+    if (port.get("port"), port.get("targetPort"), port.get("appProtocol")) != (
+            mc.serve_gateway_port(serve_doc), "serve-grpc", "kubernetes.io/h2c"):
+        problems.append(f"gateway Service: want port {mc.serve_gateway_port(serve_doc)}, targetPort serve-grpc "
+                        "(by name), appProtocol kubernetes.io/h2c")
     return problems
 
 
@@ -232,21 +264,34 @@ def cpu_quantity(value) -> float:
 def _placement_problems(cluster, serve_doc) -> list[str]:
     """Deployments must be schedulable where the RayService puts capacity."""
     problems, deps = [], mc.deployments(serve_doc)
-    head_cpus = float(cluster["headGroupSpec"].get("rayStartParams", {}).get("num-cpus", "inf"))
-    on_head = {n for n, d in deps.items() if HEAD_RESOURCE in d.get("ray_actor_options", {}).get("resources", {})}
-    if "Gateway" not in on_head:
-        problems.append("Gateway must be pinned to the head node: only the head pod exposes serve-grpc")
-    head_need = sum(deps[n]["ray_actor_options"].get("num_cpus", 1) * mc.max_replicas(deps[n]) for n in on_head)
-    if head_need > head_cpus:
-        problems.append(f"head-pinned deployments need {head_need} CPUs, the head offers num-cpus {head_cpus}")
-    workers = [(g["maxReplicas"], cpu_quantity(g["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"]))
-               for g in cluster["workerGroupSpecs"]]
-    for name in set(deps) - on_head:
+    gateway = deps["Gateway"]
+    need = gateway.get("ray_actor_options", {}).get("resources", {}).get(GATEWAY_RESOURCE, 0)
+    offered = [(g["maxReplicas"], gateway_slots(g)) for g in cluster["workerGroupSpecs"] if gateway_slots(g)]
+    if not need or not offered:
+        problems.append(f"Gateway must be placed by the {GATEWAY_RESOURCE} resource, which only the gateway "
+                        "group offers (its pods expose serve-grpc and probe the Gateway)")
+    elif mc.max_replicas(gateway) * need > sum(n * slots for n, slots in offered):
+        problems.append(f"Gateway: {mc.max_replicas(gateway)} replicas do not fit the gateway group")
+    if gateway_slots(cluster["headGroupSpec"]):
+        problems.append("head: offers soundloop_gateway, but its probes cannot check the Gateway")
+
+    def cpus(group) -> float:
+        declared = group.get("rayStartParams", {}).get("num-cpus")
+        return float(declared) if declared is not None else cpu_quantity(
+            group["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"])
+
+    for group in [cluster["headGroupSpec"], *[g for g in cluster["workerGroupSpecs"] if gateway_slots(g)]]:
+        if cpus(group) != 0:
+            problems.append(f"{group.get('groupName', 'head')}: num-cpus should be \"0\", so no stage replica "
+                            "lands there")
+    workers = [(g["maxReplicas"], cpus(g)) for g in cluster["workerGroupSpecs"] if not gateway_slots(g)]
+    stages = set(deps) - {"Gateway"}
+    for name in stages:
         need = deps[name]["ray_actor_options"].get("num_cpus", 1)
-        if not any(need <= cpus for _, cpus in workers):
+        if not any(need <= c for _, c in workers):
             problems.append(f"{name}: a replica needs {need} CPUs, no worker pod has that many")
-    total = sum(deps[n]["ray_actor_options"].get("num_cpus", 1) * mc.max_replicas(deps[n]) for n in set(deps) - on_head)
-    if total > sum(n * cpus for n, cpus in workers):
+    total = sum(deps[n]["ray_actor_options"].get("num_cpus", 1) * mc.max_replicas(deps[n]) for n in stages)
+    if total > sum(n * c for n, c in workers):
         problems.append(f"at max_replicas the stages need {total} CPUs, more than the worker groups can reach")
     return problems
 
@@ -376,6 +421,7 @@ def test_compose_wiring_catches_drift(service, path, value, needle):
 def test_rayservice_wiring():
     d = loaded()
     assert rayservice_wiring_problems(d["rayservice"], d["serve"], d["redis"]) == []
+    assert gateway_service_problems(d["gateway_service"], d["rayservice"], d["serve"]) == []
     assert redis_wiring_problems(d["redis"]) == []
 
 
@@ -385,17 +431,29 @@ def test_rayservice_wiring_catches_drift():
     cluster = broken["spec"]["rayClusterConfig"]
     head = cluster["headGroupSpec"]["template"]["spec"]["containers"][0]
     head["ports"] = [p for p in head["ports"] if p["name"] != "gcs-server"]
-    next(p for p in head["ports"] if p["name"] == "serve-grpc")["containerPort"] = 50052
-    cluster["workerGroupSpecs"][0]["template"]["spec"]["containers"][0]["env"] = []
-    cluster["workerGroupSpecs"][1]["template"]["spec"].pop("tolerations")
+    head["readinessProbe"] = {"grpc": {"port": 50051}}
+    gateway_group = next(g for g in cluster["workerGroupSpecs"] if gateway_slots(g))
+    gateway = gateway_group["template"]["spec"]["containers"][0]
+    next(p for p in gateway["ports"] if p["name"] == "serve-grpc")["containerPort"] = 50052
+    del gateway["livenessProbe"]
+    gateway_group["rayStartParams"]["num-cpus"] = "2"
+    cpu_group = next(g for g in cluster["workerGroupSpecs"] if g["groupName"] == "cpu")
+    cpu_group["template"]["spec"]["containers"][0]["env"] = []
+    next(g for g in cluster["workerGroupSpecs"] if g["groupName"] == "gpu")["template"]["spec"].pop("tolerations")
     cluster["rayVersion"] = "2.59.0"
-    broken["spec"]["serveService"]["spec"]["ports"][0]["targetPort"] = 50051
     serve = copy.deepcopy(d["serve"])
     mc.deployments(serve)["Gateway"]["ray_actor_options"] = {"num_cpus": 0.25}
     mc.deployments(serve)["Llm"]["ray_actor_options"]["num_cpus"] = 8
     problems = rayservice_wiring_problems(broken, serve, d["redis"])
-    for needle in ("gcs-server", "serve-grpc should be", "OTEL_EXPORTER_OTLP_ENDPOINT", "toleration",
-                   "rayVersion", "targetPort serve-grpc", "pinned to the head", "Llm: a replica needs"):
+    for needle in ("gcs-server", "head: keep KubeRay's default probes", "serve-grpc should be", "livenessProbe",
+                   "gateway: num-cpus", "OTEL_EXPORTER_OTLP_ENDPOINT", "toleration", "rayVersion",
+                   "placed by the soundloop_gateway", "Llm: a replica needs"):
+        assert any(needle in p for p in problems), (needle, problems)
+    service = copy.deepcopy(d["gateway_service"])
+    service["spec"]["ports"][0]["targetPort"] = 50051
+    service["spec"]["selector"] = {"app.kubernetes.io/name": "soundloop"}  # would send callers to stage pods
+    problems = gateway_service_problems(service, d["rayservice"], d["serve"])
+    for needle in ("targetPort serve-grpc", "not cpu"):
         assert any(needle in p for p in problems), (needle, problems)
     redis = copy.deepcopy(d["redis"])
     next(x for x in redis if x["kind"] == "Secret")["stringData"]["url"] = "redis://soundloop-redis:6380/0"
