@@ -38,13 +38,15 @@ class Receiver(trace_service_pb2_grpc.TraceServiceServicer):
 
     def __init__(self):
         self.spans: list[tuple[str, object]] = []  # (service.name, opentelemetry.proto Span)
+        self.instances: dict[str, set[str]] = {}  # service.name -> the service.instance.ids that sent spans
         self._lock = threading.Lock()
 
     def Export(self, request, context):
         with self._lock:
             for resource_spans in request.resource_spans:
-                service = next((a.value.string_value for a in resource_spans.resource.attributes
-                                if a.key == "service.name"), "?")
+                resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+                service = resource.get("service.name", "?")
+                self.instances.setdefault(service, set()).add(resource.get("service.instance.id", ""))
                 for scope in resource_spans.scope_spans:
                     self.spans += [(service, span) for span in scope.spans]
         return trace_service_pb2.ExportTraceServiceResponse()

@@ -25,6 +25,8 @@ import asyncio
 import contextlib
 import os
 import re
+import socket
+import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -64,6 +66,7 @@ STAGE = "soundloop.stage"
 MODEL = "soundloop.model"
 PROFILE = "soundloop.profile"
 POD = "k8s.pod.name"
+INSTANCE = "service.instance.id"  # the Serve replica, or host-pid of a standalone process
 AUDIO_SECONDS = "soundloop.audio.seconds"
 DECISION_ACTION = "soundloop.decision.action"
 DECISION_REASON = "soundloop.decision.reason"
@@ -95,7 +98,8 @@ def configure_tracing(service_name: str) -> None:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    attributes = {"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)}
+    attributes = {"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name),
+                  INSTANCE: _instance_id()}
     if os.environ.get("POD_NAME"):  # Kubernetes' downward API (deploy/kuberay/rayservice.yaml)
         attributes[POD] = os.environ["POD_NAME"]
     if os.environ.get("SOUNDLOOP_PROFILE"):
@@ -105,6 +109,18 @@ def configure_tracing(service_name: str) -> None:
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     _configured = True
+
+
+def _instance_id() -> str:
+    """Which replica or process sent a span: the Serve replica's id, else host and pid."""
+    if "ray" in sys.modules:
+        try:
+            from ray import serve
+
+            return serve.get_replica_context().replica_id.unique_id
+        except Exception:  # not inside a Serve replica
+            pass
+    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 def trace_content() -> bool:

@@ -14,7 +14,7 @@ import signal
 
 import grpc
 
-from soundloop.grpc_server import ServingStatus, start_server
+from soundloop.grpc_server import ServingStatus, not_serving_while_loading, start_server
 from soundloop.logs import configure_logging
 from soundloop.metrics import configure_metrics
 from soundloop.settings import Settings, load_settings
@@ -51,12 +51,15 @@ async def start_gateway(settings: Settings, stages: StageClients, address: str |
     if not settings.redis_url:
         raise ValueError("the gateway needs SOUNDLOOP_REDIS_URL (sessions live in Redis)")
     store = SessionStore.from_url(settings.redis_url, settings.session.ttl_s, settings.session.event_log_max)
-    await store.ping()
-    await warm_up(stages, settings.gateway.default_instructions)
-    servicer = InteractionServicer(stages, store, settings)
     address = address or f"{settings.gateway.host}:{settings.gateway.port}"
     status = ServingStatus()
-    server, port = await start_server(address, [(add_to_server, servicer, SERVICE_NAME)], status=status)
+    # NOT_SERVING until Redis answers and the stages are warm (their first calls load caches).
+    async with not_serving_while_loading(address, status) as port:
+        await store.ping()
+        await warm_up(stages, settings.gateway.default_instructions)
+        servicer = InteractionServicer(stages, store, settings)
+        server, _ = await start_server(f"{address.rsplit(':', 1)[0]}:{port}",
+                                       [(add_to_server, servicer, SERVICE_NAME)], status=status)
     watch = RedisWatch(store, status)
     watch.start()
     return Gateway(server, port, store, stages, status, watch)

@@ -38,7 +38,8 @@ def traced_gateway(observed_stack):
 async def test_one_turn_is_one_trace_across_gateway_and_stages(receiver, traced_gateway):
     received, _ = receiver
     trace_id, parent_id, record = await one_turn(traced_gateway, received)
-    observed.assert_one_trace_across_the_processes(observed.wait_for_trace(received, trace_id), parent_id, record)
+    observed.assert_one_trace_across_the_processes(received, observed.wait_for_trace(received, trace_id),
+                                                   parent_id, record)
 
 
 async def test_every_process_exposes_metrics_that_move_with_a_real_turn(observed_stack, receiver):

@@ -80,7 +80,8 @@ async def test_one_turn_under_serve_is_one_trace_across_gateway_and_stages(serve
     received, _ = receiver
     trace_id, parent_id, record = await one_turn(serve_gateway, received)
     # Serve handles carry no context: the gateway passes a W3C carrier as the `trace` argument.
-    observed.assert_one_trace_across_the_processes(observed.wait_for_trace(received, trace_id), parent_id, record)
+    observed.assert_one_trace_across_the_processes(received, observed.wait_for_trace(received, trace_id),
+                                                   parent_id, record)
 
 
 async def test_every_replica_s_metrics_are_on_the_ray_node_metrics_port(serve_gateway, receiver, ray_metrics_port):

@@ -26,12 +26,14 @@ def wait_for_trace(received, trace_id: str, within_s: float = 15) -> list[tuple[
         time.sleep(0.2)
 
 
-def assert_one_trace_across_the_processes(mine: list[tuple[str, object]], parent_id: str, record) -> None:
-    """One turn's spans: from all five processes, under the caller's traceparent, parented
-    session -> turn -> stage work, with the attributes an SRE searches by."""
+def assert_one_trace_across_the_processes(received, mine: list[tuple[str, object]], parent_id: str,
+                                          record) -> None:
+    """One turn's spans: from all five processes (each naming its instance), under the caller's
+    traceparent, parented session -> turn -> stage work, with the attributes an SRE searches by."""
     session_id = record.of("session_started")[0].event.session_started.session_id
     (turn_id,) = {e.event.turn_started.turn_id for e in record.of("turn_started")}
     assert {service for service, _ in mine} == SERVICES, sorted({(service, s.name) for service, s in mine})
+    assert all(received.instances[service] - {""} for service in SERVICES), received.instances
 
     by_name: dict[str, list] = {}
     for service, span in mine:
