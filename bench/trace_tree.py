@@ -1,6 +1,6 @@
 """The span tree of one real turn, as an OTLP receiver gets it from soundloop's five processes.
 
-    python -m bench.trace_tree [--profile light]      # ~1 min: starts Redis, the stages and the gateway
+    python -m bench.trace_tree [--profile light] [--mode process|serve]   # ~1 min: starts Redis and soundloop
 
 Starts a real OTLP/gRPC trace receiver (opentelemetry-proto's TraceService) on loopback, the
 local stack with OTEL_EXPORTER_OTLP_ENDPOINT pointing at it, asks one spoken question through
@@ -105,16 +105,31 @@ async def one_turn(gateway: str, receiver: Receiver, question: str = "What is th
     return trace_id, parent_id, record
 
 
+@contextlib.contextmanager
+def _system(mode: str, profile: str, redis_url: str, env: dict[str, str]) -> Iterator[str]:
+    """The gateway address of soundloop in process mode or under Ray Serve, exporting to the receiver."""
+    if mode == "serve":
+        from soundloop.local_redis import free_port
+        from soundloop.serve_runner import serve_app
+
+        with serve_app(profile, redis_url, free_port(), progress=lambda _: None, env=env) as address:
+            yield address
+        return
+    with tempfile.TemporaryDirectory() as logs, local_stack(profile, redis_url, log_dir=logs, extra_env=env) as stack:
+        yield stack.gateway_address
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profile", choices=("light", "default"), default="light")
+    parser.add_argument("--mode", choices=("process", "serve"), default="process",
+                        help="stages as processes, or the Ray Serve app as `soundloop serve` runs it")
     args = parser.parse_args(argv)
     with receiving() as (received, port), local_redis_server() as redis_url, \
-            tempfile.TemporaryDirectory() as logs, \
-            local_stack(args.profile, redis_url, log_dir=logs, extra_env=exporter_env(port)) as stack:
-        trace_id, _, _ = asyncio.run(one_turn(stack.gateway_address, received))
+            _system(args.mode, args.profile, redis_url, exporter_env(port)) as gateway:
+        trace_id, _, _ = asyncio.run(one_turn(gateway, received))
         time.sleep(2.0)  # the processes export every 200 ms
-        print(f"trace {trace_id} ({args.profile} profile):")
+        print(f"trace {trace_id} ({args.profile} profile, {args.mode} mode):")
         print(tree(received.trace(trace_id)))
 
 
