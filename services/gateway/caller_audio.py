@@ -65,6 +65,12 @@ class CallerTurnAudio:
         offset = max(0, self.turn_start - self._start) * BYTES_PER_SAMPLE
         return bytes(self._pcm[offset:])
 
+    @property
+    def turn_bytes(self) -> int:
+        """len(turn_pcm()), without the copy."""
+        return 0 if self.turn_start is None else self.end * BYTES_PER_SAMPLE - max(self.turn_start,
+                                                                                    self._start) * BYTES_PER_SAMPLE
+
     def close_turn(self) -> None:
         self.turn_start = None
         self.speech_end = None

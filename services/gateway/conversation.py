@@ -14,7 +14,7 @@ Redis after every chunk (ProgressSaver).
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import weakref
 
 from soundloop import instructions, metrics
@@ -35,9 +35,11 @@ from .observation import observation
 from .progress import ProgressSaver
 from .recognition import SpeculativeRecognizer
 from .reply_controller import ReplyController
-from .session_store import SessionSnapshot, SessionStore, SessionTakenOver
+from .session_store import SessionSnapshot, SessionStore, SessionStoreUnavailable, SessionTakenOver
 from .stage_clients import StageClients
 from .turn_metrics import TurnClock
+
+log = logging.getLogger(__name__)
 
 # Open conversations of this process, for the audio backlog gauge (weak: a closed one just goes).
 _OPEN: weakref.WeakSet[Conversation] = weakref.WeakSet()
@@ -65,12 +67,13 @@ class Conversation:
         self._recognizer = SpeculativeRecognizer(
             stages, self._caller, self._inbox, clock, language=self.config.language or "en",
             partial_every_s=(settings.partial_transcript_ms or 0) / 1000, early_ms=settings.early_recognition_ms)
-        self._replies = ReplyController(snapshot, stages, store, sink, self._inbox, clock, lambda: self.audio_ms,
+        self._progress = ProgressSaver(store, snapshot, lambda: self._replies.history, clock)
+        self._replies = ReplyController(snapshot, stages, self._progress, sink, self._inbox, clock,
+                                        lambda: self.audio_ms,
                                         instructions=settings.default_instructions,
                                         playback_lead_ms=settings.playback_lead_ms,
                                         speculate=settings.speculative_reply)
         self._replies.max_sentences = self.response_policy.max_sentences
-        self._progress = ProgressSaver(store, snapshot)
         self._last_decision: tuple[int, str] | None = None
         self._hold = DecisionHold()
         self._input_ended = False
@@ -131,8 +134,12 @@ class Conversation:
         await self._replies.speculator.close()
         await self._replies.interrupt(reason="caller disconnected")
         await self._replies.player.stop()
-        with contextlib.suppress(SessionTakenOver):  # the new owner has the session now
+        try:
             await self._save()
+        except SessionTakenOver:
+            pass  # the new owner has the session now
+        except SessionStoreUnavailable as err:
+            log.warning("session %s: last progress not saved: %s", self.session_id, err)
 
     # ------------------------------------------------------------ the loop
 

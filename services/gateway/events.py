@@ -16,11 +16,12 @@ from google.protobuf import duration_pb2
 from soundloop.errors import Overloaded
 from soundloop.v1 import interaction_pb2
 
-from .session_store import SessionStore
+from .session_store import SessionStore, SessionStoreUnavailable
 
 log = logging.getLogger(__name__)
 
 OUTBOX_LIMIT = 4096  # events; ~7 minutes of 100 ms reply audio
+LOG_RETRY_S = 0.5  # while Redis is unreachable, the event log is retried this often
 
 
 class CallerNotReading(Overloaded):
@@ -67,7 +68,9 @@ class EventSink:
         return msg
 
     async def _log_writer(self) -> None:
-        # Batches events into one pipelined Redis round trip, off the hot path.
+        # Batches events into one pipelined Redis round trip, off the hot path. A batch Redis did
+        # not take stays first in line and goes with the next attempt: none is dropped, and their
+        # sequence numbers stay theirs (the session's counter lives here, not in Redis).
         while True:
             await self._log_wakeup.wait()
             self._log_wakeup.clear()
@@ -75,13 +78,22 @@ class EventSink:
             if batch:
                 try:
                     await self._store.append_events(self._sid, batch)
+                except SessionStoreUnavailable as err:
+                    self._pending_log = batch + self._pending_log
+                    if self._closed:
+                        log.warning("session %s: %d events not logged at close (a resume will not replay them): "
+                                    "%s", self._sid, len(self._pending_log), err)
+                        return
+                    await asyncio.sleep(LOG_RETRY_S)
+                    self._log_wakeup.set()
+                    continue
                 except Exception:
                     log.exception("could not log %d events of session %s", len(batch), self._sid)
             if self._closed and not self._pending_log:
                 return
 
     async def close(self) -> None:
-        """Flushes the event log to Redis. Idempotent."""
+        """Flushes the event log to Redis (one more try if it is unreachable). Idempotent."""
         self._closed = True
         self._log_wakeup.set()
         if self._log_task:

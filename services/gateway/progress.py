@@ -1,28 +1,96 @@
-"""Parks a session's progress in Redis after every chunk, so any gateway replica can pick it up.
+"""Keeps a session's Redis keys in step with the conversation, so any gateway replica can pick it up.
 
 What advances per chunk (stage states, the audio clock, counters, the open caller
-turn) goes in one atomic, ownership-checked write (SessionStore.save_progress).
-The open turn's audio is appended chunk by chunk rather than rewritten, except
-when the turn was just opened, restored or trimmed.
+turn) goes in one atomic, ownership-checked write (SessionStore.save_progress); the
+open turn's audio is appended chunk by chunk at the offset it must land on, and
+history entries at the length the history must have.
+
+The conversation itself lives in this process's memory; Redis is its copy for a
+resume. So a Redis that stops answering does not stop the call: writes that fail
+are owed, and the first write after Redis answers again rewrites what it may lack
+(config, resume token, owner, history, the whole open turn). Only if Redis stays
+unreachable for the store's `outage_s` does the call end, UNAVAILABLE, resumable
+once Redis is back. The same rewrite repairs a Redis that restarted empty.
 """
 from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
 
 from soundloop.decider.v1 import decider_pb2
 
 from .caller_turn import CallerTurn
-from .session_store import Progress, SessionSnapshot, SessionStore
+from .session_store import (
+    ChatTurn,
+    Progress,
+    SessionOutOfStep,
+    SessionSnapshot,
+    SessionStore,
+    SessionStoreUnavailable,
+)
+
+log = logging.getLogger(__name__)
 
 
 class ProgressSaver:
-    def __init__(self, store: SessionStore, snapshot: SessionSnapshot):
+    def __init__(self, store: SessionStore, snapshot: SessionSnapshot, history: Callable[[], Sequence[ChatTurn]],
+                 clock: Callable[[], float] = time.monotonic):
         self._store = store
+        self._snapshot = snapshot
         self._sid, self._token, self._owner = snapshot.session_id, snapshot.resume_token, snapshot.owner
+        self._history = history  # the conversation's history as it is now (for a rewrite)
+        self._clock = clock
         self._turn_saved = snapshot.open_turn is not None  # Redis holds the open turn's audio so far
+        self._out_of_step = False  # Redis may lack something: rewrite before the next save
+        self._unreachable_since: float | None = None
 
     async def save(self, encoder_state: bytes, decider_state: decider_pb2.DeciderState, audio_ms: float,
                    turns: int, caller: CallerTurn, chunk_pcm: bytes = b"") -> None:
         """`chunk_pcm`: the 16 kHz audio the last chunk added to the turn (empty: save the turn whole).
-        Raises SessionTakenOver if another connection owns the session now."""
+        Raises SessionTakenOver if another connection owns the session now, SessionStoreUnavailable
+        once Redis has been unreachable for longer than the store's `outage_s`."""
+        try:
+            if self._out_of_step:
+                await self._store.restore(self._snapshot, self._history())
+                self._out_of_step, self._turn_saved = False, False
+            try:
+                await self._save(encoder_state, decider_state, audio_ms, turns, caller, chunk_pcm)
+            except SessionOutOfStep as err:
+                log.warning("session %s: Redis out of step (%s): rewriting it", self._sid, err)
+                await self._store.restore(self._snapshot, self._history())
+                self._turn_saved = False
+                await self._save(encoder_state, decider_state, audio_ms, turns, caller, chunk_pcm)
+        except SessionStoreUnavailable:
+            self._owe_a_write()
+            return
+        if self._unreachable_since is not None:
+            log.info("session %s: Redis answers again after %.1f s; session rewritten", self._sid,
+                     self._clock() - self._unreachable_since)
+            self._unreachable_since = None
+
+    async def append_history(self, before: int, turns: Sequence[ChatTurn]) -> None:
+        """Adds `turns` to the history Redis holds, which had `before` entries. A failed or out-of-step
+        append is made good by the next save's rewrite."""
+        try:
+            await self._store.append_history(self._sid, turns, before)
+        except SessionOutOfStep:
+            self._out_of_step = True
+        except SessionStoreUnavailable:
+            self._owe_a_write()
+
+    def _owe_a_write(self) -> None:
+        """A write failed: rewrite everything once Redis answers; end the call if it has not for too long."""
+        self._out_of_step = True
+        now = self._clock()
+        if self._unreachable_since is None:
+            self._unreachable_since = now
+            log.warning("session %s: Redis unreachable; the call goes on, its progress kept in memory", self._sid)
+        elif now - self._unreachable_since > self._store.outage_s:
+            raise SessionStoreUnavailable(f"for {now - self._unreachable_since:.0f} s")
+
+    async def _save(self, encoder_state: bytes, decider_state: decider_pb2.DeciderState, audio_ms: float,
+                    turns: int, caller: CallerTurn, chunk_pcm: bytes) -> None:
         audio = caller.audio
         progress = Progress(encoder_state, decider_state, audio_ms, turns, caller.utterance,
                             audio.turn_start, audio.speech_end)
@@ -30,6 +98,7 @@ class ProgressSaver:
             progress.turn_audio_op, progress.turn_pcm = "set", audio.turn_pcm()
         elif audio.open:
             progress.turn_audio_op, progress.turn_pcm = "append", chunk_pcm
+            progress.append_at = audio.turn_bytes - len(chunk_pcm)
         elif self._turn_saved:
             progress.turn_audio_op = "clear"
         await self._store.save_progress(self._sid, self._token, self._owner, progress)

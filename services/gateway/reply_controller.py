@@ -20,8 +20,9 @@ from .clock import Clock
 from .events import EventSink
 from .inbox import Inbox, ReplyFinished
 from .playback import ReplyPlayer
+from .progress import ProgressSaver
 from .reply import ReplyOutput, ReplyTurn, SpokenPhrase
-from .session_store import ChatTurn, SessionSnapshot, SessionStore
+from .session_store import ChatTurn, SessionSnapshot
 from .speculation import ReplySpeculator
 from .stage_clients import StageClients
 from .turn_metrics import TurnClock
@@ -31,11 +32,11 @@ log = logging.getLogger(__name__)
 
 
 class ReplyController:
-    def __init__(self, snapshot: SessionSnapshot, stages: StageClients, store: SessionStore, sink: EventSink,
+    def __init__(self, snapshot: SessionSnapshot, stages: StageClients, saver: ProgressSaver, sink: EventSink,
                  inbox: Inbox, clock: Clock, audio_ms: Callable[[], float], *, instructions: str,
                  playback_lead_ms: int, speculate: bool = True):
         self._sid = snapshot.session_id
-        self._store = store
+        self._saver = saver
         self._sink = sink
         self._inbox = inbox
         self._clock = clock
@@ -186,9 +187,13 @@ class ReplyController:
                 histogram.record(value.ToNanoseconds() / 1e9)
         return metrics
 
+    @property
+    def history(self) -> list[ChatTurn]:
+        return self._history
+
     async def _remember(self, turn: ChatTurn) -> None:
         self._history.append(turn)
-        await self._store.append_history(self._sid, [turn])
+        await self._saver.append_history(len(self._history) - 1, [turn])
 
     async def _emit(self, **event) -> None:
         await self._sink.emit(self._audio_ms(), **event)

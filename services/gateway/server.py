@@ -50,7 +50,7 @@ class Gateway:
 async def start_gateway(settings: Settings, stages: StageClients, address: str | None = None) -> Gateway:
     if not settings.redis_url:
         raise ValueError("the gateway needs SOUNDLOOP_REDIS_URL (sessions live in Redis)")
-    store = SessionStore.from_url(settings.redis_url, settings.session.ttl_s, settings.session.event_log_max)
+    store = SessionStore.from_settings(settings.redis_url, settings.session)
     address = address or f"{settings.gateway.host}:{settings.gateway.port}"
     status = ServingStatus()
     # NOT_SERVING until Redis answers and the stages are warm (their first calls load caches).

@@ -10,9 +10,16 @@ slot. Per session:
   sl:{sid}:events      stream: every event sent, field `ev` = ConverseResponse bytes
   sl:{sid}:owner       string: the connection that owns the session now
   sl:resume:<token>    string: session id
-Every per-chunk write refreshes the expiry of all of them (`ttl_s`). Any gateway
-replica can pick a session up from these keys alone; the newest connection takes
-it over and the older one is told so at its next chunk.
+Every write refreshes the expiry of the keys it touches, every per-chunk write that
+of all of them (`ttl_s`): no key outlives an idle session. Any gateway replica can
+pick a session up from these keys alone; the newest connection takes it over and the
+older one is told so at its next chunk.
+
+Redis being unreachable or too slow (`timeout_s` per command) is SessionStoreUnavailable,
+never a driver exception: the caller sees UNAVAILABLE with a message of ours. Appends
+say where they expect to land (turn audio by byte offset, history by length), so a
+retried or missed write is detected instead of duplicating or losing data; the
+gateway then rewrites what Redis lacks (`restore`, ProgressSaver).
 """
 from __future__ import annotations
 
@@ -25,10 +32,14 @@ import uuid
 from collections.abc import Sequence
 
 import redis.asyncio as aioredis
+from redis import exceptions as redis_errors
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from soundloop import metrics
 from soundloop.decider.v1 import decider_pb2
-from soundloop.errors import Aborted, NotFound
+from soundloop.errors import Aborted, NotFound, Unavailable
+from soundloop.settings import SessionSettings
 from soundloop.v1 import interaction_pb2
 
 
@@ -38,6 +49,19 @@ class SessionNotFound(NotFound):
 
 class SessionTakenOver(Aborted):
     """Another connection resumed this session; this one must stop."""
+
+
+class SessionStoreUnavailable(Unavailable):
+    """Redis could not be reached, or did not answer within the timeout."""
+
+    def __init__(self, detail: str):
+        super().__init__(f"the session store did not answer ({detail}); retry, or resume with the session's "
+                         "resume token")
+
+
+class SessionOutOfStep(Exception):
+    """Redis lacks part of the session this connection wrote (a lost write, or Redis restarted
+    empty): the writer must rewrite it (SessionStore.restore) before going on."""
 
 
 @dataclasses.dataclass
@@ -58,22 +82,37 @@ class Progress:
     utterances: int
     turn_start: int | None = None
     speech_end: int | None = None
-    # How turn_audio changes: "keep", "set" (to turn_pcm), "append" (turn_pcm), "clear".
+    # How turn_audio changes: "keep", "set" (to turn_pcm), "append" (turn_pcm at byte `append_at`), "clear".
     turn_audio_op: str = "keep"
     turn_pcm: bytes = b""
+    append_at: int = 0
 
 
 # Checks ownership, writes the progress and refreshes every key's expiry in one atomic step.
-# KEYS: owner, state, turn_audio, meta, history, events, resume; ARGV: owner id, ttl, op, pcm, fields...
+# KEYS: owner, state, turn_audio, meta, history, events, resume; ARGV: owner id, ttl, op, pcm, append_at, fields...
+# Returns 1 (saved), 0 (another connection owns the session), -1 (no owner: Redis lost the
+# session, e.g. restarted empty), -2 (the turn audio is not as long as this append expects).
 _SAVE_PROGRESS = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local owner = redis.call('GET', KEYS[1])
+if not owner then return -1 end
+if owner ~= ARGV[1] then return 0 end
+if ARGV[3] == 'append' and redis.call('STRLEN', KEYS[3]) ~= tonumber(ARGV[5]) then return -2 end
 local fields = {}
-for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[2], unpack(fields))
 if ARGV[3] == 'set' then redis.call('SET', KEYS[3], ARGV[4])
 elseif ARGV[3] == 'append' then redis.call('APPEND', KEYS[3], ARGV[4])
 elseif ARGV[3] == 'clear' then redis.call('DEL', KEYS[3]) end
 for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2])) end
+return 1
+"""
+
+# Appends history entries if the list is as long as the writer expects. KEYS: history;
+# ARGV: expected length, ttl, entries... Returns 1, or 0 when out of step.
+_APPEND_HISTORY = """
+if redis.call('LLEN', KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
 return 1
 """
 
@@ -106,7 +145,8 @@ def _keys(sid: str) -> dict[str, str]:
 
 
 def _timed(method):
-    """Records the operation's latency (soundloop.redis.operation.duration), failed or not."""
+    """Records the operation's latency (soundloop.redis.operation.duration), failed or not, and
+    turns Redis being unreachable or slow into SessionStoreUnavailable."""
     attributes = {"operation": method.__name__}
 
     @functools.wraps(method)
@@ -114,21 +154,38 @@ def _timed(method):
         started = time.perf_counter()
         try:
             return await method(*args, **kwargs)
+        except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as err:
+            raise SessionStoreUnavailable(f"{method.__name__}: {type(err).__name__}") from err
         finally:
             metrics.REDIS_OPERATION.record(time.perf_counter() - started, attributes)
     return timed
 
 
 class SessionStore:
-    def __init__(self, client: aioredis.Redis, ttl_s: int = 3600, event_log_max: int = 5000):
+    def __init__(self, client: aioredis.Redis, ttl_s: int = 3600, event_log_max: int = 5000,
+                 outage_s: float = 10.0):
         self._redis = client
         self._ttl = ttl_s
         self._event_log_max = event_log_max
+        # How long a live call rides out this store being unreachable (ProgressSaver).
+        self.outage_s = outage_s
         self._save_progress = client.register_script(_SAVE_PROGRESS)
+        self._append_history = client.register_script(_APPEND_HISTORY)
 
     @classmethod
-    def from_url(cls, url: str, ttl_s: int = 3600, event_log_max: int = 5000) -> SessionStore:
-        return cls(aioredis.from_url(url), ttl_s, event_log_max)
+    def from_url(cls, url: str, ttl_s: int = 3600, event_log_max: int = 5000, timeout_s: float = 1.0,
+                 outage_s: float = 10.0) -> SessionStore:
+        """`timeout_s` per command: a Redis that stopped answering (a silent network drop) is noticed
+        within it, not after the kernel's TCP timeout. One immediate retry on a connection error
+        (a pooled connection that a Redis restart closed); timeouts are not retried (the command
+        may have run: the writer's offset checks sort that out)."""
+        return cls(aioredis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+                                     retry=Retry(NoBackoff(), 1), retry_on_error=[redis_errors.ConnectionError]),
+                   ttl_s, event_log_max, outage_s)
+
+    @classmethod
+    def from_settings(cls, url: str, session: SessionSettings) -> SessionStore:
+        return cls.from_url(url, session.ttl_s, session.event_log_max, session.redis_timeout_s, session.store_outage_s)
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -201,31 +258,63 @@ class SessionStore:
                   "audio_ms": progress.audio_ms, "turns": progress.turns, "utterances": progress.utterances,
                   "turn_start": -1 if progress.turn_start is None else progress.turn_start,
                   "speech_end": -1 if progress.speech_end is None else progress.speech_end}
-        args = [owner, self._ttl, progress.turn_audio_op, progress.turn_pcm]
+        args = [owner, self._ttl, progress.turn_audio_op, progress.turn_pcm, progress.append_at]
         for name, value in fields.items():
             args += [name, value]
         saved = await self._save_progress(
             keys=[keys["owner"], keys["state"], keys["turn_audio"], keys["meta"], keys["history"], keys["events"],
                   f"sl:resume:{resume_token}"], args=args)
-        if not saved:
+        if saved == 0:
             raise SessionTakenOver("this session was resumed by another connection")
+        if saved < 0:
+            raise SessionOutOfStep("no owner: Redis lost the session" if saved == -1 else "turn audio out of step")
 
     @_timed
-    async def append_history(self, sid: str, turns: Sequence[ChatTurn]) -> None:
-        if turns:
-            await self._redis.rpush(_keys(sid)["history"], *(json.dumps(dataclasses.asdict(t)) for t in turns))
+    async def append_history(self, sid: str, turns: Sequence[ChatTurn], expected_length: int) -> None:
+        """Appends `turns` to a history of `expected_length` entries; SessionOutOfStep if it is not that long."""
+        if turns and not await self._append_history(
+                keys=[_keys(sid)["history"]],
+                args=[expected_length, self._ttl, *(json.dumps(dataclasses.asdict(t)) for t in turns)]):
+            raise SessionOutOfStep("history out of step")
+
+    @_timed
+    async def restore(self, snapshot: SessionSnapshot, history: Sequence[ChatTurn]) -> None:
+        """Rewrites what the connection owning the session knows and Redis may lack: the config and
+        resume token, the owner key (taken only if nobody holds it) and the whole history. The
+        per-chunk state follows with the next save_progress."""
+        keys = _keys(snapshot.session_id)
+        claimed = await self._redis.set(keys["owner"], snapshot.owner, ex=self._ttl, nx=True)
+        if not claimed and await self._redis.get(keys["owner"]) != snapshot.owner.encode():
+            raise SessionTakenOver("this session was resumed by another connection")
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(keys["meta"], mapping={"config": snapshot.config.SerializeToString(),
+                                         "resume_token": snapshot.resume_token})
+        pipe.set(f"sl:resume:{snapshot.resume_token}", snapshot.session_id, ex=self._ttl)
+        pipe.delete(keys["history"])
+        if history:
+            pipe.rpush(keys["history"], *(json.dumps(dataclasses.asdict(t)) for t in history))
+        for key in (keys["meta"], keys["history"], keys["owner"]):
+            pipe.expire(key, self._ttl)
+        await pipe.execute()
 
     @_timed
     async def append_events(self, sid: str, events: Sequence[interaction_pb2.ConverseResponse]) -> None:
+        key = _keys(sid)["events"]
         pipe = self._redis.pipeline(transaction=False)
         for event in events:
-            pipe.xadd(_keys(sid)["events"], {"seq": event.sequence, "ev": event.SerializeToString()},
+            pipe.xadd(key, {"seq": event.sequence, "ev": event.SerializeToString()},
                       maxlen=self._event_log_max, approximate=True)
+        pipe.expire(key, self._ttl)
         await pipe.execute()
 
     @_timed
     async def events_after(self, sid: str, sequence: int) -> list[interaction_pb2.ConverseResponse]:
-        """Logged events with a sequence number above `sequence`, oldest first."""
+        """Logged events with a sequence number above `sequence`, oldest first, each once (a batch
+        written again after a timeout may be in the log twice)."""
         entries = await self._redis.xrange(_keys(sid)["events"])
-        events = [interaction_pb2.ConverseResponse.FromString(fields[b"ev"]) for _, fields in entries]
-        return [e for e in events if e.sequence > sequence]
+        events: dict[int, interaction_pb2.ConverseResponse] = {}
+        for _, fields in entries:
+            seq = int(fields[b"seq"])
+            if seq > sequence and seq not in events:
+                events[seq] = interaction_pb2.ConverseResponse.FromString(fields[b"ev"])
+        return [events[seq] for seq in sorted(events)]

@@ -6,10 +6,13 @@ from services.gateway.session_store import (
     OpenTurn,
     Progress,
     SessionNotFound,
+    SessionOutOfStep,
     SessionStore,
+    SessionStoreUnavailable,
     SessionTakenOver,
 )
 from soundloop.decider.v1 import decider_pb2
+from soundloop.local_redis import free_port
 from soundloop.v1 import audio_pb2, interaction_pb2 as pb
 
 pytestmark = pytest.mark.integration
@@ -29,11 +32,11 @@ def _config() -> pb.SessionConfig:
 
 async def test_resume_restores_config_history_state_and_events(store):
     created = await store.create(_config())
-    await store.append_history(created.session_id, [ChatTurn("user", "hi"), ChatTurn("assistant", "hello")])
+    await store.append_history(created.session_id, [ChatTurn("user", "hi"), ChatTurn("assistant", "hello")], 0)
     progress = Progress(b"\x01encoder", decider_pb2.DeciderState(answered_utterance=3), 12340.0, 2, 4,
                         turn_start=16000, speech_end=None, turn_audio_op="set", turn_pcm=b"ab")
     await store.save_progress(created.session_id, created.resume_token, created.owner, progress)
-    progress.turn_audio_op, progress.turn_pcm, progress.speech_end = "append", b"cd", 16002
+    progress.turn_audio_op, progress.turn_pcm, progress.append_at, progress.speech_end = "append", b"cd", 2, 16002
     await store.save_progress(created.session_id, created.resume_token, created.owner, progress)
     events = [pb.ConverseResponse(sequence=i, error=pb.Error(code="X", message=str(i))) for i in range(1, 6)]
     await store.append_events(created.session_id, events)
@@ -61,7 +64,7 @@ async def test_every_key_expires_and_a_newer_connection_takes_over(store, redis_
     import redis.asyncio as aioredis
     created = await store.create(_config())
     sid = created.session_id
-    await store.append_history(sid, [ChatTurn("user", "hi")])
+    await store.append_history(sid, [ChatTurn("user", "hi")], 0)
     await store.append_events(sid, [pb.ConverseResponse(sequence=1)])
     progress = Progress(b"e", decider_pb2.DeciderState(), 100.0, 0, 1, 0, None, "set", b"pcm")
     await store.save_progress(sid, created.resume_token, created.owner, progress)
@@ -75,3 +78,79 @@ async def test_every_key_expires_and_a_newer_connection_takes_over(store, redis_
     await store.save_progress(sid, created.resume_token, newer.owner, progress)
     with pytest.raises(SessionTakenOver):
         await store.save_progress(sid, created.resume_token, created.owner, progress)
+
+
+async def _ttls(redis_url: str, sid: str, token: str) -> dict[str, int]:
+    import redis.asyncio as aioredis
+    client = aioredis.from_url(redis_url)
+    keys = [k.decode() for k in await client.keys(f"sl:{{{sid}}}:*")] + [f"sl:resume:{token}"]
+    ttls = {key: await client.ttl(key) for key in keys}
+    await client.aclose()
+    return ttls
+
+
+async def test_a_text_only_session_s_keys_expire_too(store, redis_url):
+    # No audio, so no per-chunk save refreshes them: history and event appends set their own expiry.
+    created = await store.create(_config())
+    await store.append_history(created.session_id, [ChatTurn("user", "hi"), ChatTurn("assistant", "hello")], 0)
+    await store.append_events(created.session_id, [pb.ConverseResponse(sequence=1)])
+    ttls = await _ttls(redis_url, created.session_id, created.resume_token)
+    assert {k.rsplit(":", 1)[1] for k in ttls} >= {"history", "events", "meta", "owner"}
+    assert all(0 < ttl <= 60 for ttl in ttls.values()), ttls
+
+
+async def test_appends_land_where_the_writer_expects_or_say_they_are_out_of_step(store):
+    created = await store.create(_config())
+    sid, token, owner = created.session_id, created.resume_token, created.owner
+    await store.append_history(sid, [ChatTurn("user", "one")], 0)
+    with pytest.raises(SessionOutOfStep):  # a history append that Redis missed (or took twice)
+        await store.append_history(sid, [ChatTurn("user", "three")], 2)
+    progress = Progress(b"e", decider_pb2.DeciderState(), 100.0, 0, 1, 0, None, "set", b"ab")
+    await store.save_progress(sid, token, owner, progress)
+    progress.turn_audio_op, progress.turn_pcm, progress.append_at = "append", b"cd", 2
+    await store.save_progress(sid, token, owner, progress)
+    with pytest.raises(SessionOutOfStep):  # the same chunk again (a retry of a write that did run)
+        await store.save_progress(sid, token, owner, progress)
+    assert (await store.load(token)).open_turn.pcm == b"abcd"
+    assert [t.content for t in (await store.load(token)).history] == ["one"]
+
+
+async def test_restore_rewrites_a_session_redis_lost(store, redis_url):
+    import redis.asyncio as aioredis
+    created = await store.create(_config())
+    await store.append_history(created.session_id, [ChatTurn("user", "hi")], 0)
+    client = aioredis.from_url(redis_url)
+    await client.delete(*[k for k in await client.keys(f"sl:{{{created.session_id}}}:*")],
+                        f"sl:resume:{created.resume_token}")  # as after a restart without persistence
+    await client.aclose()
+    progress = Progress(b"e", decider_pb2.DeciderState(), 100.0, 1, 1, 0, None, "set", b"ab")
+    with pytest.raises(SessionOutOfStep):
+        await store.save_progress(created.session_id, created.resume_token, created.owner, progress)
+    await store.restore(created, [ChatTurn("user", "hi"), ChatTurn("assistant", "hello")])
+    await store.save_progress(created.session_id, created.resume_token, created.owner, progress)
+    loaded = await store.load(created.resume_token)
+    assert loaded.config.instructions == "be brief"
+    assert [t.content for t in loaded.history] == ["hi", "hello"]
+    assert loaded.open_turn.pcm == b"ab"
+    # A restore never takes a session another connection owns.
+    with pytest.raises(SessionTakenOver):
+        await store.restore(created, [])
+
+
+async def test_a_batch_logged_twice_is_replayed_once(store):
+    created = await store.create(_config())
+    events = [pb.ConverseResponse(sequence=i) for i in (1, 2, 3)]
+    await store.append_events(created.session_id, events)
+    await store.append_events(created.session_id, events[1:])  # re-sent after a timeout that hid success
+    assert [e.sequence for e in await store.events_after(created.session_id, 0)] == [1, 2, 3]
+
+
+async def test_an_unreachable_redis_is_unavailable_with_a_message_of_ours():
+    store = SessionStore.from_url(f"redis://127.0.0.1:{free_port()}/0", timeout_s=0.5)
+    try:
+        with pytest.raises(SessionStoreUnavailable) as raised:
+            await store.create(_config())
+        assert raised.value.code.name == "UNAVAILABLE"
+        assert "127.0.0.1" not in raised.value.caller_message() and "Errno" not in raised.value.caller_message()
+    finally:
+        await store.close()
