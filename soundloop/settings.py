@@ -117,7 +117,7 @@ class SessionSettings(BaseModel):
     ttl_s: int = 3600
     event_log_max: int = 5000
     # Per Redis command: a Redis that stopped answering is noticed this soon.
-    redis_timeout_s: float = Field(default=1.0, gt=0)
+    redis_timeout_s: float = Field(default=0.5, gt=0)
     # How long a live call rides out an unreachable Redis (its progress kept in memory and
     # written once Redis answers) before it ends UNAVAILABLE, resumable once Redis is back.
     store_outage_s: float = Field(default=10.0, gt=0)

@@ -14,6 +14,7 @@ once Redis is back. The same rewrite repairs a Redis that restarted empty.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -28,9 +29,12 @@ from .session_store import (
     SessionSnapshot,
     SessionStore,
     SessionStoreUnavailable,
+    SessionTakenOver,
 )
 
 log = logging.getLogger(__name__)
+
+RETRY_S = 0.5  # while Redis is unreachable, a save is tried at most this often (in the background)
 
 
 class ProgressSaver:
@@ -44,34 +48,63 @@ class ProgressSaver:
         self._turn_saved = snapshot.open_turn is not None  # Redis holds the open turn's audio so far
         self._out_of_step = False  # Redis may lack something: rewrite before the next save
         self._unreachable_since: float | None = None
+        self._last_try = 0.0  # when the last try at an unreachable Redis ended
+        self._retry: asyncio.Task | None = None
 
     async def save(self, encoder_state: bytes, decider_state: decider_pb2.DeciderState, audio_ms: float,
                    turns: int, caller: CallerTurn, chunk_pcm: bytes = b"") -> None:
         """`chunk_pcm`: the 16 kHz audio the last chunk added to the turn (empty: save the turn whole).
         Raises SessionTakenOver if another connection owns the session now, SessionStoreUnavailable
         once Redis has been unreachable for longer than the store's `outage_s`."""
-        try:
-            if self._out_of_step:
-                await self._store.restore(self._snapshot, self._history())
-                self._out_of_step, self._turn_saved = False, False
+        args = (encoder_state, decider_state, audio_ms, turns, caller, chunk_pcm)
+        if self._unreachable_since is None:
             try:
-                await self._save(encoder_state, decider_state, audio_ms, turns, caller, chunk_pcm)
-            except SessionOutOfStep as err:
-                log.warning("session %s: Redis out of step (%s): rewriting it", self._sid, err)
-                await self._store.restore(self._snapshot, self._history())
-                self._turn_saved = False
-                await self._save(encoder_state, decider_state, audio_ms, turns, caller, chunk_pcm)
-        except SessionStoreUnavailable:
-            self._owe_a_write()
+                await self._write(*args)
+            except SessionStoreUnavailable:
+                self._owe_a_write()
             return
+        # Redis is away. A try may wait a whole command timeout, so it runs beside the conversation
+        # (one at a time, at most every RETRY_S); this chunk's progress is owed meanwhile.
+        retry = self._retry
+        if retry is not None and retry.done():
+            self._retry = None
+            if isinstance(retry.exception(), SessionTakenOver):
+                raise retry.exception()
         if self._unreachable_since is not None:
-            log.info("session %s: Redis answers again after %.1f s; session rewritten", self._sid,
-                     self._clock() - self._unreachable_since)
-            self._unreachable_since = None
+            if self._retry is None and self._clock() - self._last_try >= RETRY_S:
+                self._retry = asyncio.create_task(self._try_again(*args), name=f"redis-retry-{self._sid}")
+            self._owe_a_write()
+
+    async def _try_again(self, *args) -> None:
+        try:
+            await self._write(*args)
+        except SessionStoreUnavailable:
+            return
+        finally:
+            self._last_try = self._clock()
+        log.info("session %s: Redis answers again after %.1f s; session rewritten", self._sid,
+                 self._clock() - self._unreachable_since)
+        self._unreachable_since = None
+
+    async def _write(self, *args) -> None:
+        """One save, after rewriting what Redis may lack if a write was owed or it is out of step."""
+        if self._out_of_step:
+            await self._store.restore(self._snapshot, self._history())
+            self._out_of_step, self._turn_saved = False, False
+        try:
+            await self._save(*args)
+        except SessionOutOfStep as err:
+            log.warning("session %s: Redis out of step (%s): rewriting it", self._sid, err)
+            await self._store.restore(self._snapshot, self._history())
+            self._turn_saved = False
+            await self._save(*args)
 
     async def append_history(self, before: int, turns: Sequence[ChatTurn]) -> None:
         """Adds `turns` to the history Redis holds, which had `before` entries. A failed or out-of-step
         append is made good by the next save's rewrite."""
+        if self._unreachable_since is not None:  # owed: not worth a command timeout now
+            self._out_of_step = True
+            return
         try:
             await self._store.append_history(self._sid, turns, before)
         except SessionOutOfStep:

@@ -173,7 +173,7 @@ class SessionStore:
         self._append_history = client.register_script(_APPEND_HISTORY)
 
     @classmethod
-    def from_url(cls, url: str, ttl_s: int = 3600, event_log_max: int = 5000, timeout_s: float = 1.0,
+    def from_url(cls, url: str, ttl_s: int = 3600, event_log_max: int = 5000, timeout_s: float = 0.5,
                  outage_s: float = 10.0) -> SessionStore:
         """`timeout_s` per command: a Redis that stopped answering (a silent network drop) is noticed
         within it, not after the kernel's TCP timeout. One immediate retry on a connection error

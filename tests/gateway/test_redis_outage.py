@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import redis
 
+from services.gateway import conversation
 from services.gateway.server import start_gateway
 from services.gateway.session_store import SessionStore
 from soundloop.client import CallerScript, converse
@@ -100,11 +101,28 @@ def test_a_two_second_outage_drops_no_call_and_loses_no_session(outage):
                 holder["proc"].wait(10)
                 await asyncio.sleep(2.0)
                 holder["restarted"] = stack.enter_context(redis_on(port))
+            return time.monotonic()
 
+        async def watch_backlog():  # the gateway runs in this process: read how far behind it is
+            while True:
+                backlogs.append((time.monotonic(), max((c.audio_backlog_s for c in list(conversation._OPEN)),
+                                                       default=0.0)))
+                await asyncio.sleep(0.05)
+
+        backlogs: list[tuple[float, float]] = []
+        watching = asyncio.create_task(watch_backlog())
         cutting = asyncio.create_task(cut_redis())
         record = await _call(address, 7.0)
-        await cutting
+        outage_over = await cutting
+        watching.cancel()
         _assert_whole_call(record)
+        # The audio that queued while Redis did not answer is worked off within a second.
+        assert max(backlog for at, backlog in backlogs if at > outage_over + 1.0) < 0.25, backlogs
+        drained = next((at for at, backlog in backlogs if at > outage_over and backlog < 0.15), outage_over)
+        print(f"\n{outage}: {len(record.events)} events in order, none lost, "
+              f"{len(record.of('turn_completed'))} turns answered; audio backlog at most "
+              f"{max(b for _, b in backlogs):.1f} s, back under 0.15 s {max(0.0, drained - outage_over):.2f} s "
+              f"after Redis answered")
         assert await _history(port, record.resume_token) == [FIRST.text, "It is noon.", SECOND.text, "It is noon."]
         resumed = await _call(address, 0.5, token=record.resume_token)
         started = resumed.of("session_started")[-1].event.session_started  # after the replayed ones
@@ -138,3 +156,4 @@ def test_a_long_outage_ends_the_call_unavailable_soon_after_the_limit():
     assert "session store" in error.details() and "resume" in error.details()
     assert "Errno" not in error.details() and "127.0.0.1" not in error.details()
     assert after_s < 2.0 + 3.0  # the limit, plus a chunk's save timing out and the stream closing
+    print(f"\nRedis stopped for good: UNAVAILABLE {after_s:.1f} s after it stopped (limit 2 s): {error.details()}")
