@@ -115,7 +115,8 @@ class GatewaySettings(BaseModel):
 
 class SessionSettings(BaseModel):
     ttl_s: int = 3600
-    event_log_max: int = 5000
+    event_log_max: int = 5000  # events kept per session for replay, reply audio apart
+    audio_log_max: int = 300  # reply audio events kept for replay: the last ~30 s of replies
     # Per Redis command: a Redis that stopped answering is noticed this soon.
     redis_timeout_s: float = Field(default=0.5, gt=0)
     # How long a live call rides out an unreachable Redis (its progress kept in memory and

@@ -335,4 +335,4 @@ class Conversation:
 
     async def _save(self, chunk_pcm: bytes = b"") -> None:
         await self._progress.save(self._encoder_state, self._decider_state, self.audio_ms, self._replies.turns,
-                                  self._caller, chunk_pcm)
+                                  self._caller, chunk_pcm, self._sink.last_sequence)

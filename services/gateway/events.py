@@ -16,7 +16,7 @@ from google.protobuf import duration_pb2
 from soundloop.errors import Overloaded
 from soundloop.v1 import interaction_pb2
 
-from .session_store import SessionStore, SessionStoreUnavailable
+from .session_store import SessionStore, SessionStoreUnavailable, SessionTakenOver
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,11 @@ def duration(ms: float) -> duration_pb2.Duration:
 
 
 class EventSink:
-    def __init__(self, store: SessionStore, session_id: str, last_sequence: int, send_timeout_s: float):
+    def __init__(self, store: SessionStore, session_id: str, last_sequence: int, send_timeout_s: float,
+                 owner: str):
         self._store = store
         self._sid = session_id
+        self._owner = owner  # this connection's claim: after a takeover its events are not logged
         self._sequence = last_sequence
         self._send_timeout_s = send_timeout_s
         self.outbox: asyncio.Queue[interaction_pb2.ConverseResponse] = asyncio.Queue(OUTBOX_LIMIT)
@@ -77,7 +79,12 @@ class EventSink:
             batch, self._pending_log = self._pending_log, []
             if batch:
                 try:
-                    await self._store.append_events(self._sid, batch)
+                    await self._store.append_events(self._sid, self._owner, batch)
+                except SessionTakenOver:
+                    log.info("session %s: resumed elsewhere; this connection's events are no longer logged",
+                             self._sid)
+                    self._pending_log = []
+                    return
                 except SessionStoreUnavailable as err:
                     self._pending_log = batch + self._pending_log
                     if self._closed:

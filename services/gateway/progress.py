@@ -52,11 +52,12 @@ class ProgressSaver:
         self._retry: asyncio.Task | None = None
 
     async def save(self, encoder_state: bytes, decider_state: decider_pb2.DeciderState, audio_ms: float,
-                   turns: int, caller: CallerTurn, chunk_pcm: bytes = b"") -> None:
-        """`chunk_pcm`: the 16 kHz audio the last chunk added to the turn (empty: save the turn whole).
+                   turns: int, caller: CallerTurn, chunk_pcm: bytes = b"", sequence: int = 0) -> None:
+        """`chunk_pcm`: the 16 kHz audio the last chunk added to the turn (empty: save the turn whole);
+        `sequence`: the last event number given out.
         Raises SessionTakenOver if another connection owns the session now, SessionStoreUnavailable
         once Redis has been unreachable for longer than the store's `outage_s`."""
-        args = (encoder_state, decider_state, audio_ms, turns, caller, chunk_pcm)
+        args = (encoder_state, decider_state, audio_ms, turns, caller, chunk_pcm, sequence)
         if self._unreachable_since is None:
             try:
                 await self._write(*args)
@@ -106,7 +107,7 @@ class ProgressSaver:
             self._out_of_step = True
             return
         try:
-            await self._store.append_history(self._sid, turns, before)
+            await self._store.append_history(self._sid, self._owner, turns, before)
         except SessionOutOfStep:
             self._out_of_step = True
         except SessionStoreUnavailable:
@@ -123,10 +124,10 @@ class ProgressSaver:
             raise SessionStoreUnavailable(f"for {now - self._unreachable_since:.0f} s")
 
     async def _save(self, encoder_state: bytes, decider_state: decider_pb2.DeciderState, audio_ms: float,
-                    turns: int, caller: CallerTurn, chunk_pcm: bytes) -> None:
+                    turns: int, caller: CallerTurn, chunk_pcm: bytes, sequence: int) -> None:
         audio = caller.audio
         progress = Progress(encoder_state, decider_state, audio_ms, turns, caller.utterance,
-                            audio.turn_start, audio.speech_end)
+                            audio.turn_start, audio.speech_end, sequence=sequence)
         if audio.open and (not self._turn_saved or audio.trimmed or not chunk_pcm):
             progress.turn_audio_op, progress.turn_pcm = "set", audio.turn_pcm()
         elif audio.open:

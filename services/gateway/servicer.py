@@ -135,7 +135,7 @@ class InteractionServicer:
             for event in await self._store.events_after(snapshot.session_id, config.replay_after_sequence):
                 yield event
         sink = EventSink(self._store, snapshot.session_id, snapshot.last_sequence,
-                         self._settings.gateway.send_timeout_s)
+                         self._settings.gateway.send_timeout_s, snapshot.owner)
         sink.start()
         conversation = Conversation(snapshot, self._stages, self._store, sink, self._settings.gateway)
         await sink.emit(snapshot.audio_ms, session_started=pb.SessionStarted(

@@ -7,7 +7,10 @@ slot. Per session:
   sl:{sid}:state       hash: encoder and decider state (bytes), audio clock, counters,
                        where the caller turn in progress starts and its speech ends
   sl:{sid}:turn_audio  string: that turn's 16 kHz audio so far (appended per chunk)
-  sl:{sid}:events      stream: every event sent, field `ev` = ConverseResponse bytes
+  sl:{sid}:events      stream: every event sent but reply audio, field `ev` = ConverseResponse bytes
+  sl:{sid}:audio       stream: the reply audio events, only the last `audio_log_max` (~30 s): a
+                       resumed caller needs the rest of the reply in progress, not every past
+                       reply's sound, and audio is most of a session's bytes
   sl:{sid}:owner       string: the connection that owns the session now
   sl:resume:<token>    string: session id
 Every write refreshes the expiry of the keys it touches, every per-chunk write that
@@ -86,10 +89,12 @@ class Progress:
     turn_audio_op: str = "keep"
     turn_pcm: bytes = b""
     append_at: int = 0
+    sequence: int = 0  # the last event number given out (a floor for a resume if the event log is lost)
 
 
 # Checks ownership, writes the progress and refreshes every key's expiry in one atomic step.
-# KEYS: owner, state, turn_audio, meta, history, events, resume; ARGV: owner id, ttl, op, pcm, append_at, fields...
+# KEYS: owner, state, turn_audio, meta, history, events, audio, resume;
+# ARGV: owner id, ttl, op, pcm, append_at, fields...
 # Returns 1 (saved), 0 (another connection owns the session), -1 (no owner: Redis lost the
 # session, e.g. restarted empty), -2 (the turn audio is not as long as this append expects).
 _SAVE_PROGRESS = """
@@ -107,14 +112,35 @@ for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2])) end
 return 1
 """
 
-# Appends history entries if the list is as long as the writer expects. KEYS: history;
-# ARGV: expected length, ttl, entries... Returns 1, or 0 when out of step.
+# Appends history entries if this connection owns the session and the list is as long as it
+# expects. KEYS: history, owner; ARGV: owner id, expected length, ttl, entries...
+# Returns 1, 0 (another connection owns the session) or -1 (out of step, or no owner).
 _APPEND_HISTORY = """
-if redis.call('LLEN', KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
-redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+local owner = redis.call('GET', KEYS[2])
+if owner and owner ~= ARGV[1] then return 0 end
+if not owner or redis.call('LLEN', KEYS[1]) ~= tonumber(ARGV[2]) then return -1 end
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 4))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 return 1
 """
+
+# Logs events unless another connection owns the session (after a takeover the old connection's
+# events are not the session's any more: the new owner numbers its own from the log's end).
+# KEYS: events, audio, owner; ARGV: owner id, ttl, event log max, audio log max, then per event:
+# 1 if reply audio else 0, sequence, bytes. Returns 1, or 0 when another connection owns it.
+_APPEND_EVENTS = """
+local owner = redis.call('GET', KEYS[3])
+if owner and owner ~= ARGV[1] then return 0 end
+for i = 5, #ARGV, 3 do
+  local audio = ARGV[i] == '1'
+  redis.call('XADD', audio and KEYS[2] or KEYS[1], 'MAXLEN', '~', audio and ARGV[4] or ARGV[3], '*',
+             'seq', ARGV[i + 1], 'ev', ARGV[i + 2])
+end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
+return 1
+"""
+
 
 
 @dataclasses.dataclass
@@ -141,7 +167,8 @@ class SessionSnapshot:
 
 def _keys(sid: str) -> dict[str, str]:
     base = f"sl:{{{sid}}}"
-    return {name: f"{base}:{name}" for name in ("owner", "state", "turn_audio", "meta", "history", "events")}
+    return {name: f"{base}:{name}" for name in ("owner", "state", "turn_audio", "meta", "history", "events",
+                                                 "audio")}
 
 
 def _timed(method):
@@ -154,7 +181,7 @@ def _timed(method):
         started = time.perf_counter()
         try:
             return await method(*args, **kwargs)
-        except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as err:
+        except (redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.OutOfMemoryError, OSError) as err:
             raise SessionStoreUnavailable(f"{method.__name__}: {type(err).__name__}") from err
         finally:
             metrics.REDIS_OPERATION.record(time.perf_counter() - started, attributes)
@@ -163,29 +190,32 @@ def _timed(method):
 
 class SessionStore:
     def __init__(self, client: aioredis.Redis, ttl_s: int = 3600, event_log_max: int = 5000,
-                 outage_s: float = 10.0):
+                 outage_s: float = 10.0, audio_log_max: int = 300):
         self._redis = client
         self._ttl = ttl_s
         self._event_log_max = event_log_max
+        self._audio_log_max = audio_log_max
         # How long a live call rides out this store being unreachable (ProgressSaver).
         self.outage_s = outage_s
         self._save_progress = client.register_script(_SAVE_PROGRESS)
         self._append_history = client.register_script(_APPEND_HISTORY)
+        self._append_events = client.register_script(_APPEND_EVENTS)
 
     @classmethod
     def from_url(cls, url: str, ttl_s: int = 3600, event_log_max: int = 5000, timeout_s: float = 0.5,
-                 outage_s: float = 10.0) -> SessionStore:
+                 outage_s: float = 10.0, audio_log_max: int = 300) -> SessionStore:
         """`timeout_s` per command: a Redis that stopped answering (a silent network drop) is noticed
         within it, not after the kernel's TCP timeout. One immediate retry on a connection error
         (a pooled connection that a Redis restart closed); timeouts are not retried (the command
         may have run: the writer's offset checks sort that out)."""
         return cls(aioredis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
                                      retry=Retry(NoBackoff(), 1), retry_on_error=[redis_errors.ConnectionError]),
-                   ttl_s, event_log_max, outage_s)
+                   ttl_s, event_log_max, outage_s, audio_log_max)
 
     @classmethod
     def from_settings(cls, url: str, session: SessionSettings) -> SessionStore:
-        return cls.from_url(url, session.ttl_s, session.event_log_max, session.redis_timeout_s, session.store_outage_s)
+        return cls.from_url(url, session.ttl_s, session.event_log_max, session.redis_timeout_s, session.store_outage_s,
+                            session.audio_log_max)
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -214,20 +244,25 @@ class SessionStore:
             raise SessionNotFound("unknown or expired resume token")
         sid = sid.decode()
         keys = _keys(sid)
+        # The newest connection wins. Claimed before anything is read: the older connection's writes
+        # check ownership, so nothing it sends from now on lands in the session, and the sequence
+        # numbers read below are the last ones the session will ever have given out.
+        owner = uuid.uuid4().hex
+        await self._redis.set(keys["owner"], owner, ex=self._ttl)
         pipe = self._redis.pipeline(transaction=False)
         pipe.hgetall(keys["meta"])
         pipe.lrange(keys["history"], 0, -1)
         pipe.hgetall(keys["state"])
         pipe.xrevrange(keys["events"], count=1)
+        pipe.xrevrange(keys["audio"], count=1)
         pipe.get(keys["turn_audio"])
-        meta, history, state, last, turn_pcm = await pipe.execute()
+        meta, history, state, last, last_audio, turn_pcm = await pipe.execute()
         if not meta:
             raise SessionNotFound("unknown or expired resume token")
         config = interaction_pb2.SessionConfig.FromString(meta[b"config"])
         decider_state = decider_pb2.DeciderState.FromString(state.get(b"decider", b""))
-        last_sequence = int(last[0][1][b"seq"]) if last else 0
-        owner = uuid.uuid4().hex
-        await self._redis.set(keys["owner"], owner, ex=self._ttl)  # the newest connection wins
+        last_sequence = max([int(entries[0][1][b"seq"]) for entries in (last, last_audio) if entries]
+                            + [int(state.get(b"sequence", 0))])
         await self.touch(sid, resume_token)
         turn_start, speech_end = int(state.get(b"turn_start", -1)), int(state.get(b"speech_end", -1))
         open_turn = (OpenTurn(turn_start, turn_pcm or b"", speech_end if speech_end >= 0 else None)
@@ -257,24 +292,31 @@ class SessionStore:
         fields = {"encoder": progress.encoder_state, "decider": progress.decider_state.SerializeToString(),
                   "audio_ms": progress.audio_ms, "turns": progress.turns, "utterances": progress.utterances,
                   "turn_start": -1 if progress.turn_start is None else progress.turn_start,
-                  "speech_end": -1 if progress.speech_end is None else progress.speech_end}
+                  "speech_end": -1 if progress.speech_end is None else progress.speech_end,
+                  "sequence": progress.sequence}
         args = [owner, self._ttl, progress.turn_audio_op, progress.turn_pcm, progress.append_at]
         for name, value in fields.items():
             args += [name, value]
         saved = await self._save_progress(
             keys=[keys["owner"], keys["state"], keys["turn_audio"], keys["meta"], keys["history"], keys["events"],
-                  f"sl:resume:{resume_token}"], args=args)
+                  keys["audio"], f"sl:resume:{resume_token}"], args=args)
         if saved == 0:
             raise SessionTakenOver("this session was resumed by another connection")
         if saved < 0:
             raise SessionOutOfStep("no owner: Redis lost the session" if saved == -1 else "turn audio out of step")
 
     @_timed
-    async def append_history(self, sid: str, turns: Sequence[ChatTurn], expected_length: int) -> None:
-        """Appends `turns` to a history of `expected_length` entries; SessionOutOfStep if it is not that long."""
-        if turns and not await self._append_history(
-                keys=[_keys(sid)["history"]],
-                args=[expected_length, self._ttl, *(json.dumps(dataclasses.asdict(t)) for t in turns)]):
+    async def append_history(self, sid: str, owner: str, turns: Sequence[ChatTurn], expected_length: int) -> None:
+        """Appends `turns` to a history of `expected_length` entries. SessionTakenOver if another
+        connection owns the session, SessionOutOfStep if the history is not that long."""
+        if not turns:
+            return
+        added = await self._append_history(
+            keys=[_keys(sid)["history"], _keys(sid)["owner"]],
+            args=[owner, expected_length, self._ttl, *(json.dumps(dataclasses.asdict(t)) for t in turns)])
+        if added == 0:
+            raise SessionTakenOver("this session was resumed by another connection")
+        if added < 0:
             raise SessionOutOfStep("history out of step")
 
     @_timed
@@ -298,22 +340,28 @@ class SessionStore:
         await pipe.execute()
 
     @_timed
-    async def append_events(self, sid: str, events: Sequence[interaction_pb2.ConverseResponse]) -> None:
-        key = _keys(sid)["events"]
-        pipe = self._redis.pipeline(transaction=False)
+    async def append_events(self, sid: str, owner: str, events: Sequence[interaction_pb2.ConverseResponse]) -> None:
+        """Logs `events` (reply audio in its own, shorter log). SessionTakenOver if another connection
+        owns the session."""
+        keys = _keys(sid)
+        args: list = [owner, self._ttl, self._event_log_max, self._audio_log_max]
         for event in events:
-            pipe.xadd(key, {"seq": event.sequence, "ev": event.SerializeToString()},
-                      maxlen=self._event_log_max, approximate=True)
-        pipe.expire(key, self._ttl)
-        await pipe.execute()
+            args += [1 if event.HasField("reply_audio") else 0, event.sequence, event.SerializeToString()]
+        if not await self._append_events(keys=[keys["events"], keys["audio"], keys["owner"]], args=args):
+            raise SessionTakenOver("this session was resumed by another connection")
 
     @_timed
     async def events_after(self, sid: str, sequence: int) -> list[interaction_pb2.ConverseResponse]:
         """Logged events with a sequence number above `sequence`, oldest first, each once (a batch
-        written again after a timeout may be in the log twice)."""
-        entries = await self._redis.xrange(_keys(sid)["events"])
+        written again after a timeout may be in the log twice). Reply audio older than the audio
+        log's window is gone: replay skips it."""
+        keys = _keys(sid)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.xrange(keys["events"])
+        pipe.xrange(keys["audio"])
+        logged, audio = await pipe.execute()
         events: dict[int, interaction_pb2.ConverseResponse] = {}
-        for _, fields in entries:
+        for _, fields in [*logged, *audio]:
             seq = int(fields[b"seq"])
             if seq > sequence and seq not in events:
                 events[seq] = interaction_pb2.ConverseResponse.FromString(fields[b"ev"])

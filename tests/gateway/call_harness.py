@@ -57,7 +57,7 @@ class Call:
             snapshot = await store.load(resume_token)
         else:
             snapshot = await store.create(pb.SessionConfig(input_audio=PCM16K, output_audio=PCM16K, **config))
-        sink = EventSink(store, snapshot.session_id, snapshot.last_sequence, send_timeout_s=10)
+        sink = EventSink(store, snapshot.session_id, snapshot.last_sequence, send_timeout_s=10, owner=snapshot.owner)
         sink.start()
         conversation = Conversation(snapshot, stages, store, sink, settings or GatewaySettings())
         conversation.start()
