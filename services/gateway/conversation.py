@@ -76,6 +76,7 @@ class Conversation:
         self._replies.max_sentences = self.response_policy.max_sentences
         self._last_decision: tuple[int, str] | None = None
         self._hold = DecisionHold()
+        self._unrecognized = -1  # the last utterance whose failed recognition the caller was told of
         self._input_ended = False
         self.worker: asyncio.Task | None = None
         self.finished = asyncio.Event()
@@ -161,7 +162,7 @@ class Conversation:
             case Recognized():
                 await self._recognized(message)
             case RecognitionFailed():
-                self._recognizer.returned()  # logged already; the next end of speech tries again
+                await self._recognition_failed(message)
             case ReplyFinished(reply):
                 await self._replies.finished(reply)
             case EndOfInput():
@@ -196,6 +197,20 @@ class Conversation:
             self._recognizer.request()
         await self._speculate()  # before the decision that may take it up
         await self._decide()  # the decider may be waiting for exactly this transcript
+
+    async def _recognition_failed(self, failed: RecognitionFailed) -> None:
+        """Tells the caller, once per turn, that what they said was not understood, rather than leave
+        them in silence; the turn's audio stays, so the next recognition (at the next end of
+        speech, or now if newer audio waits) still hears all of it."""
+        rerun = self._recognizer.returned()
+        if failed.utterance == self._caller.utterance and not self._caller.in_speech \
+                and failed.utterance != self._unrecognized:
+            self._unrecognized = failed.utterance
+            await self._sink.emit(self.audio_ms, error=pb.Error(
+                code=failed.code, message=f"your last words were not recognized ({failed.message}); "
+                                          "please say them again"))
+        if rerun:
+            self._recognizer.request()
 
     async def _speculate(self) -> None:
         text = self._caller.quiet_text if self._answers_every_turn else ""

@@ -47,6 +47,8 @@ class Recognized:
 @dataclasses.dataclass(frozen=True)
 class RecognitionFailed:
     utterance: int
+    code: str  # the gRPC status code name of the failure
+    message: str  # safe to show the caller (soundloop.errors.status_of)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import grpc
+
+from soundloop import errors
 from soundloop.audio.codec import MODEL_RATE
 from soundloop.encoder.v1 import encoder_pb2
 
@@ -101,8 +104,12 @@ class SpeculativeRecognizer:
         try:
             result = await self._stages.transcribe_utterance(encoder_pb2.TranscribeUtteranceRequest(
                 pcm16k=pcm, language=self._language, is_final=False))
-        except Exception:
-            log.exception("recognition failed")  # the next end of speech tries again
-            self._inbox.put_control(RecognitionFailed(utterance))
+        except Exception as err:  # the conversation tells the caller; the next end of speech tries again
+            status = errors.status_of(err, "gateway")
+            if status.code == grpc.StatusCode.INTERNAL:
+                log.error("recognition failed", exc_info=err)
+            else:
+                log.warning("recognition failed: %s", status.message)
+            self._inbox.put_control(RecognitionFailed(utterance, status.code.name, status.message))
             return
         self._inbox.put_control(Recognized(result.text.strip(), until, utterance, (started, self._clock())))

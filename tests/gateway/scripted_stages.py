@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable
 import numpy as np
 
 from services.decider import turn_policy
+from soundloop import errors
 from soundloop.audio import codec
 from soundloop.audio.codec import MODEL_RATE
 from soundloop.decider.v1 import decider_pb2
@@ -74,6 +75,8 @@ class ScriptedStages:
         # Raised by the next reply's stream after all its words and a stall, as when a connection drops.
         self.llm_failure: Exception | None = None
         self.tts_failure: Exception | None = None  # raised instead of the next clause's audio
+        # Recognitions asked for before this (loop time, s) fail, as while an encoder is down.
+        self.asr_down_until_s = 0.0
         self.prompts: list[str] = []  # the last user message of every Generate
         self.tts_texts: list[str] = []  # every clause synthesized, in order
         self.recognitions = 0
@@ -113,8 +116,11 @@ class ScriptedStages:
     async def transcribe_utterance(self, req: encoder_pb2.TranscribeUtteranceRequest
                                    ) -> encoder_pb2.TranscribeUtteranceResponse:
         """The words of every scripted utterance in the audio, cut to the share of it present."""
+        asked = asyncio.get_running_loop().time()
         await asyncio.sleep(self.t.asr_s)
         self.recognitions += 1
+        if asked < self.asr_down_until_s:
+            raise errors.Unavailable("no encoder replica could serve the call (RayActorError)", stage="encoder")
         numbers, counts = np.unique(np.frombuffer(req.pcm16k, np.int16), return_counts=True)
         words = []
         for number, count in zip(numbers, counts):

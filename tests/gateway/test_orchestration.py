@@ -163,6 +163,28 @@ def test_a_stage_error_mid_reply_is_reported_and_the_call_goes_on(redis_url):
     on_virtual_time(redis_url, scenario)
 
 
+def test_a_failed_recognition_is_an_error_event_not_silence_and_loses_no_words(redis_url):
+    stages = ScriptedStages([ASK_STORY, Said(5.0, 5.8, "What time is it?")], EOT, reply=replies)
+    stages.asr_down_until_s = 4.0  # the encoder is down while the first question is asked
+
+    async def scenario(store):
+        call = await Call.open(store, stages)
+        await call.stream(9.0)
+        await call.end_of_input()
+
+        (failure,) = call.of("error")
+        assert failure.event.error.code == "UNAVAILABLE"
+        assert failure.event.error.message.startswith("your last words were not recognized (encoder: no encoder")
+        assert 1.5 < failure.offset_s < 3.0  # once the caller stopped, not after the next turn
+        # Nothing the caller said is lost: once the encoder is back, the turn is heard whole and answered.
+        completed = [e.event.turn_completed for e in call.of("turn_completed")]
+        assert [c.text for c in completed] == [STORY]
+        history = (await store.load(call.resume_token)).history
+        assert [t.content for t in history] == ["Tell me a long story. What time is it?", STORY]
+
+    on_virtual_time(redis_url, scenario)
+
+
 def test_an_unexpected_stage_failure_reaches_the_caller_without_its_text(redis_url):
     stages = ScriptedStages([ASK_STORY], EOT, reply=replies)
     # What the stage client makes of a stage's INTERNAL status, whose details it keeps for the log.
