@@ -44,6 +44,7 @@ async def start_server(
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
     status: ServingStatus | None = None,
     serving: bool = True,
+    unknown: grpc.GenericRpcHandler | None = None,
 ) -> tuple[grpc.aio.Server, int]:
     """Starts a server on `address` ("host:port", port 0 picks a free one).
 
@@ -60,6 +61,8 @@ async def start_server(
         names.append(name)
         status.names.append(name)
     reflection.enable_server_reflection(names, server)
+    if unknown is not None:  # after the services above: it gets only the methods they do not serve
+        server.add_generic_rpc_handlers((unknown,))
     port = server.add_insecure_port(address)
     if port == 0:
         raise RuntimeError(f"could not bind {address}")
@@ -75,8 +78,18 @@ async def not_serving_while_loading(address: str, status: ServingStatus) -> Asyn
     refusing connections (a refused probe looks like a dead process). Yields the bound port: the
     real server starts on it inside the body (SO_REUSEPORT lets both hold it for that moment),
     then this health-only server goes; connections it still held reconnect to the real one."""
-    loading, port = await start_server(address, [], status=status, serving=False)
+    loading, port = await start_server(address, [], status=status, serving=False, unknown=_StillLoading())
     try:
         yield port
     finally:
         await loading.stop(0)
+
+
+class _StillLoading(grpc.GenericRpcHandler):
+    """Answers every method but health and reflection while the models load: UNAVAILABLE, which
+    clients retry, not UNIMPLEMENTED, which they would take for a wrong server."""
+
+    def service(self, handler_call_details):
+        async def refuse(_requests, context: grpc.aio.ServicerContext):
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "this server is still loading its models; retry shortly")
+        return grpc.stream_stream_rpc_method_handler(refuse)

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -27,6 +27,17 @@ class LocalStack:
     stage_addresses: dict[str, str]
     processes: dict[str, subprocess.Popen]
     metrics_ports: dict[str, int]  # process -> its Prometheus /metrics port (empty: metrics off)
+    _spawn_stage: Callable[[str], subprocess.Popen] | None = None
+
+    def crash_and_restart(self, stage: str, down_s: float = 0.0) -> None:
+        """SIGKILLs a stage process and starts a new one on its port, `down_s` later, as a
+        supervisor (compose's restart policy, Kubernetes) would. Returns once it is SERVING."""
+        old = self.processes[stage]
+        old.kill()
+        old.wait(10)
+        time.sleep(down_s)
+        self.processes[stage] = self._spawn_stage(stage)
+        wait_serving(self.stage_addresses[stage], 180, self.processes[stage], stage)
 
 
 def wait_serving(address: str, timeout_s: float, proc: subprocess.Popen | None = None, name: str = "") -> None:
@@ -78,7 +89,8 @@ def local_stack(profile: str, redis_url: str, *, gateway_port: int = 0, log_dir:
         processes["gateway"] = _spawn("services.gateway.server", gateway_port, env_of("gateway"), log_dir)
         gateway_address = f"127.0.0.1:{gateway_port}"
         wait_serving(gateway_address, 30, processes["gateway"], "gateway")
-        yield LocalStack(gateway_address, addresses, processes, metrics_ports)
+        yield LocalStack(gateway_address, addresses, processes, metrics_ports,
+                         lambda stage: _spawn(f"services.{stage}.server", ports[stage], env_of(stage), log_dir))
     finally:
         for proc in processes.values():
             proc.terminate()

@@ -13,6 +13,8 @@ import contextlib
 import copy
 import os
 import pathlib
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -91,9 +93,15 @@ def serve_app(profile: str, redis_url: str, port: int, progress: Callable[[str],
     config = ServeDeploySchema.model_validate(raw)
     progress("starting Ray (local cluster)...")
     # Logical CPUs: replicas ask for fractions (the config's num_cpus); the OS shares the real cores.
+    on_sigterm = signal.getsignal(signal.SIGTERM)
     ray.init(num_cpus=max(4, os.cpu_count() or 2), include_dashboard=False, log_to_driver=False,
              resources={GATEWAY_RESOURCE: gateway_slots(raw)},
              **({"_metrics_export_port": metrics_port} if metrics_port else {}))
+    if callable(on_sigterm) and threading.current_thread() is threading.main_thread():
+        # Ray's core worker replaces the handler with one that dumps a stack and aborts, which skips
+        # every cleanup below (Ray's agents, the replicas and a redis-server we started were left
+        # running): give SIGTERM back to whoever handled it before (`soundloop serve`: a clean exit).
+        signal.signal(signal.SIGTERM, on_sigterm)
     try:
         # What `serve run <config.yaml>` does (ray 2.60, ray/serve/scripts.py): start Serve with the
         # file's proxy options, then hand the file to the controller, which builds the app from

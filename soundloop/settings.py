@@ -108,6 +108,13 @@ class GatewaySettings(BaseModel):
     playback_lead_ms: int = 200
     # A caller that does not read for this long is cut off.
     send_timeout_s: float = 10.0
+    # Per-chunk stage calls (AnalyzeChunk, Decide): an attempt without an answer this long is given up
+    # and sent again, as is one that finds the stage unreachable, until the stage has been away
+    # for stage_outage_s; then the call ends UNAVAILABLE (services/gateway/stage_retry.py).
+    stage_attempt_timeout_s: float = Field(default=2.0, gt=0)
+    stage_outage_s: float = Field(default=10.0, gt=0)
+    # One recognition of an utterance gets no longer than this (the caller is told if it fails).
+    recognition_timeout_s: float = Field(default=15.0, gt=0)
     default_instructions: str = (
         "You are a helpful voice assistant on a phone call. Answer in one or two short spoken "
         "sentences, without lists or markdown.")

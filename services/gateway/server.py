@@ -24,6 +24,7 @@ from .readiness import RedisWatch
 from .servicer import SERVICE_NAME, InteractionServicer, add_to_server
 from .session_store import SessionStore
 from .stage_clients import GrpcStageClients, StageClients
+from .stage_retry import RetryingStages
 from .warm_up import warm_up
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Gateway:
 
 
 async def start_gateway(settings: Settings, stages: StageClients, address: str | None = None) -> Gateway:
+    stages = RetryingStages(stages, settings.gateway)
     if not settings.redis_url:
         raise ValueError("the gateway needs SOUNDLOOP_REDIS_URL (sessions live in Redis)")
     store = SessionStore.from_settings(settings.redis_url, settings.session)

@@ -1,0 +1,55 @@
+"""`soundloop serve` stops everything it started on SIGTERM (docker stop, Kubernetes), in both
+modes: it exits 0, and the process table holds nothing of its session afterwards (Redis, Ray's
+GCS, raylet and agents, Serve replicas, stage servers). Ray's own SIGTERM handler used to abort
+the Serve mode with a stack dump and leave half of that running."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from soundloop.local_redis import free_port
+
+pytestmark = [pytest.mark.e2e]
+
+
+def _session_processes(sid: int) -> list[str]:
+    out = subprocess.run(["ps", "-e", "-o", "pid=,sid=,comm="], capture_output=True, text=True, check=True).stdout
+    return [line.split(None, 2)[2] for line in out.splitlines() if int(line.split()[1]) == sid]
+
+
+@pytest.mark.parametrize("mode", [pytest.param("serve", marks=pytest.mark.serve), "processes"])
+def test_sigterm_stops_every_process_soundloop_serve_started(mode):
+    env = {**os.environ, "SOUNDLOOP_PROFILE": "light"}
+    # Its own session: every process it starts (and theirs) can be found by session id afterwards.
+    command = [sys.executable, "-m", "soundloop.cli", "serve", "--mode", mode, "--port", str(free_port())]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    output = []
+    try:
+        for line in proc.stdout:
+            output.append(line)
+            if "ready:" in line:
+                break
+        else:
+            pytest.fail("soundloop serve exited before it was ready:\n" + "".join(output[-40:]))
+        started = _session_processes(proc.pid)
+        assert "redis-server" in started and len(started) >= 6, started
+
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=90)
+        output.append(rest)
+        assert proc.returncode == 0, "".join(output[-40:])
+        assert "SIGTERM received" not in rest  # no stack dump: a clean exit
+        deadline = time.monotonic() + 15
+        while (left := _session_processes(proc.pid)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert left == [], left
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        subprocess.run(["pkill", "-9", "-s", str(proc.pid)], check=False)

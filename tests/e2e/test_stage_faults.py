@@ -1,0 +1,55 @@
+"""A live call rides out a stage process crashing and being restarted (as compose's restart policy
+or Kubernetes would): real light-profile stage processes, the encoder or the decider SIGKILLed
+just as the caller starts to speak, a new process on its port seconds later. The gateway sends
+each per-chunk call again until the stage answers (services/gateway/stage_retry.py); the caller's
+audio waits in the session's inbox meanwhile. Both questions are heard and answered, every event
+arrives once and in order, and the call ends normally."""
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+
+import pytest
+
+from soundloop.client import CallerScript, converse
+from soundloop.local_stack import local_stack
+from soundloop.v1 import audio_pb2, interaction_pb2 as pb
+from tests.support.audio import RATE, join, silence, speak
+
+pytestmark = pytest.mark.e2e
+
+PCM16K = audio_pb2.AudioFormat(encoding=audio_pb2.AUDIO_ENCODING_PCM16LE, sample_rate_hz=16000)
+
+
+@pytest.fixture(scope="module")
+def faulty_stack(redis_url):
+    with tempfile.TemporaryDirectory(prefix="soundloop-faults-logs-") as logs, \
+            local_stack("light", redis_url, log_dir=logs) as stack:
+        yield stack
+
+
+@pytest.mark.parametrize("stage", ["encoder", "decider"])
+async def test_a_stage_crash_mid_call_loses_nothing(faulty_stack, stage):
+    audio = join(silence(0.4), speak("What color is the sky?"), silence(5.0), speak("What is the capital of France?"),
+                 silence(0.3))
+    script = CallerScript(audio, RATE, tail_s=20.0, stop_after_turns=2)
+
+    async def crash():
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        await asyncio.to_thread(faulty_stack.crash_and_restart, stage, 0.5)
+        return time.monotonic() - started
+
+    crashing = asyncio.create_task(crash())
+    record = await converse(faulty_stack.gateway_address, pb.SessionConfig(input_audio=PCM16K), script)
+    down_s = await crashing
+
+    sequences = [e.event.sequence for e in record.events]
+    assert sequences == list(range(1, len(sequences) + 1))
+    assert not record.of("error"), [e.event.error for e in record.of("error")]
+    finals = " ".join(record.final_transcripts()).lower()
+    assert "sky" in finals and "france" in finals, finals
+    assert len(record.of("turn_completed")) == 2
+    print(f"\n{stage} SIGKILLed and restarted ({down_s:.1f} s down): {len(sequences)} events in order, "
+          f"no error, both questions answered")
