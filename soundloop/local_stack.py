@@ -27,7 +27,7 @@ class LocalStack:
     stage_addresses: dict[str, str]
     processes: dict[str, subprocess.Popen]
     metrics_ports: dict[str, int]  # process -> its Prometheus /metrics port (empty: metrics off)
-    _spawn_stage: Callable[[str], subprocess.Popen] | None = None
+    _spawn: Callable[[str, int], subprocess.Popen] | None = None  # (process name, port) -> process
 
     def crash_and_restart(self, stage: str, down_s: float = 0.0) -> None:
         """SIGKILLs a stage process and starts a new one on its port, `down_s` later, as a
@@ -36,8 +36,16 @@ class LocalStack:
         old.kill()
         old.wait(10)
         time.sleep(down_s)
-        self.processes[stage] = self._spawn_stage(stage)
+        self.processes[stage] = self._spawn(stage, int(self.stage_addresses[stage].rsplit(":", 1)[1]))
         wait_serving(self.stage_addresses[stage], 180, self.processes[stage], stage)
+
+    def start_another_gateway(self, name: str = "gateway-2") -> str:
+        """A second gateway on the same stages and Redis, as a second replica would be; its address."""
+        port = free_port()
+        self.processes[name] = self._spawn("gateway", port)
+        address = f"127.0.0.1:{port}"
+        wait_serving(address, 30, self.processes[name], name)
+        return address
 
 
 def wait_serving(address: str, timeout_s: float, proc: subprocess.Popen | None = None, name: str = "") -> None:
@@ -59,7 +67,8 @@ def wait_serving(address: str, timeout_s: float, proc: subprocess.Popen | None =
 
 
 def _spawn(module: str, port: int, env: dict[str, str], log_dir: str | None) -> subprocess.Popen:
-    out = open(os.path.join(log_dir, f"{module.split('.')[1]}.log"), "wb") if log_dir else None
+    # Appended to: a restarted (or second) process of the same kind adds to the log.
+    out = open(os.path.join(log_dir, f"{module.split('.')[1]}.log"), "ab") if log_dir else None
     return subprocess.Popen([sys.executable, "-m", module, "--port", str(port)], env=env,
                             stdout=out or subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
@@ -90,7 +99,7 @@ def local_stack(profile: str, redis_url: str, *, gateway_port: int = 0, log_dir:
         gateway_address = f"127.0.0.1:{gateway_port}"
         wait_serving(gateway_address, 30, processes["gateway"], "gateway")
         yield LocalStack(gateway_address, addresses, processes, metrics_ports,
-                         lambda stage: _spawn(f"services.{stage}.server", ports[stage], env_of(stage), log_dir))
+                         lambda name, port: _spawn(f"services.{name}.server", port, env_of(name), log_dir))
     finally:
         for proc in processes.values():
             proc.terminate()

@@ -349,5 +349,6 @@ class Conversation:
         await self._sink.emit(self.audio_ms, transcript=perception_events.transcript(self._caller, is_final, stability))
 
     async def _save(self, chunk_pcm: bytes = b"") -> None:
+        reply = self._replies.active
         await self._progress.save(self._encoder_state, self._decider_state, self.audio_ms, self._replies.turns,
-                                  self._caller, chunk_pcm, self._sink.last_sequence)
+                                  self._caller, chunk_pcm, self._sink.last_sequence, reply.turn_id if reply else "")

@@ -52,12 +52,13 @@ class ProgressSaver:
         self._retry: asyncio.Task | None = None
 
     async def save(self, encoder_state: bytes, decider_state: decider_pb2.DeciderState, audio_ms: float,
-                   turns: int, caller: CallerTurn, chunk_pcm: bytes = b"", sequence: int = 0) -> None:
+                   turns: int, caller: CallerTurn, chunk_pcm: bytes = b"", sequence: int = 0,
+                   open_reply: str = "") -> None:
         """`chunk_pcm`: the 16 kHz audio the last chunk added to the turn (empty: save the turn whole);
-        `sequence`: the last event number given out.
+        `sequence`: the last event number given out; `open_reply`: the reply turn being spoken.
         Raises SessionTakenOver if another connection owns the session now, SessionStoreUnavailable
         once Redis has been unreachable for longer than the store's `outage_s`."""
-        args = (encoder_state, decider_state, audio_ms, turns, caller, chunk_pcm, sequence)
+        args = (encoder_state, decider_state, audio_ms, turns, caller, chunk_pcm, sequence, open_reply)
         if self._unreachable_since is None:
             try:
                 await self._write(*args)
@@ -124,10 +125,10 @@ class ProgressSaver:
             raise SessionStoreUnavailable(f"for {now - self._unreachable_since:.0f} s")
 
     async def _save(self, encoder_state: bytes, decider_state: decider_pb2.DeciderState, audio_ms: float,
-                    turns: int, caller: CallerTurn, chunk_pcm: bytes, sequence: int) -> None:
+                    turns: int, caller: CallerTurn, chunk_pcm: bytes, sequence: int, open_reply: str) -> None:
         audio = caller.audio
         progress = Progress(encoder_state, decider_state, audio_ms, turns, caller.utterance,
-                            audio.turn_start, audio.speech_end, sequence=sequence)
+                            audio.turn_start, audio.speech_end, sequence=sequence, open_reply=open_reply)
         if audio.open and (not self._turn_saved or audio.trimmed or not chunk_pcm):
             progress.turn_audio_op, progress.turn_pcm = "set", audio.turn_pcm()
         elif audio.open:

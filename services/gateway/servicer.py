@@ -141,6 +141,10 @@ class InteractionServicer:
         await sink.emit(snapshot.audio_ms, session_started=pb.SessionStarted(
             session_id=snapshot.session_id, resume_token=snapshot.resume_token, resumed=resumed,
             output_audio=snapshot.config.output_audio))
+        if resumed and snapshot.open_reply:
+            # The connection that spoke it ended mid-reply without saying so (its gateway died): the
+            # reply is over. What was heard of it is not known here, so none of it enters the history.
+            await sink.emit(snapshot.audio_ms, turn_interrupted=pb.TurnInterrupted(turn_id=snapshot.open_reply))
         session_span = session_tracing.open_session(snapshot.session_id, resumed, context.invocation_metadata())
         # The tasks copy the current context as they are created: every stage call they make is in the session.
         with telemetry.within(session_span, session_id=snapshot.session_id):

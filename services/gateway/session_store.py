@@ -90,6 +90,7 @@ class Progress:
     turn_pcm: bytes = b""
     append_at: int = 0
     sequence: int = 0  # the last event number given out (a floor for a resume if the event log is lost)
+    open_reply: str = ""  # the turn id of the reply being spoken, if any
 
 
 # Checks ownership, writes the progress and refreshes every key's expiry in one atomic step.
@@ -163,6 +164,9 @@ class SessionSnapshot:
     audio_ms: float  # caller audio processed so far: the session's clock, continued on resume
     owner: str  # this connection's claim on the session
     open_turn: OpenTurn | None = None
+    # The reply turn that was being spoken when the session was last saved ("": none). A connection
+    # that dies mid-reply (its gateway killed) cannot say so; the next one does.
+    open_reply: str = ""
 
 
 def _keys(sid: str) -> dict[str, str]:
@@ -273,7 +277,7 @@ class SessionStore:
             encoder_state=state.get(b"encoder", b""), decider_state=decider_state,
             last_sequence=last_sequence, turns=int(state.get(b"turns", 0)),
             utterances=int(state.get(b"utterances", 0)), audio_ms=float(state.get(b"audio_ms", 0.0)),
-            owner=owner, open_turn=open_turn)
+            owner=owner, open_turn=open_turn, open_reply=state.get(b"open_reply", b"").decode())
 
     @_timed
     async def touch(self, sid: str, resume_token: str) -> None:
@@ -293,7 +297,7 @@ class SessionStore:
                   "audio_ms": progress.audio_ms, "turns": progress.turns, "utterances": progress.utterances,
                   "turn_start": -1 if progress.turn_start is None else progress.turn_start,
                   "speech_end": -1 if progress.speech_end is None else progress.speech_end,
-                  "sequence": progress.sequence}
+                  "sequence": progress.sequence, "open_reply": progress.open_reply}
         args = [owner, self._ttl, progress.turn_audio_op, progress.turn_pcm, progress.append_at]
         for name, value in fields.items():
             args += [name, value]
