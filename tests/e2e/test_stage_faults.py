@@ -31,7 +31,7 @@ def faulty_stack(redis_url):
 
 @pytest.mark.parametrize("stage", ["encoder", "decider"])
 async def test_a_stage_crash_mid_call_loses_nothing(faulty_stack, stage):
-    audio = join(silence(0.4), speak("What color is the sky?"), silence(5.0), speak("What is the capital of France?"),
+    audio = join(silence(0.4), speak("What color is the sky?"), silence(7.0), speak("What is the capital of France?"),
                  silence(0.3))
     script = CallerScript(audio, RATE, tail_s=20.0, stop_after_turns=2)
 
@@ -50,6 +50,9 @@ async def test_a_stage_crash_mid_call_loses_nothing(faulty_stack, stage):
     assert not record.of("error"), [e.event.error for e in record.of("error")]
     finals = " ".join(record.final_transcripts()).lower()
     assert "sky" in finals and "france" in finals, finals
-    assert len(record.of("turn_completed")) == 2
+    # Each question's reply ends answered, or interrupted when the caller's next question came while the
+    # first reply, late by the outage, was still playing (a barge-in); the last one is answered.
+    ended = [e for e in record.events if e.kind in ("turn_completed", "turn_interrupted")]
+    assert len(ended) == 2 and ended[-1].kind == "turn_completed", [e.kind for e in ended]
     print(f"\n{stage} SIGKILLed and restarted ({down_s:.1f} s down): {len(sequences)} events in order, "
           f"no error, both questions answered")
