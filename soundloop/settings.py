@@ -115,6 +115,14 @@ class GatewaySettings(BaseModel):
     stage_outage_s: float = Field(default=10.0, gt=0)
     # One recognition of an utterance gets no longer than this (the caller is told if it fails).
     recognition_timeout_s: float = Field(default=15.0, gt=0)
+    # A caller may send audio this far ahead of real time (a burst after a network hiccup); beyond
+    # it the stream is read at real-time pace, so gRPC flow control paces the sender and one fast
+    # caller cannot take the stages from the others.
+    max_ahead_s: float = Field(default=5.0, gt=0)
+    # Typed messages queued for the conversation; more are refused (an error event) until it catches up.
+    max_pending_texts: int = Field(default=16, gt=0)
+    # The longest clip Transcribe and AnswerAboutClip take (they share the encoder with live calls).
+    max_clip_s: float = Field(default=600.0, gt=0)
     default_instructions: str = (
         "You are a helpful voice assistant on a phone call. Answer in one or two short spoken "
         "sentences, without lists or markdown.")

@@ -21,6 +21,7 @@ from soundloop import instructions, metrics
 from soundloop.audio import codec
 from soundloop.decider.v1 import decider_pb2
 from soundloop.encoder.v1 import encoder_pb2
+from soundloop.errors import InvalidRequest
 from soundloop.settings import GatewaySettings
 from soundloop.v1 import interaction_pb2 as pb
 
@@ -63,6 +64,8 @@ class Conversation:
         self._chunk_s = settings.chunk_ms / 1000
         _OPEN.add(self)
         self._intake = FrameIntake(self._in, settings.chunk_ms, snapshot.audio_ms, clock)
+        self._opened_at, self._opened_ms = clock(), snapshot.audio_ms  # for the pace check
+        self._max_ahead_s, self._max_pending_texts = settings.max_ahead_s, settings.max_pending_texts
         self._caller = CallerTurn.resumed(snapshot.utterances, snapshot.open_turn)
         self._recognizer = SpeculativeRecognizer(
             stages, self._caller, self._inbox, clock, language=self.config.language or "en",
@@ -107,11 +110,19 @@ class Conversation:
             self._recognizer.request()  # a restored turn whose speech had ended: it may be answerable
 
     async def add_audio(self, frame: bytes) -> None:
-        """Caller audio, already validated. Waits while the inbox's audio lane is full."""
+        """Caller audio, already validated. Waits while the inbox's audio lane is full, and while the
+        caller is more than `max_ahead_s` ahead of real time (so the stream is read no faster)."""
         for chunk in self._intake.add(frame):
             await self._inbox.put_audio(CallerChunk(chunk))
+        ahead_s = (self._intake.received_ms - self._opened_ms) / 1000 - (self._clock() - self._opened_at)
+        if ahead_s > self._max_ahead_s:
+            await asyncio.sleep(ahead_s - self._max_ahead_s)
 
     def add_text(self, text: str) -> None:
+        """Raises InvalidRequest while `max_pending_texts` typed messages are queued."""
+        if self._inbox.pending_texts >= self._max_pending_texts:
+            raise InvalidRequest(f"{self._max_pending_texts} typed messages are still queued; "
+                                 "send more once they are handled")
         self._inbox.put_control(TypedText(text))
 
     def add_playback(self, report: pb.PlaybackReport) -> None:

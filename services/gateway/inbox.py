@@ -77,6 +77,10 @@ class Inbox:
         self._arrived.set()
 
     @property
+    def pending_texts(self) -> int:
+        return sum(isinstance(m, TypedText) for m in self._control)
+
+    @property
     def audio_chunks_queued(self) -> int:
         return self._audio.qsize()
 

@@ -34,6 +34,11 @@ class FrameIntake:
             del self._pending[:self._chunk_bytes]
         return chunks
 
+    @property
+    def received_ms(self) -> float:
+        """Caller audio received in the session so far, earlier connections included."""
+        return 1000 * self._received_samples / self._fmt.sample_rate_hz
+
     def flush(self) -> bytes:
         """The remainder shorter than a chunk, at the end of input."""
         rest = bytes(self._pending)

@@ -18,8 +18,9 @@ from .stage_clients import StageClients
 
 
 class OfflineTasks:
-    def __init__(self, stages: StageClients):
+    def __init__(self, stages: StageClients, max_clip_s: float = 600.0):
         self._stages = stages
+        self._max_clip_s = max_clip_s  # clips share the encoder with live calls
 
     async def transcribe(self, request: pb.TranscribeRequest | pb.AnswerAboutClipRequest) -> pb.TranscribeResponse:
         """Raises InvalidRequest for a clip that cannot be decoded, or the encoder's error."""
@@ -27,6 +28,10 @@ class OfflineTasks:
             raise InvalidRequest("audio is empty")
         fmt = codec.validate_format(codec.Format.from_proto(request.audio_format))
         codec.check_chunk(fmt, request.audio)
+        seconds = fmt.duration_ms(len(request.audio)) / 1000
+        if seconds > self._max_clip_s:
+            raise InvalidRequest(f"the clip is {seconds:.0f} s of {fmt.describe()}; the limit is "
+                                 f"{self._max_clip_s:.0f} s: send it in parts")
         clip = await self._stages.transcribe_clip(encoder_pb2.TranscribeClipRequest(
             format=fmt.to_proto(), audio=request.audio, language=request.language or "en"))
         return pb.TranscribeResponse(

@@ -43,8 +43,15 @@ class Undecodable:
         self.size, self.error = size, error
 
 
-def tolerant(message_type):
+# A Converse message is a config (instructions <= 8000 characters), <= 200 ms of audio or a typed
+# text: far below this. The server's own limit is sized for offline clips.
+MAX_CONVERSE_MESSAGE_BYTES = 256 * 1024
+
+
+def tolerant(message_type, max_bytes: int | None = None):
     def deserialize(data: bytes):
+        if max_bytes is not None and len(data) > max_bytes:
+            return Undecodable(len(data), f"the message is over the {max_bytes // 1024} KiB limit")
         try:
             return message_type.FromString(data)
         except Exception as err:
@@ -59,7 +66,7 @@ def _rejected(reason: str) -> None:
 class InteractionServicer:
     def __init__(self, stages: StageClients, store: SessionStore, settings: Settings):
         self._stages = stages
-        self._offline = OfflineTasks(stages)
+        self._offline = OfflineTasks(stages, settings.gateway.max_clip_s)
         self._store = store
         self._settings = settings
         self._active = 0
@@ -249,7 +256,7 @@ def add_to_server(servicer: InteractionServicer, server: grpc.aio.Server) -> Non
     """Registers the service with deserializers that report garbage instead of killing the call."""
     handlers = {
         "Converse": grpc.stream_stream_rpc_method_handler(
-            servicer.Converse, request_deserializer=tolerant(pb.ConverseRequest),
+            servicer.Converse, request_deserializer=tolerant(pb.ConverseRequest, MAX_CONVERSE_MESSAGE_BYTES),
             response_serializer=pb.ConverseResponse.SerializeToString),
         "Transcribe": grpc.unary_unary_rpc_method_handler(
             servicer.Transcribe, request_deserializer=tolerant(pb.TranscribeRequest),

@@ -114,3 +114,15 @@ def test_any_message_sequence_ends_with_ok_or_a_caller_mistake(gateway_address, 
     for event in events:
         if event.WhichOneof("event") == "error":
             assert event.error.code and event.error.message  # a rejected message says why; the call goes on
+
+
+def test_an_oversized_converse_message_is_refused_and_the_call_goes_on(gateway_address):
+    with grpc.insecure_channel(gateway_address) as channel:
+        converse = channel.stream_stream("/soundloop.v1.Interaction/Converse", request_serializer=lambda b: b,
+                                         response_deserializer=pb.ConverseResponse.FromString)
+        messages = [_message("config", pb.SessionConfig(input_audio=PCM16K)), _message("text", "x" * 300_000),
+                    _message("audio", 640), _message("end", None)]
+        events = list(converse(iter(messages), timeout=20))
+    (error,) = [e.error for e in events if e.WhichOneof("event") == "error"]
+    assert error.code == "INVALID_ARGUMENT" and "over the 256 KiB limit" in error.message
+    assert events[0].WhichOneof("event") == "session_started"
