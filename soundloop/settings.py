@@ -129,7 +129,9 @@ class GatewaySettings(BaseModel):
 
 
 class SessionSettings(BaseModel):
-    ttl_s: int = 3600
+    ttl_s: int = 3600  # a session (and its resume token) lives this long after its last write
+    # ... and this long once the caller ended it (end of input): time to fetch a replay, no resume needed.
+    ended_ttl_s: int = Field(default=300, gt=0)
     event_log_max: int = 5000  # events kept per session for replay, reply audio apart
     audio_log_max: int = 300  # reply audio events kept for replay: the last ~30 s of replies
     # Per Redis command: a Redis that stopped answering is noticed this soon.

@@ -10,6 +10,7 @@ message, and the session goes on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import grpc
@@ -26,7 +27,7 @@ from .conversation import Conversation
 from .events import EventSink
 from .offline import OfflineTasks
 from .session_config import InvalidConfig, check_audio_chunk, check_text, normalize_config
-from .session_store import SessionNotFound, SessionStore
+from .session_store import SessionNotFound, SessionStore, SessionStoreUnavailable
 from .stage_clients import StageClients
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,9 @@ class InteractionServicer:
                     break
             await conversation.close()
             await sink.close()
+            if failure is None:  # the caller ended it: no resume to wait for
+                with contextlib.suppress(SessionStoreUnavailable):
+                    await self._store.ended(snapshot.session_id, snapshot.resume_token)
             while failure is None and (event := sink.outbox.get_nowait() if not sink.outbox.empty() else None):
                 yield event
         finally:

@@ -194,9 +194,10 @@ def _timed(method):
 
 class SessionStore:
     def __init__(self, client: aioredis.Redis, ttl_s: int = 3600, event_log_max: int = 5000,
-                 outage_s: float = 10.0, audio_log_max: int = 300):
+                 outage_s: float = 10.0, audio_log_max: int = 300, ended_ttl_s: int = 300):
         self._redis = client
         self._ttl = ttl_s
+        self._ended_ttl = ended_ttl_s
         self._event_log_max = event_log_max
         self._audio_log_max = audio_log_max
         # How long a live call rides out this store being unreachable (ProgressSaver).
@@ -207,19 +208,19 @@ class SessionStore:
 
     @classmethod
     def from_url(cls, url: str, ttl_s: int = 3600, event_log_max: int = 5000, timeout_s: float = 0.5,
-                 outage_s: float = 10.0, audio_log_max: int = 300) -> SessionStore:
+                 outage_s: float = 10.0, audio_log_max: int = 300, ended_ttl_s: int = 300) -> SessionStore:
         """`timeout_s` per command: a Redis that stopped answering (a silent network drop) is noticed
         within it, not after the kernel's TCP timeout. One immediate retry on a connection error
         (a pooled connection that a Redis restart closed); timeouts are not retried (the command
         may have run: the writer's offset checks sort that out)."""
         return cls(aioredis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
                                      retry=Retry(NoBackoff(), 1), retry_on_error=[redis_errors.ConnectionError]),
-                   ttl_s, event_log_max, outage_s, audio_log_max)
+                   ttl_s, event_log_max, outage_s, audio_log_max, ended_ttl_s)
 
     @classmethod
     def from_settings(cls, url: str, session: SessionSettings) -> SessionStore:
         return cls.from_url(url, session.ttl_s, session.event_log_max, session.redis_timeout_s, session.store_outage_s,
-                            session.audio_log_max)
+                            session.audio_log_max, session.ended_ttl_s)
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -286,6 +287,15 @@ class SessionStore:
         for key in _keys(sid).values():
             pipe.expire(key, self._ttl)
         pipe.expire(f"sl:resume:{resume_token}", self._ttl)
+        await pipe.execute()
+
+    @_timed
+    async def ended(self, sid: str, resume_token: str) -> None:
+        """The caller ended the session: its keys go after `ended_ttl_s` (a replay may still be fetched),
+        not after the full resume TTL, so Redis holds finished calls only briefly."""
+        pipe = self._redis.pipeline(transaction=False)
+        for key in [*_keys(sid).values(), f"sl:resume:{resume_token}"]:
+            pipe.expire(key, self._ended_ttl)
         await pipe.execute()
 
     @_timed

@@ -126,3 +126,16 @@ def test_an_oversized_converse_message_is_refused_and_the_call_goes_on(gateway_a
     (error,) = [e.error for e in events if e.WhichOneof("event") == "error"]
     assert error.code == "INVALID_ARGUMENT" and "over the 256 KiB limit" in error.message
     assert events[0].WhichOneof("event") == "session_started"
+
+
+def test_a_session_the_caller_ended_leaves_redis_soon(gateway_address, redis_url):
+    import redis
+    with grpc.insecure_channel(gateway_address) as channel:
+        converse = channel.stream_stream("/soundloop.v1.Interaction/Converse", request_serializer=lambda b: b,
+                                         response_deserializer=pb.ConverseResponse.FromString)
+        events = list(converse(iter([_message("config", pb.SessionConfig(input_audio=PCM16K)),
+                                     _message("audio", 3200), _message("end", None)]), timeout=20))
+    sid = events[0].session_started.session_id
+    client = redis.Redis.from_url(redis_url)
+    ttls = [client.ttl(key) for key in client.keys(f"sl:{{{sid}}}:*")]
+    assert ttls and all(0 < ttl <= 300 for ttl in ttls), ttls  # SessionSettings.ended_ttl_s, not the 1 h resume TTL
