@@ -38,11 +38,14 @@ class Gateway:
     stages: StageClients
     status: ServingStatus
     redis_watch: RedisWatch
+    servicer: InteractionServicer
 
     async def stop(self, grace_s: float = 5.0) -> None:
-        """Drains: NOT_SERVING first, so no new call is routed here, then calls in flight get `grace_s`."""
+        """Drains: NOT_SERVING first, so no new call is routed here; live sessions save their progress
+        and end UNAVAILABLE, to be resumed elsewhere; other calls in flight get `grace_s`."""
         await self.redis_watch.stop()
         await self.status.set(False)
+        self.servicer.drain()
         await self.server.stop(grace_s)
         await self.stages.close()
         await self.store.close()
@@ -64,7 +67,7 @@ async def start_gateway(settings: Settings, stages: StageClients, address: str |
                                        [(add_to_server, servicer, SERVICE_NAME)], status=status)
     watch = RedisWatch(store, status)
     watch.start()
-    return Gateway(server, port, store, stages, status, watch)
+    return Gateway(server, port, store, stages, status, watch, servicer)
 
 
 async def _serve(settings: Settings, port: int | None) -> None:

@@ -18,7 +18,7 @@ import grpc
 from soundloop import metrics, telemetry
 from soundloop.audio import codec
 from soundloop.decider.v1 import decider_pb2
-from soundloop.errors import InvalidRequest, SoundloopError, errors_as_status, status_of
+from soundloop.errors import InvalidRequest, SoundloopError, Status, errors_as_status, status_of
 from soundloop.settings import Settings
 from soundloop.v1 import interaction_pb2 as pb
 
@@ -60,6 +60,10 @@ def tolerant(message_type, max_bytes: int | None = None):
     return deserialize
 
 
+DRAINING = Status(grpc.StatusCode.UNAVAILABLE, "this gateway is shutting down; resume the session with its "
+                                                "resume_token to go on (another gateway takes it)")
+
+
 def _rejected(reason: str) -> None:
     metrics.SESSIONS.add(1, {"outcome": "rejected", "reason": reason})
 
@@ -71,11 +75,20 @@ class InteractionServicer:
         self._store = store
         self._settings = settings
         self._active = 0
+        self._draining = asyncio.Event()
+
+    def drain(self) -> None:
+        """The gateway is stopping: every live session saves its progress and ends UNAVAILABLE,
+        which callers resume from on another gateway; new sessions are refused the same way."""
+        self._draining.set()
 
     # ------------------------------------------------------------ Converse
 
     async def Converse(self, request_iterator, context: grpc.aio.ServicerContext):
         config = await self._first_config(request_iterator, context)
+        if self._draining.is_set():
+            _rejected("draining")
+            await context.abort(*DRAINING)
         if self._active >= self._settings.gateway.max_sessions:
             _rejected("capacity")
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -159,17 +172,20 @@ class InteractionServicer:
             conversation.start()
             reader = asyncio.create_task(self._read(request_iterator, conversation, sink), name="converse-reader")
             finished = asyncio.create_task(conversation.finished.wait(), name="converse-finished")
+        draining = asyncio.create_task(self._draining.wait(), name="converse-draining")
         failure: tuple[grpc.StatusCode, str] | None = None
         try:
             while failure is None:
                 getter = asyncio.create_task(sink.outbox.get())
-                waits = {getter, finished} | ({reader} if not reader.done() else set())
+                waits = {getter, finished, draining} | ({reader} if not reader.done() else set())
                 done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
                 if getter in done:
                     yield getter.result()
                     continue
                 getter.cancel()
-                if reader in done:
+                if draining in done:
+                    failure = DRAINING
+                elif reader in done:
                     failure = self._failure_of(reader)
                 elif finished in done:
                     failure = self._failure_of(conversation.worker)
@@ -184,6 +200,7 @@ class InteractionServicer:
         finally:
             reader.cancel()
             finished.cancel()
+            draining.cancel()
             await conversation.close()
             await sink.close()
             session_tracing.close_session(session_span, failure)
