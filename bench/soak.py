@@ -57,23 +57,23 @@ class Sampler(threading.Thread):
 
     def __init__(self, pids: dict[str, int], redis_url: str, started: float):
         super().__init__(daemon=True)
-        self._pids, self._redis, self._started = pids, redis.Redis.from_url(redis_url), started
+        self._pids, self._redis, self._t0 = pids, redis.Redis.from_url(redis_url), started
         self.samples: list[dict] = []
-        self._stop = threading.Event()
+        self._halt = threading.Event()  # (Thread has its own _started and _stop)
 
     def run(self) -> None:
-        while not self._stop.is_set():
-            sample = {"at_s": round(time.monotonic() - self._started, 1),
+        while not self._halt.is_set():
+            sample = {"at_s": round(time.monotonic() - self._t0, 1),
                       "redis_used_mb": round(self._redis.info("memory")["used_memory"] / 1e6, 3),
                       "redis_keys": self._redis.dbsize()}
             for name, pid in self._pids.items():
                 sample[f"{name}_rss_mb"] = round(rss_mb(pid), 1)
                 sample[f"{name}_cpu_s"] = round(cpu_seconds(pid), 1)
             self.samples.append(sample)
-            self._stop.wait(SAMPLE_EVERY_S)
+            self._halt.wait(SAMPLE_EVERY_S)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(10)
 
 
