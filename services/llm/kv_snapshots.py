@@ -16,7 +16,8 @@ import collections
 import ctypes
 import dataclasses
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 import llama_cpp
 import numpy as np
@@ -27,6 +28,11 @@ log = logging.getLogger(__name__)
 DEFAULT_CAPACITY_BYTES = 256 * 1024 * 1024
 # Restoring costs a copy of the state (a few ms); below this gain, re-evaluating is as cheap.
 MIN_GAIN_TOKENS = 16
+# A snapshot unused this long goes: its session has most likely ended (callers speak every few
+# seconds), and with calls opening and ending all day, keeping them until the byte cap is reached
+# would make the stage's memory climb for hours (seen in the soak: +20 MB a minute). A session
+# back after a longer silence pays one prefill of its prompt.
+MAX_IDLE_S = 120.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,10 +53,15 @@ def common_prefix(evaluated: np.ndarray, prompt: Sequence[int]) -> int:
 class SessionSnapshots:
     """KV snapshots by session id, least recently used dropped first. Call only with the model's lock held."""
 
-    def __init__(self, capacity_bytes: int = DEFAULT_CAPACITY_BYTES, min_gain_tokens: int = MIN_GAIN_TOKENS):
+    def __init__(self, capacity_bytes: int = DEFAULT_CAPACITY_BYTES, min_gain_tokens: int = MIN_GAIN_TOKENS,
+                 max_idle_s: float = MAX_IDLE_S, clock: Callable[[], float] = time.monotonic):
         self.capacity_bytes = capacity_bytes
         self._min_gain = min_gain_tokens
+        self._max_idle_s = max_idle_s
+        self._clock = clock
+        # Least recently used first; each with when it was last saved or restored.
         self._snapshots: collections.OrderedDict[str, Snapshot] = collections.OrderedDict()
+        self._used: dict[str, float] = {}
         # Session whose tokens the live context holds.
         self._owner: str | None = None
         self.saves = 0
@@ -68,6 +79,7 @@ class SessionSnapshots:
 
         Returns how many leading tokens of `prompt` the live context already holds.
         """
+        self._drop_idle()
         live = common_prefix(llm.input_ids[:llm.n_tokens], prompt)
         if self._owner is not None and self._owner != session_id and llm.n_tokens >= self._min_gain:
             self._save(llm, self._owner)
@@ -80,10 +92,20 @@ class SessionSnapshots:
 
     def forget(self, session_id: str) -> None:
         self._snapshots.pop(session_id, None)
+        self._used.pop(session_id, None)
 
     def clear(self) -> None:
         self._snapshots.clear()
+        self._used.clear()
         self._owner = None
+
+    def _drop_idle(self) -> None:
+        cutoff = self._clock() - self._max_idle_s
+        while self._snapshots:
+            oldest = next(iter(self._snapshots))
+            if self._used[oldest] >= cutoff:
+                return
+            self.forget(oldest)
 
     def _best_match(self, prompt: Sequence[int]) -> tuple[str | None, int]:
         best_id, best_len = None, 0
@@ -101,9 +123,11 @@ class SessionSnapshots:
             raise RuntimeError(f"llama.cpp wrote {written} state bytes into {size}")
         self._snapshots.pop(session_id, None)
         self._snapshots[session_id] = Snapshot(llm.input_ids[:llm.n_tokens].copy(), state, written)
+        self._used[session_id] = self._clock()
         self.saves += 1
         while self.size_bytes > self.capacity_bytes and len(self._snapshots) > 1:
-            dropped, _ = self._snapshots.popitem(last=False)
+            dropped = next(iter(self._snapshots))
+            self.forget(dropped)
             log.debug("dropped the KV snapshot of session %r (capacity %d bytes)", dropped, self.capacity_bytes)
 
     def _restore(self, llm: llama_cpp.Llama, session_id: str) -> None:
@@ -116,3 +140,4 @@ class SessionSnapshots:
         llm.n_tokens = n
         self.restores += 1
         self._snapshots.move_to_end(session_id)
+        self._used[session_id] = self._clock()

@@ -135,6 +135,24 @@ async def test_interleaved_sessions_get_their_own_prefix_back(stage, request_fac
     assert backend.recent[-1].cached_tokens >= a_prompt
 
 
+async def test_a_snapshot_left_unused_goes_so_memory_does_not_climb_with_every_call(stage, request_factory):
+    backend = stage.backend
+    now = [backend.snapshots._clock()]
+    real_clock, backend.snapshots._clock = backend.snapshots._clock, lambda: now[0]
+    try:
+        await collect(stage, request_factory(("system", "You talk about boats."), ("user", "Name a boat."),
+                                             session_id="ended-call", max_tokens=8))
+        await collect(stage, request_factory(("system", "You talk about cars."), ("user", "Name a car."),
+                                             session_id="next-call", max_tokens=8))
+        assert "ended-call" in backend.snapshots
+        now[0] += 121.0  # the first call ended two minutes ago
+        await collect(stage, request_factory(("system", "You talk about bikes."), ("user", "Name a bike."),
+                                             session_id="later-call", max_tokens=8))
+        assert "ended-call" not in backend.snapshots
+    finally:
+        backend.snapshots._clock = real_clock
+
+
 async def test_invalid_requests_raise_value_errors(stage, request_factory):
     bad = [
         llm_pb2.GenerateRequest(session_id="bad"),

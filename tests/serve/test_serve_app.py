@@ -5,6 +5,7 @@ real OTLP receiver gets every replica's spans, and the Ray node's metrics port s
 replica's soundloop metrics beside Ray's."""
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -100,3 +101,28 @@ async def test_every_replica_s_metrics_are_on_the_ray_node_metrics_port(serve_ga
         time.sleep(2)
     assert not missing
     assert any(series.startswith("ray_serve_") for series in samples)  # beside Serve's own metrics
+
+
+# Last in this module: it kills a replica of the shared app (Serve starts a new one).
+async def test_a_killed_encoder_replica_mid_call_loses_nothing(serve_gateway):
+    import ray
+
+    (name,) = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
+               if a["name"].startswith("SERVE_REPLICA::soundloop#Encoder#")]
+    fmt = audio_pb2.AudioFormat(encoding=audio_pb2.AUDIO_ENCODING_PCM16LE, sample_rate_hz=16000)
+    audio = join(silence(0.4), speak("What color is the sky?"), silence(0.3))
+
+    async def kill_soon():
+        await asyncio.sleep(0.3)  # as the caller starts to speak
+        ray.kill(ray.get_actor(name, namespace="serve"), no_restart=True)
+
+    killing = asyncio.create_task(kill_soon())
+    record = await converse(serve_gateway, pb.SessionConfig(input_audio=fmt),
+                            CallerScript(audio, RATE, tail_s=25.0))
+    await killing
+    sequences = [e.event.sequence for e in record.events]
+    assert sequences == list(range(1, len(sequences) + 1))
+    assert not record.of("error"), [e.event.error for e in record.of("error")]
+    assert "sky" in " ".join(record.final_transcripts()).lower()
+    assert record.of("turn_completed")
+    print(f"\nencoder replica killed: answered {record.of('turn_completed')[0].at:.1f} s into the call, no error")
