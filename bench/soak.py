@@ -34,7 +34,7 @@ from soundloop.local_stack import local_stack
 from soundloop.v1 import interaction_pb2 as pb
 
 SAMPLE_EVERY_S = 5.0
-WARM_UP_S = 60.0  # models' lazy allocations, first replies: memory after this is the baseline
+WARM_UP_S = 180.0  # lazy allocations, first replies, the LLM's KV snapshots (kept 2 min): the baseline after
 
 
 def rss_mb(pid: int) -> float:
