@@ -112,7 +112,9 @@ class GatewaySettings(BaseModel):
     # and sent again, as is one that finds the stage unreachable, until the stage has been away
     # for stage_outage_s; then the call ends UNAVAILABLE (services/gateway/stage_retry.py).
     stage_attempt_timeout_s: float = Field(default=2.0, gt=0)
-    stage_outage_s: float = Field(default=10.0, gt=0)
+    # 30 s: a killed Serve replica was replaced (noticed, models loaded) in 10-18 s on 2 cores; the
+    # caller's audio waits in the bounded inbox meanwhile, then gRPC flow control holds the caller.
+    stage_outage_s: float = Field(default=30.0, gt=0)
     # One recognition of an utterance gets no longer than this (the caller is told if it fails).
     recognition_timeout_s: float = Field(default=15.0, gt=0)
     # A caller may send audio this far ahead of real time (a burst after a network hiccup); beyond
