@@ -25,7 +25,7 @@ import time
 import redis
 
 from bench.load import _question
-from bench.process_stats import cpu_seconds
+from bench.process_stats import cpu_seconds, rss_mb
 from bench.scoring import summary
 from bench.systems.soundloop_system import PCM16K
 from soundloop.client import CallerScript, converse
@@ -35,14 +35,6 @@ from soundloop.v1 import interaction_pb2 as pb
 
 SAMPLE_EVERY_S = 5.0
 WARM_UP_S = 180.0  # lazy allocations, first replies, the LLM's KV snapshots (kept 2 min): the baseline after
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 @dataclasses.dataclass
