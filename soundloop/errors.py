@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from typing import NamedTuple
 
 import grpc
+from opentelemetry import trace
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,16 @@ class Aborted(SoundloopError):
     code = grpc.StatusCode.ABORTED
 
 
+class Unauthenticated(SoundloopError):
+    """The call carries no valid credentials."""
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class PermissionDenied(SoundloopError):
+    """The caller is known but may not do this (another tenant's session, a policy of its operator)."""
+    code = grpc.StatusCode.PERMISSION_DENIED
+
+
 class Overloaded(SoundloopError):
     """A capacity or buffer limit was hit; trying again later may succeed."""
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -73,8 +84,10 @@ class Internal(SoundloopError):
 
 
 def failed_message(where: str) -> str:
-    """The caller's whole story of an unexpected exception in `where` ("llm stage", "gateway")."""
-    return f"the {where} failed; see its log"
+    """The caller's whole story of an unexpected exception in `where` ("llm stage", "gateway"), with the
+    trace id when tracing is on: the log line with the detail carries the same one (soundloop/logs.py)."""
+    span = trace.get_current_span().get_span_context()
+    return f"the {where} failed; see its log" + (f" (trace {span.trace_id:032x})" if span.is_valid else "")
 
 
 class Status(NamedTuple):

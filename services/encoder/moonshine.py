@@ -21,8 +21,9 @@ import numpy as np
 
 from services.encoder import hallucinations
 from services.encoder.errors import InvalidRequest
-from services.encoder.transcriber import Segment, Transcript, language_code
+from services.encoder.transcriber import Segment, Transcript
 from soundloop.audio.codec import MODEL_RATE
+from soundloop.languages import language_code
 from soundloop.model_build import moonshine as built
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,8 @@ from typing import Protocol
 import numpy as np
 
 from services.encoder.errors import InvalidRequest
-from services.encoder.transcriber import Transcript, language_code
+from services.encoder.transcriber import Transcript
+from soundloop.languages import language_code
 from soundloop.models import model_path
 from soundloop.settings import EncoderSettings
 

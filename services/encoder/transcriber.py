@@ -17,15 +17,10 @@ import numpy as np
 from services.encoder import hallucinations
 from services.encoder.errors import InvalidRequest
 from soundloop.audio.codec import MODEL_RATE
+from soundloop.languages import language_code
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LANGUAGE = "en"
-
-
-def language_code(requested: str) -> str:
-    """The primary subtag of a BCP-47 tag, lower case ("en-US", "EN_gb" -> "en"); "" means English."""
-    return (requested or DEFAULT_LANGUAGE).strip().lower().replace("_", "-").split("-")[0]
 
 
 @dataclasses.dataclass(frozen=True)

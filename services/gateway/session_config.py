@@ -7,7 +7,7 @@ policy the config leaves unset is read from its `instructions` (soundloop/instru
 """
 from __future__ import annotations
 
-from soundloop import instructions
+from soundloop import instructions, languages
 from soundloop.audio import codec
 from soundloop.errors import InvalidRequest
 from soundloop.settings import EncoderSettings
@@ -37,10 +37,11 @@ def normalize_config(config: pb.SessionConfig, encoder: EncoderSettings) -> pb.S
     except codec.AudioFormatError as err:
         raise InvalidConfig(f"config audio format: {err}") from err
     out.language = (config.language or "en").lower()
-    if encoder.english_only and not out.language.startswith("en"):
-        raise InvalidConfig(f"language {config.language!r} is not supported: the speech models "
-                            f"({encoder.asr_model}) recognize English only; use 'en', or load a multilingual "
-                            "model (SOUNDLOOP_ENCODER__ASR_MULTILINGUAL_MODEL=whisper-base)")
+    if (problem := languages.unsupported(config.language, encoder.english_only)) is not None:
+        if encoder.english_only:
+            problem += (f" ({encoder.asr_model}); or load a multilingual model "
+                        "(SOUNDLOOP_ENCODER__ASR_MULTILINGUAL_MODEL=whisper-base)")
+        raise InvalidConfig(problem)
     if len(config.instructions) > MAX_INSTRUCTIONS_CHARS:
         raise InvalidConfig(f"config.instructions is {len(config.instructions)} characters; "
                             f"the limit is {MAX_INSTRUCTIONS_CHARS}")

@@ -113,3 +113,13 @@ def test_a_status_round_trip_keeps_code_message_and_retryable():
 def test_errors_survive_pickling_as_ray_sends_them(error):
     err = pickle.loads(pickle.dumps(error("why", stage="llm")))
     assert (type(err), str(err), err.stage, err.code) == (error, "why", "llm", error.code)
+
+
+def test_an_internal_failure_names_the_trace_whose_log_has_the_detail():
+    from opentelemetry import trace
+    context = trace.SpanContext(trace_id=0x4BF92F3577B34DA6A3CE929D0E0E4736, span_id=0x00F067AA0BA902B7,
+                                is_remote=False)
+    with trace.use_span(trace.NonRecordingSpan(context)):
+        code, message = errors.status_of(RuntimeError("/srv/secret path at 0x7f"), "gateway")
+    assert code == Code.INTERNAL
+    assert message == "the gateway failed; see its log (trace 4bf92f3577b34da6a3ce929d0e0e4736)"
