@@ -35,9 +35,17 @@ def _redis(url: str):
 
 
 @contextlib.contextmanager
-def running_system(profile: str, redis_url: str, port: int, mode: str, metrics_port: int = 0):
+def running_system(profile: str, redis_url: str, port: int, mode: str, metrics_port: int = 0,
+                   insecure: bool = False):
     """Starts Redis (if needed) and the system; yields the gateway address. `metrics_port` (Serve mode):
-    the Ray node's Prometheus port, with every replica's soundloop metrics."""
+    the Ray node's Prometheus port, with every replica's soundloop metrics. `insecure`: local development
+    (plaintext, no API keys, loopback only); otherwise the SOUNDLOOP_SECURITY__* settings apply."""
+    import os
+
+    from soundloop.settings import LOCAL_DEVELOPMENT_ENV
+    if insecure:
+        _progress("--insecure: plaintext, no API keys, on 127.0.0.1 only (local development)")
+        os.environ.update(LOCAL_DEVELOPMENT_ENV)  # read by every process started below
     with _redis(redis_url) as url:
         if mode == "processes":
             from soundloop.local_stack import local_stack
@@ -59,7 +67,7 @@ def cmd_serve(args) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     settings = load_settings(**({"profile": args.profile} if args.profile else {}))
     with running_system(settings.profile, args.redis_url or settings.redis_url, args.port, args.mode,
-                        settings.metrics_port) as address:
+                        settings.metrics_port, insecure=args.insecure) as address:
         _progress(f"ready: soundloop.v1.Interaction on {address} (Ctrl-C to stop)")
         try:
             while True:
@@ -102,10 +110,11 @@ def _encoding_config(encoding: str, rate: int | None):
 
 def converse_file(address: str, path: str, *, encoding: str = "pcm16", rate: int | None = None,
                   speed: float = 1.0, out: str | None = None, instructions: str = "", texts=(),
-                  response_mode: str = "", wake_phrases=(), max_sentences: int = 0):
+                  response_mode: str = "", wake_phrases=(), max_sentences: int = 0, api_key: str = "",
+                  tls: dict | None = None):
     import soundfile as sf
 
-    from soundloop.client import CallerScript, converse
+    from soundloop.client import CallerScript, auth_metadata, converse
     from soundloop.v1 import interaction_pb2 as pb
     audio, file_rate = sf.read(path, dtype="float32", always_2d=True)
     fmt = _encoding_config(encoding, rate)
@@ -113,7 +122,8 @@ def converse_file(address: str, path: str, *, encoding: str = "pcm16", rate: int
         mode=pb.ResponseMode.Value(f"RESPONSE_MODE_{response_mode.upper()}") if response_mode else 0,
         wake_phrases=list(wake_phrases), max_sentences=max_sentences))
     script = CallerScript(audio=audio.mean(axis=1), rate=file_rate, texts=list(texts))
-    record = asyncio.run(converse(address, config, script, speed=speed, on_event=_print_event))
+    record = asyncio.run(converse(address, config, script, speed=speed, on_event=_print_event,
+                                  metadata=auth_metadata(api_key), tls=tls))
     if out and record.reply_audio:
         _write_reply(out, record)
     return record
@@ -133,14 +143,15 @@ def _write_reply(path: str, record) -> None:
 def cmd_converse(args) -> None:
     converse_file(args.address, args.file, encoding=args.encoding, rate=args.rate, speed=args.speed,
                   out=args.out, instructions=args.instructions, texts=[(0.0, t) for t in args.text],
-                  response_mode=args.response_mode, wake_phrases=args.wake_phrase, max_sentences=args.max_sentences)
+                  response_mode=args.response_mode, wake_phrases=args.wake_phrase, max_sentences=args.max_sentences,
+                  api_key=args.api_key, tls=_tls(args))
 
 
 def cmd_transcribe(args) -> None:
     import soundfile as sf
 
     from soundloop.audio import codec
-    from soundloop.client import channel
+    from soundloop.client import auth_metadata, channel
     from soundloop.v1 import audio_pb2, interaction_pb2 as pb, interaction_pb2_grpc
     audio, rate = sf.read(args.file, dtype="float32", always_2d=True)
     # Sent at the rate the models consume: the server has nothing to resample.
@@ -148,12 +159,14 @@ def cmd_transcribe(args) -> None:
     fmt = codec.Format(audio_pb2.AUDIO_ENCODING_PCM16LE, codec.MODEL_RATE)
 
     async def run():
-        async with channel(args.address) as ch:
+        async with channel(args.address, **_tls(args)) as ch:
             stub = interaction_pb2_grpc.InteractionStub(ch)
             request = dict(audio_format=fmt.to_proto(), audio=codec.encode(fmt, audio))
+            metadata = auth_metadata(args.api_key) or None
             if args.ask:
-                return await stub.AnswerAboutClip(pb.AnswerAboutClipRequest(**request, instruction=args.ask))
-            return await stub.Transcribe(pb.TranscribeRequest(**request))
+                return await stub.AnswerAboutClip(pb.AnswerAboutClipRequest(**request, instruction=args.ask),
+                                                  metadata=metadata)
+            return await stub.Transcribe(pb.TranscribeRequest(**request), metadata=metadata)
     result = asyncio.run(run())
     if args.ask:
         print(result.answer)
@@ -173,6 +186,21 @@ def cmd_demo(args) -> None:
              running_system=running_system)
 
 
+def _client_security(parser: argparse.ArgumentParser) -> None:
+    import os
+    parser.add_argument("--api-key", default=os.environ.get("SOUNDLOOP_API_KEY", ""),
+                        help="the tenant's API key (default: $SOUNDLOOP_API_KEY)")
+    parser.add_argument("--tls", action="store_true", help="connect with TLS, trusting the system's roots")
+    parser.add_argument("--tls-ca", default="", help="CA certificate to trust (implies --tls)")
+    parser.add_argument("--tls-cert", default="", help="client certificate, for servers that require mTLS")
+    parser.add_argument("--tls-key", default="", help="client certificate's key")
+
+
+def _tls(args) -> dict:
+    return {"tls": args.tls or bool(args.tls_ca or args.tls_cert), "tls_ca": args.tls_ca, "tls_cert": args.tls_cert,
+            "tls_key": args.tls_key}
+
+
 RESPONSE_MODES = ["converse", "transcribe_only", "quiet_until_addressed", "sounds_only"]
 
 
@@ -187,6 +215,9 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=50051)
     serve.add_argument("--mode", choices=["serve", "processes"], default="serve",
                        help="Ray Serve application (default) or plain processes without Ray")
+    serve.add_argument("--insecure", action="store_true",
+                       help="local development: no TLS, no API keys, listen on 127.0.0.1 only (otherwise "
+                            "SOUNDLOOP_SECURITY__* must name TLS files and a tenants file)")
     serve.set_defaults(func=cmd_serve)
 
     conv = sub.add_parser("converse", help="stream a file to a running server")
@@ -203,12 +234,14 @@ def main(argv: list[str] | None = None) -> None:
     conv.add_argument("--wake-phrase", action="append", default=[],
                       help="with quiet_until_addressed: a word or name that addresses the assistant")
     conv.add_argument("--max-sentences", type=int, default=0, help="cut every reply after this many sentences")
+    _client_security(conv)
     conv.set_defaults(func=cmd_converse)
 
     tr = sub.add_parser("transcribe", help="transcribe a whole file (offline task)")
     tr.add_argument("file")
     tr.add_argument("--address", default=DEFAULT_ADDRESS)
     tr.add_argument("--ask", default="", help="answer this instruction about the clip instead")
+    _client_security(tr)
     tr.set_defaults(func=cmd_transcribe)
 
     demo = sub.add_parser("demo", help="assemble models, start everything, run an example call")

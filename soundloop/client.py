@@ -78,9 +78,27 @@ class ConversationRecord:
         return "".join(e.event.reply_text.delta for e in self.of("reply_text"))
 
 
-def channel(address: str) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(address, options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-                                                       ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)])
+def channel(address: str, *, tls_ca: str = "", tls_cert: str = "", tls_key: str = "",
+            tls: bool | None = None) -> grpc.aio.Channel:
+    """A channel to a gateway: TLS when `tls` (default: when any TLS file is given), trusting `tls_ca`
+    (default: the system's roots) and presenting `tls_cert`/`tls_key` where the server asks for mTLS."""
+    options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+               ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)]
+    if not (tls if tls is not None else bool(tls_ca or tls_cert)):
+        return grpc.aio.insecure_channel(address, options=options)
+
+    def read(path: str) -> bytes | None:
+        if not path:
+            return None
+        with open(path, "rb") as f:
+            return f.read()
+    credentials = grpc.ssl_channel_credentials(read(tls_ca), read(tls_key), read(tls_cert))
+    return grpc.aio.secure_channel(address, credentials, options=options)
+
+
+def auth_metadata(api_key: str) -> tuple[tuple[str, str], ...]:
+    """The metadata that carries an API key (none without one)."""
+    return (("authorization", f"Bearer {api_key}"),) if api_key else ()
 
 
 def _frames(script: CallerScript, fmt: codec.Format) -> list[bytes]:
@@ -92,9 +110,10 @@ def _frames(script: CallerScript, fmt: codec.Format) -> list[bytes]:
 
 async def converse(address: str, config: pb.SessionConfig, script: CallerScript, *, speed: float = 1.0,
                    on_event: Callable[[ReceivedEvent], None] | None = None,
-                   metadata: tuple[tuple[str, str], ...] = ()) -> ConversationRecord:
+                   metadata: tuple[tuple[str, str], ...] = (), tls: dict[str, str] | None = None) -> ConversationRecord:
     """Runs one conversation and returns everything the server sent. `metadata` goes with the call
-    (e.g. a W3C `traceparent`, which makes the session's spans part of the caller's trace)."""
+    (`auth_metadata(api_key)`; a W3C `traceparent`, which makes the session's spans part of the caller's
+    trace). `tls`: `channel`'s TLS arguments (tls_ca, tls_cert, tls_key)."""
     fmt = codec.validate_format(codec.Format.from_proto(config.input_audio))
     frames = _frames(script, fmt)
     silence = codec.encode(fmt, np.zeros(fmt.sample_rate_hz * FRAME_MS // 1000, dtype=np.float32))
@@ -115,6 +134,7 @@ async def converse(address: str, config: pb.SessionConfig, script: CallerScript,
                 and now >= record.barge_in_at + script.hang_up_after_barge_in_s)
     started = time.monotonic()
     hang_up = asyncio.Event()
+    opened = asyncio.Event()  # the first event arrived (or the call ended)
 
     reports: list[pb.PlaybackReport] = []
 
@@ -125,6 +145,9 @@ async def converse(address: str, config: pb.SessionConfig, script: CallerScript,
     async def requests():
         nonlocal barge_in
         yield pb.ConverseRequest(config=config)
+        # Audio only once the session is open: a refused session's status then reaches this client as sent
+        # (an asyncio client writing as the server ends the call sees INTERNAL instead, grpc/grpc#36066).
+        await opened.wait()
         texts = sorted(script.texts)
         for i, frame in enumerate(frames):
             offset = i * FRAME_MS / 1000
@@ -161,15 +184,16 @@ async def converse(address: str, config: pb.SessionConfig, script: CallerScript,
                 offset += FRAME_MS / 1000
         yield pb.ConverseRequest(end_of_input=pb.EndOfInput())
 
-    async with channel(address) as ch:
+    async with channel(address, **(tls or {})) as ch:
         call = interaction_pb2_grpc.InteractionStub(ch).Converse(requests(), metadata=metadata or None)
         watcher = asyncio.create_task(_cancel_on(hang_up, call))
         try:
-            await _receive(call, record, script, reports, started, on_event)
+            await _receive(call, record, script, reports, started, on_event, opened)
         except asyncio.CancelledError:
             if not hang_up.is_set():
                 raise
         finally:
+            opened.set()
             watcher.cancel()
         record.hung_up = hang_up.is_set()
     return record
@@ -189,8 +213,9 @@ async def _cancel_on(hang_up: asyncio.Event, call) -> None:
 
 
 async def _receive(call, record: ConversationRecord, script: CallerScript, reports: list, started: float,
-                   on_event: Callable[[ReceivedEvent], None] | None) -> None:
+                   on_event: Callable[[ReceivedEvent], None] | None, opened: asyncio.Event) -> None:
     async for event in call:
+        opened.set()
         received = ReceivedEvent(time.monotonic() - started, event)
         record.events.append(received)
         kind = received.kind

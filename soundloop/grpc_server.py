@@ -45,12 +45,15 @@ async def start_server(
     status: ServingStatus | None = None,
     serving: bool = True,
     unknown: grpc.GenericRpcHandler | None = None,
+    credentials: grpc.ServerCredentials | None = None,
+    with_reflection: bool = True,
 ) -> tuple[grpc.aio.Server, int]:
     """Starts a server on `address` ("host:port", port 0 picks a free one).
 
     `register` lists (add_XServicer_to_server, servicer, full service name).
     Returns the server and the bound port. Health reports SERVING for each service once
-    started (NOT_SERVING if not `serving`); pass `status` to change that later.
+    started (NOT_SERVING if not `serving`); pass `status` to change that later. Without
+    `credentials` the port is plaintext (the stages: they sit behind NetworkPolicies).
     """
     status = status or ServingStatus()
     server = grpc.aio.server(options=SERVER_OPTIONS, interceptors=list(interceptors))
@@ -60,10 +63,11 @@ async def start_server(
         add(servicer, server)
         names.append(name)
         status.names.append(name)
-    reflection.enable_server_reflection(names, server)
+    if with_reflection:
+        reflection.enable_server_reflection(names, server)
     if unknown is not None:  # after the services above: it gets only the methods they do not serve
         server.add_generic_rpc_handlers((unknown,))
-    port = server.add_insecure_port(address)
+    port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
     if port == 0:
         raise RuntimeError(f"could not bind {address}")
     await server.start()
@@ -73,12 +77,14 @@ async def start_server(
 
 
 @contextlib.asynccontextmanager
-async def not_serving_while_loading(address: str, status: ServingStatus) -> AsyncIterator[int]:
+async def not_serving_while_loading(address: str, status: ServingStatus,
+                                    credentials: grpc.ServerCredentials | None = None) -> AsyncIterator[int]:
     """Health on `address` says NOT_SERVING while the body loads models, instead of the port
     refusing connections (a refused probe looks like a dead process). Yields the bound port: the
     real server starts on it inside the body (SO_REUSEPORT lets both hold it for that moment),
     then this health-only server goes; connections it still held reconnect to the real one."""
-    loading, port = await start_server(address, [], status=status, serving=False, unknown=_StillLoading())
+    loading, port = await start_server(address, [], status=status, serving=False, unknown=_StillLoading(),
+                                       credentials=credentials)
     try:
         yield port
     finally:

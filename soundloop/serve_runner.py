@@ -80,7 +80,11 @@ def serve_app(profile: str, redis_url: str, port: int, progress: Callable[[str],
     """Yields the gateway's address once the app runs. `env`: extra variables for every replica (e.g.
     OTEL_*); `metrics_port`: where the Ray node's metrics agent serves Prometheus /metrics, Ray's and
     every replica's soundloop_* metrics (prefixed ray_) together (0: a port Ray picks)."""
-    raw = local_serve_config(load_serve_config(profile), redis_url, port, env)
+    # The public API's security settings of this command reach the Gateway replicas, on a Ray node
+    # started here or one already running.
+    forwarded = {k: v for k, v in os.environ.items() if k.startswith("SOUNDLOOP_SECURITY__")
+                 or k == "SOUNDLOOP_GATEWAY__HOST"}
+    raw = local_serve_config(load_serve_config(profile), redis_url, port, {**forwarded, **(env or {})})
     # The node's processes (controller, proxy) read Serve's knobs from their environment when
     # Serve is first imported; give them the app's RAY_SERVE_* settings so that all run one Serve.
     for key, value in node_env(raw).items():

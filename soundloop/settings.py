@@ -130,6 +130,27 @@ class GatewaySettings(BaseModel):
         "sentences, without lists or markdown.")
 
 
+class SecuritySettings(BaseModel):
+    """Who may call the public API and over what (services/gateway/access.py, transport.py).
+
+    A gateway starts only with TLS files or `plaintext`, and only with a tenants file or `anonymous`:
+    an open door is always asked for, never a default."""
+    # JSON file of tenants and the SHA-256 hashes of their API keys (the keys themselves are never
+    # stored); callers send `authorization: Bearer <key>`. Reread when the file changes.
+    tenants_file: str = ""
+    # PEM files. With a client CA, callers must also present a certificate it signed (mTLS).
+    # Reread when they change (checked at most every few seconds, on new connections).
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_client_ca_file: str = ""
+    # Without TLS: local development, tests, or a mesh sidecar that terminates TLS.
+    plaintext: bool = False
+    # Without API keys: every caller is the tenant "local". Local development and tests only.
+    anonymous: bool = False
+    # gRPC server reflection on the public port (lets grpcurl list the API); off in production.
+    reflection: bool = True
+
+
 class SessionSettings(BaseModel):
     ttl_s: int = 3600  # a session (and its resume token) lives this long after its last write
     # ... and this long once the caller ended it (end of input): time to fetch a replay, no resume needed.
@@ -156,6 +177,7 @@ class Settings(BaseSettings):
     stages: StageAddresses = Field(default_factory=StageAddresses)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     session: SessionSettings = Field(default_factory=SessionSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
     # Prometheus /metrics of this process on this port (0: none). soundloop/metrics.py.
     metrics_port: int = Field(default=0, ge=0, le=65535)
     # Log lines as JSON or text ("": text at a terminal, else JSON). Read by soundloop/logs.py from
@@ -178,6 +200,12 @@ class Settings(BaseSettings):
         out.tts.engine = out.tts.engine or ("espeak-ng" if light else "piper")
         out.decider.turn_model = out.decider.turn_model or ("learned" if light else "rules")
         return out
+
+
+# What `soundloop serve --insecure`, the demo and the tests set, explicitly: a gateway anyone on this
+# machine may call, without TLS or API keys, listening on loopback only.
+LOCAL_DEVELOPMENT_ENV = {"SOUNDLOOP_SECURITY__PLAINTEXT": "true", "SOUNDLOOP_SECURITY__ANONYMOUS": "true",
+                         "SOUNDLOOP_GATEWAY__HOST": "127.0.0.1"}
 
 
 def load_settings(**overrides) -> Settings:

@@ -52,7 +52,8 @@ _RELEASE = (pb.ACTION_IGNORE_BACKCHANNEL, pb.ACTION_RESUME_SPEAKING)
 
 class Conversation:
     def __init__(self, snapshot: SessionSnapshot, stages: StageClients, store: SessionStore, sink: EventSink,
-                 settings: GatewaySettings, clock: Clock = loop_clock):
+                 settings: GatewaySettings, clock: Clock = loop_clock, operator_instructions: str = ""):
+        """`operator_instructions`: the tenant's system prompt ("": the gateway's default)."""
         self.session_id, self.config = snapshot.session_id, snapshot.config
         self._stages, self._sink, self._clock = stages, sink, clock
         self._in = codec.Format.from_proto(self.config.input_audio)
@@ -73,7 +74,7 @@ class Conversation:
         self._progress = ProgressSaver(store, snapshot, lambda: self._replies.history, clock)
         self._replies = ReplyController(snapshot, stages, self._progress, sink, self._inbox, clock,
                                         lambda: self.audio_ms,
-                                        instructions=settings.default_instructions,
+                                        instructions=operator_instructions or settings.default_instructions,
                                         playback_lead_ms=settings.playback_lead_ms,
                                         speculate=settings.speculative_reply)
         self._replies.max_sentences = self.response_policy.max_sentences

@@ -5,6 +5,8 @@ call; an answer adds one LLM call over what was perceived.
 """
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from soundloop.audio import codec
 from soundloop.encoder.v1 import encoder_pb2
 from soundloop.errors import InvalidRequest
@@ -16,14 +18,18 @@ from .events import duration
 from .perception_events import ms
 from .stage_clients import StageClients
 
+Charge = Callable[[float], Awaitable[None]]
+
 
 class OfflineTasks:
     def __init__(self, stages: StageClients, max_clip_s: float = 600.0):
         self._stages = stages
         self._max_clip_s = max_clip_s  # clips share the encoder with live calls
 
-    async def transcribe(self, request: pb.TranscribeRequest | pb.AnswerAboutClipRequest) -> pb.TranscribeResponse:
-        """Raises InvalidRequest for a clip that cannot be decoded, or the encoder's error."""
+    async def transcribe(self, request: pb.TranscribeRequest | pb.AnswerAboutClipRequest,
+                         charge: Charge | None = None) -> pb.TranscribeResponse:
+        """Raises InvalidRequest for a clip that cannot be decoded, or the encoder's error. `charge` is
+        told the clip's seconds once it is known to be valid, before any work (a tenant's allowance)."""
         if not request.audio:
             raise InvalidRequest("audio is empty")
         fmt = codec.validate_format(codec.Format.from_proto(request.audio_format))
@@ -32,6 +38,8 @@ class OfflineTasks:
         if seconds > self._max_clip_s:
             raise InvalidRequest(f"the clip is {seconds:.0f} s of {fmt.describe()}; the limit is "
                                  f"{self._max_clip_s:.0f} s: send it in parts")
+        if charge is not None:
+            await charge(seconds)
         clip = await self._stages.transcribe_clip(encoder_pb2.TranscribeClipRequest(
             format=fmt.to_proto(), audio=request.audio, language=request.language or "en"))
         return pb.TranscribeResponse(
@@ -41,8 +49,9 @@ class OfflineTasks:
             sound_events=[pb.SoundEvent(label=t.label, score=t.score, start=duration(ms(t.start_sample)),
                                         end=duration(ms(t.end_sample))) for t in clip.sound_tags])
 
-    async def answer(self, request: pb.AnswerAboutClipRequest) -> pb.AnswerAboutClipResponse:
-        perception = await self.transcribe(request)
+    async def answer(self, request: pb.AnswerAboutClipRequest,
+                     charge: Charge | None = None) -> pb.AnswerAboutClipResponse:
+        perception = await self.transcribe(request, charge)
         messages = prompts.about_clip(request.instruction, perception)
         answer = ""
         async for chunk in self._stages.generate(llm_pb2.GenerateRequest(messages=messages, turn_id="clip")):

@@ -41,7 +41,8 @@ class ReplyController:
         self._inbox = inbox
         self._clock = clock
         self._audio_ms = audio_ms  # the session's audio clock, for event offsets
-        self._instructions = snapshot.config.instructions or instructions
+        # The operator's prompt first; the caller's instructions only below it, marked as theirs.
+        self._instructions = prompts.system_prompt(instructions, snapshot.config.instructions)
         self._history = list(snapshot.history)
         self.turns = snapshot.turns
         out = codec.Format.from_proto(snapshot.config.output_audio)

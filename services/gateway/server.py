@@ -20,11 +20,13 @@ from soundloop.metrics import configure_metrics
 from soundloop.settings import Settings, load_settings
 from soundloop.telemetry import configure_tracing
 
+from .access import Access
 from .readiness import RedisWatch
 from .servicer import SERVICE_NAME, InteractionServicer, add_to_server
 from .session_store import SessionStore
 from .stage_clients import GrpcStageClients, StageClients
 from .stage_retry import RetryingStages
+from .transport import server_credentials
 from .warm_up import warm_up
 
 log = logging.getLogger(__name__)
@@ -55,16 +57,22 @@ async def start_gateway(settings: Settings, stages: StageClients, address: str |
     stages = RetryingStages(stages, settings.gateway)
     if not settings.redis_url:
         raise ValueError("the gateway needs SOUNDLOOP_REDIS_URL (sessions live in Redis)")
+    # Who may call and over what, checked before anything starts: a gateway that would be open by
+    # mistake does not start at all.
+    access = Access.from_settings(settings.security)
+    credentials = server_credentials(settings.security)  # each server needs its own (gRPC fetches them once)
     store = SessionStore.from_settings(settings.redis_url, settings.session)
     address = address or f"{settings.gateway.host}:{settings.gateway.port}"
     status = ServingStatus()
     # NOT_SERVING until Redis answers and the stages are warm (their first calls load caches).
-    async with not_serving_while_loading(address, status) as port:
+    async with not_serving_while_loading(address, status, credentials) as port:
         await store.ping()
         await warm_up(stages, settings.gateway.default_instructions)
-        servicer = InteractionServicer(stages, store, settings)
+        servicer = InteractionServicer(stages, store, settings, access)
         server, _ = await start_server(f"{address.rsplit(':', 1)[0]}:{port}",
-                                       [(add_to_server, servicer, SERVICE_NAME)], status=status)
+                                       [(add_to_server, servicer, SERVICE_NAME)], status=status,
+                                       credentials=server_credentials(settings.security),
+                                       with_reflection=settings.security.reflection)
     watch = RedisWatch(store, status)
     watch.start()
     return Gateway(server, port, store, stages, status, watch, servicer)

@@ -18,17 +18,27 @@ import grpc
 from soundloop import metrics, telemetry
 from soundloop.audio import codec
 from soundloop.decider.v1 import decider_pb2
-from soundloop.errors import InvalidRequest, SoundloopError, Status, errors_as_status, status_of
+from soundloop.errors import (
+    InvalidRequest,
+    PermissionDenied,
+    SoundloopError,
+    Status,
+    Unauthenticated,
+    errors_as_status,
+    status_of,
+)
 from soundloop.settings import Settings
 from soundloop.v1 import interaction_pb2 as pb
 
 from . import session_tracing
+from .access import Access, Tenant
 from .conversation import Conversation
 from .events import EventSink
 from .offline import OfflineTasks
 from .session_config import InvalidConfig, check_audio_chunk, check_text, normalize_config
-from .session_store import SessionNotFound, SessionStore, SessionStoreUnavailable
+from .session_store import SessionNotFound, SessionStore, SessionStoreUnavailable, new_session_id
 from .stage_clients import StageClients
+from .tenant_limits import TenantLimits
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +79,12 @@ def _rejected(reason: str) -> None:
 
 
 class InteractionServicer:
-    def __init__(self, stages: StageClients, store: SessionStore, settings: Settings):
+    def __init__(self, stages: StageClients, store: SessionStore, settings: Settings, access: Access):
         self._stages = stages
         self._offline = OfflineTasks(stages, settings.gateway.max_clip_s)
         self._store = store
+        self._access = access
+        self._limits = TenantLimits(store.client)
         self._settings = settings
         self._active = 0
         self._draining = asyncio.Event()
@@ -84,8 +96,20 @@ class InteractionServicer:
 
     # ------------------------------------------------------------ Converse
 
+    async def _identify(self, context: grpc.aio.ServicerContext) -> Tenant:
+        """The caller's tenant, before anything else happens; UNAUTHENTICATED without valid credentials."""
+        try:
+            return self._access.identify(context.invocation_metadata())
+        except Unauthenticated as err:
+            _rejected("unauthenticated")
+            await context.abort(err.code, str(err))
+
     async def Converse(self, request_iterator, context: grpc.aio.ServicerContext):
-        config = await self._first_config(request_iterator, context)
+        # The first message is read (not judged) before the credentials: a status sent while the caller's
+        # first write is in flight reaches Python asyncio clients as INTERNAL, not as ours (grpc/grpc#36066).
+        first = await self._first_message(request_iterator, context)
+        tenant = await self._identify(context)
+        config = await self._config_of(first, context)
         if self._draining.is_set():
             _rejected("draining")
             await context.abort(*DRAINING)
@@ -97,20 +121,24 @@ class InteractionServicer:
         metrics.SESSIONS_ACTIVE.add(1)
         try:
             async with errors_as_status(context, WHERE, "Converse"):
-                async for event in self._converse(config, request_iterator, context):
+                async for event in self._converse(tenant, config, request_iterator, context):
                     yield event
         finally:
             self._active -= 1
             metrics.SESSIONS_ACTIVE.add(-1)
 
-    async def _first_config(self, request_iterator, context) -> pb.SessionConfig:
+    @staticmethod
+    async def _first_message(request_iterator, context):
         try:
-            first = await asyncio.wait_for(anext(request_iterator), CONFIG_TIMEOUT_S)
+            return await asyncio.wait_for(anext(request_iterator), CONFIG_TIMEOUT_S)
         except StopAsyncIteration:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "empty stream: the first message must be `config`")
         except TimeoutError:
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED,
                                 f"no `config` within {CONFIG_TIMEOUT_S:.0f} s of opening the stream")
+
+    @staticmethod
+    async def _config_of(first, context) -> pb.SessionConfig:
         if isinstance(first, Undecodable):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 f"first message ({first.size} bytes) is not a ConverseRequest: {first.error}")
@@ -120,21 +148,29 @@ class InteractionServicer:
                                 f"the first message must be `config`, got `{kind or 'empty message'}`")
         return first.config
 
-    async def _open(self, config: pb.SessionConfig, context):
+    async def _open(self, tenant: Tenant, config: pb.SessionConfig, context, slot: contextlib.AsyncExitStack):
+        """The session, new or resumed, holding one of its tenant's session slots (in `slot`)."""
         if config.resume_token:
-            try:
-                snapshot = await self._store.load(config.resume_token)
+            try:  # the tenant is checked before the session is claimed: a refused resume changes nothing
+                sid = await self._store.session_of(config.resume_token, tenant.name)
             except SessionNotFound as err:
                 _rejected("resume_not_found")
                 await context.abort(err.code, f"{err}; start a new session without resume_token")
-            return snapshot, True
+            except PermissionDenied as err:
+                _rejected("wrong_tenant")
+                await context.abort(err.code, str(err))
+            await slot.enter_async_context(self._limits.session_slot(tenant, sid))
+            return await self._store.load(config.resume_token, tenant.name), True
         try:
             normalized = normalize_config(config, self._settings.encoder)
-        except InvalidConfig as err:
+            check_caller_instructions(tenant, normalized.instructions)
+        except (InvalidConfig, PermissionDenied) as err:
             _rejected("invalid_config")
             await context.abort(err.code, str(err))
         await self._check_policy(normalized, context)
-        return await self._store.create(normalized), False
+        sid = new_session_id(tenant.name)
+        await slot.enter_async_context(self._limits.session_slot(tenant, sid))
+        return await self._store.create(normalized, tenant.name, sid), False
 
     async def _check_policy(self, config: pb.SessionConfig, context) -> None:
         """Lets the decider, which alone validates policy, reject a bad one before any audio flows."""
@@ -149,8 +185,13 @@ class InteractionServicer:
         except SoundloopError as err:  # the decider could not judge it: its own code (UNAVAILABLE, ...)
             await context.abort(*status_of(err, WHERE))
 
-    async def _converse(self, config, request_iterator, context):
-        snapshot, resumed = await self._open(config, context)
+    async def _converse(self, tenant: Tenant, config, request_iterator, context):
+        async with contextlib.AsyncExitStack() as slot:
+            snapshot, resumed = await self._open(tenant, config, context, slot)
+            async for event in self._run(tenant, snapshot, resumed, config, request_iterator, context):
+                yield event
+
+    async def _run(self, tenant: Tenant, snapshot, resumed: bool, config, request_iterator, context):
         metrics.SESSIONS.add(1, {"outcome": "resumed" if resumed else "started"})
         if resumed:  # straight to the caller: the replay may be longer than the outbox
             for event in await self._store.events_after(snapshot.session_id, config.replay_after_sequence):
@@ -158,7 +199,8 @@ class InteractionServicer:
         sink = EventSink(self._store, snapshot.session_id, snapshot.last_sequence,
                          self._settings.gateway.send_timeout_s, snapshot.owner)
         sink.start()
-        conversation = Conversation(snapshot, self._stages, self._store, sink, self._settings.gateway)
+        conversation = Conversation(snapshot, self._stages, self._store, sink, self._settings.gateway,
+                                    operator_instructions=tenant.instructions)
         await sink.emit(snapshot.audio_ms, session_started=pb.SessionStarted(
             session_id=snapshot.session_id, resume_token=snapshot.resume_token, resumed=resumed,
             output_audio=snapshot.config.output_audio))
@@ -259,12 +301,29 @@ class InteractionServicer:
     # ------------------------------------------------------------ offline tasks
 
     async def Transcribe(self, request, context):
+        tenant = await self._identify(context)
         async with errors_as_status(context, WHERE, "Transcribe"):
-            return await self._offline.transcribe(_decoded(request))
+            return await self._offline.transcribe(_decoded(request), self._charge(tenant))
 
     async def AnswerAboutClip(self, request, context):
+        tenant = await self._identify(context)
         async with errors_as_status(context, WHERE, "AnswerAboutClip"):
-            return await self._offline.answer(_decoded(request))
+            return await self._offline.answer(_decoded(request), self._charge(tenant))
+
+    def _charge(self, tenant: Tenant):
+        """Counts a clip's seconds against its tenant's offline allowance, once it is known to be valid."""
+        return lambda seconds: self._limits.charge_offline(tenant, seconds)
+
+
+def check_caller_instructions(tenant: Tenant, text: str) -> None:
+    """The operator's policy on caller instructions: allowed or not, and how long."""
+    if not text:
+        return
+    if tenant.caller_instructions == "refused":
+        raise PermissionDenied("this service does not take caller instructions; leave config.instructions empty")
+    if len(text) > tenant.caller_instructions_max_chars:
+        raise InvalidConfig(f"config.instructions is {len(text)} characters; this service takes at most "
+                            f"{tenant.caller_instructions_max_chars}")
 
 
 def _decoded(request):

@@ -1,18 +1,19 @@
 """Everything needed to continue a session, kept in Redis.
 
-Keys share the hash tag `{session id}` so one session lives on one Redis Cluster
+A session id is `<tenant>.<32 hex>`; its keys live under the tenant's prefix, `sl:<tenant>:`, and
+share the hash tag `{<32 hex>}` (written `{sid}` below) so one session lives on one Redis Cluster
 slot. Per session:
-  sl:{sid}:meta        hash: config (SessionConfig bytes), resume token
-  sl:{sid}:history     list: conversation messages as JSON, oldest first
-  sl:{sid}:state       hash: encoder and decider state (bytes), audio clock, counters,
+  sl:<tenant>:{sid}:meta        hash: config (SessionConfig bytes), resume token
+  sl:<tenant>:{sid}:history     list: conversation messages as JSON, oldest first
+  sl:<tenant>:{sid}:state       hash: encoder and decider state (bytes), audio clock, counters,
                        where the caller turn in progress starts and its speech ends
-  sl:{sid}:turn_audio  string: that turn's 16 kHz audio so far (appended per chunk)
-  sl:{sid}:events      stream: every event sent but reply audio, field `ev` = ConverseResponse bytes
-  sl:{sid}:audio       stream: the reply audio events, only the last `audio_log_max` (~30 s): a
+  sl:<tenant>:{sid}:turn_audio  string: that turn's 16 kHz audio so far (appended per chunk)
+  sl:<tenant>:{sid}:events      stream: every event sent but reply audio, field `ev` = ConverseResponse bytes
+  sl:<tenant>:{sid}:audio       stream: the reply audio events, only the last `audio_log_max` (~30 s): a
                        resumed caller needs the rest of the reply in progress, not every past
                        reply's sound, and audio is most of a session's bytes
-  sl:{sid}:owner       string: the connection that owns the session now
-  sl:resume:<token>    string: session id
+  sl:<tenant>:{sid}:owner       string: the connection that owns the session now
+  sl:resume:<token>             string: session id, so a resume names the tenant the session belongs to
 Every write refreshes the expiry of the keys it touches, every per-chunk write that
 of all of them (`ttl_s`): no key outlives an idle session. Any gateway replica can
 pick a session up from these keys alone; the newest connection takes it over and the
@@ -41,7 +42,7 @@ from redis.backoff import NoBackoff
 
 from soundloop import metrics
 from soundloop.decider.v1 import decider_pb2
-from soundloop.errors import Aborted, NotFound, Unavailable
+from soundloop.errors import Aborted, NotFound, PermissionDenied, Unavailable
 from soundloop.settings import SessionSettings
 from soundloop.v1 import interaction_pb2
 
@@ -169,13 +170,27 @@ class SessionSnapshot:
     open_reply: str = ""
 
 
+def new_session_id(tenant: str) -> str:
+    return f"{tenant}.{uuid.uuid4().hex}"
+
+
+def tenant_of(sid: str) -> str:
+    return sid.partition(".")[0]
+
+
+def key_prefix(sid: str) -> str:
+    """Every key of session `sid` starts with this."""
+    tenant, _, local = sid.partition(".")
+    return f"sl:{tenant}:{{{local}}}"
+
+
 def _keys(sid: str) -> dict[str, str]:
-    base = f"sl:{{{sid}}}"
+    base = key_prefix(sid)
     return {name: f"{base}:{name}" for name in ("owner", "state", "turn_audio", "meta", "history", "events",
                                                  "audio")}
 
 
-def _timed(method):
+def timed(method):
     """Records the operation's latency (soundloop.redis.operation.duration), failed or not, and
     turns Redis being unreachable or slow into SessionStoreUnavailable."""
     attributes = {"operation": method.__name__}
@@ -228,9 +243,10 @@ class SessionStore:
     async def ping(self) -> None:
         await self._redis.ping()
 
-    @_timed
-    async def create(self, config: interaction_pb2.SessionConfig) -> SessionSnapshot:
-        sid = uuid.uuid4().hex
+    @timed
+    async def create(self, config: interaction_pb2.SessionConfig, tenant: str = "local",
+                     sid: str = "") -> SessionSnapshot:
+        sid = sid or new_session_id(tenant)
         token = secrets.token_urlsafe(24)
         keys = _keys(sid)
         pipe = self._redis.pipeline(transaction=True)
@@ -242,12 +258,27 @@ class SessionStore:
         await pipe.execute()
         return SessionSnapshot(sid, token, config, [], b"", decider_pb2.DeciderState(), 0, 0, 0, 0.0, owner)
 
-    @_timed
-    async def load(self, resume_token: str) -> SessionSnapshot:
+    @property
+    def client(self) -> aioredis.Redis:
+        return self._redis
+
+    @timed
+    async def session_of(self, resume_token: str, tenant: str = "local") -> str:
+        """The id of the session `resume_token` resumes. SessionNotFound if there is none;
+        PermissionDenied if it belongs to another tenant than `tenant`."""
         sid = await self._redis.get(f"sl:resume:{resume_token}")
         if sid is None:
             raise SessionNotFound("unknown or expired resume token")
         sid = sid.decode()
+        if tenant_of(sid) != tenant:
+            raise PermissionDenied("this resume token belongs to a session of another tenant")
+        return sid
+
+    @timed
+    async def load(self, resume_token: str, tenant: str = "local") -> SessionSnapshot:
+        """Claims the session for this connection. PermissionDenied, with nothing read or changed,
+        if it belongs to another tenant than `tenant`."""
+        sid = await self.session_of(resume_token, tenant)
         keys = _keys(sid)
         # The newest connection wins. Claimed before anything is read: the older connection's writes
         # check ownership, so nothing it sends from now on lands in the session, and the sequence
@@ -280,7 +311,7 @@ class SessionStore:
             utterances=int(state.get(b"utterances", 0)), audio_ms=float(state.get(b"audio_ms", 0.0)),
             owner=owner, open_turn=open_turn, open_reply=state.get(b"open_reply", b"").decode())
 
-    @_timed
+    @timed
     async def touch(self, sid: str, resume_token: str) -> None:
         """Pushes the expiry of every key of the session `ttl_s` into the future."""
         pipe = self._redis.pipeline(transaction=False)
@@ -289,7 +320,7 @@ class SessionStore:
         pipe.expire(f"sl:resume:{resume_token}", self._ttl)
         await pipe.execute()
 
-    @_timed
+    @timed
     async def ended(self, sid: str, resume_token: str) -> None:
         """The caller ended the session: its keys go after `ended_ttl_s` (a replay may still be fetched),
         not after the full resume TTL, so Redis holds finished calls only briefly."""
@@ -298,7 +329,15 @@ class SessionStore:
             pipe.expire(key, self._ended_ttl)
         await pipe.execute()
 
-    @_timed
+    @timed
+    async def forget(self, sid: str) -> bool:
+        """Deletes everything stored of session `sid` (a caller's request to erase their data);
+        its resume token stops working. False if nothing was stored."""
+        token = await self._redis.hget(_keys(sid)["meta"], "resume_token")
+        keys = [*_keys(sid).values(), *([f"sl:resume:{token.decode()}"] if token else [])]
+        return await self._redis.delete(*keys) > 0
+
+    @timed
     async def save_progress(self, sid: str, resume_token: str, owner: str, progress: Progress) -> None:
         """Everything that advances per chunk, in one atomic round trip (~0.1 ms; a stage call
         is ~2 ms). Raises SessionTakenOver if another connection owns the session now."""
@@ -319,7 +358,7 @@ class SessionStore:
         if saved < 0:
             raise SessionOutOfStep("no owner: Redis lost the session" if saved == -1 else "turn audio out of step")
 
-    @_timed
+    @timed
     async def append_history(self, sid: str, owner: str, turns: Sequence[ChatTurn], expected_length: int) -> None:
         """Appends `turns` to a history of `expected_length` entries. SessionTakenOver if another
         connection owns the session, SessionOutOfStep if the history is not that long."""
@@ -333,7 +372,7 @@ class SessionStore:
         if added < 0:
             raise SessionOutOfStep("history out of step")
 
-    @_timed
+    @timed
     async def restore(self, snapshot: SessionSnapshot, history: Sequence[ChatTurn]) -> None:
         """Rewrites what the connection owning the session knows and Redis may lack: the config and
         resume token, the owner key (taken only if nobody holds it) and the whole history. The
@@ -353,7 +392,7 @@ class SessionStore:
             pipe.expire(key, self._ttl)
         await pipe.execute()
 
-    @_timed
+    @timed
     async def append_events(self, sid: str, owner: str, events: Sequence[interaction_pb2.ConverseResponse]) -> None:
         """Logs `events` (reply audio in its own, shorter log). SessionTakenOver if another connection
         owns the session."""
@@ -364,7 +403,7 @@ class SessionStore:
         if not await self._append_events(keys=[keys["events"], keys["audio"], keys["owner"]], args=args):
             raise SessionTakenOver("this session was resumed by another connection")
 
-    @_timed
+    @timed
     async def events_after(self, sid: str, sequence: int) -> list[interaction_pb2.ConverseResponse]:
         """Logged events with a sequence number above `sequence`, oldest first, each once (a batch
         written again after a timeout may be in the log twice). Reply audio older than the audio

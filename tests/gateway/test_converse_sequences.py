@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from services.gateway.server import start_gateway
 from services.gateway.session_config import InvalidConfig, normalize_config
+from services.gateway.session_store import key_prefix
 from soundloop.settings import EncoderSettings, Settings
 from soundloop.v1 import audio_pb2, interaction_pb2 as pb
 
@@ -137,5 +138,5 @@ def test_a_session_the_caller_ended_leaves_redis_soon(gateway_address, redis_url
                                      _message("audio", 3200), _message("end", None)]), timeout=20))
     sid = events[0].session_started.session_id
     client = redis.Redis.from_url(redis_url)
-    ttls = [client.ttl(key) for key in client.keys(f"sl:{{{sid}}}:*")]
+    ttls = [client.ttl(key) for key in client.keys(key_prefix(sid) + ":*")]
     assert ttls and all(0 < ttl <= 300 for ttl in ttls), ttls  # SessionSettings.ended_ttl_s, not the 1 h resume TTL

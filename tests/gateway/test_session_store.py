@@ -10,6 +10,7 @@ from services.gateway.session_store import (
     SessionStore,
     SessionStoreUnavailable,
     SessionTakenOver,
+    key_prefix,
 )
 from soundloop.decider.v1 import decider_pb2
 from soundloop.local_redis import free_port
@@ -70,7 +71,7 @@ async def test_every_key_expires_and_a_newer_connection_takes_over(store, redis_
     progress = Progress(b"e", decider_pb2.DeciderState(), 100.0, 0, 1, 0, None, "set", b"pcm")
     await store.save_progress(sid, created.resume_token, created.owner, progress)
     client = aioredis.from_url(redis_url)
-    keys = [k.decode() for k in await client.keys(f"sl:{{{sid}}}:*")] + [f"sl:resume:{created.resume_token}"]
+    keys = [k.decode() for k in await client.keys(key_prefix(sid) + ":*")] + [f"sl:resume:{created.resume_token}"]
     ttls = {key: await client.ttl(key) for key in keys}
     await client.aclose()
     assert len(keys) == 7 and all(0 < ttl <= 60 for ttl in ttls.values()), ttls
@@ -84,7 +85,7 @@ async def test_every_key_expires_and_a_newer_connection_takes_over(store, redis_
 async def _ttls(redis_url: str, sid: str, token: str) -> dict[str, int]:
     import redis.asyncio as aioredis
     client = aioredis.from_url(redis_url)
-    keys = [k.decode() for k in await client.keys(f"sl:{{{sid}}}:*")] + [f"sl:resume:{token}"]
+    keys = [k.decode() for k in await client.keys(key_prefix(sid) + ":*")] + [f"sl:resume:{token}"]
     ttls = {key: await client.ttl(key) for key in keys}
     await client.aclose()
     return ttls
@@ -122,7 +123,7 @@ async def test_restore_rewrites_a_session_redis_lost(store, redis_url):
     created = await store.create(_config())
     await store.append_history(created.session_id, created.owner, [ChatTurn("user", "hi")], 0)
     client = aioredis.from_url(redis_url)
-    await client.delete(*[k for k in await client.keys(f"sl:{{{created.session_id}}}:*")],
+    await client.delete(*[k for k in await client.keys(key_prefix(created.session_id) + ":*")],
                         f"sl:resume:{created.resume_token}")  # as after a restart without persistence
     await client.aclose()
     progress = Progress(b"e", decider_pb2.DeciderState(), 100.0, 1, 1, 0, None, "set", b"ab")
@@ -205,9 +206,44 @@ async def test_memory_per_session_is_bounded(redis_url):
     progress = Progress(b"e" * 4096, decider_pb2.DeciderState(), 1e6, 50, 50, 0, None, "set", b"\x00" * 28 * 32000)
     await store.save_progress(sid, created.resume_token, created.owner, progress)
     client = aioredis.from_url(redis_url)
-    keys = [k for k in await client.keys(f"sl:{{{sid}}}:*")] + [f"sl:resume:{created.resume_token}".encode()]
+    keys = [k for k in await client.keys(key_prefix(sid) + ":*")] + [f"sl:resume:{created.resume_token}".encode()]
     used = sum([await client.memory_usage(k, samples=0) or 0 for k in keys])
     await client.aclose()
     await store.close()
     print(f"\nRedis memory of one session at the settings' limits: {used / 1e6:.2f} MB")
     assert used < 4e6
+
+
+async def test_forgetting_a_session_erases_every_key_and_its_resume_token(store, redis_url):
+    import redis.asyncio as aioredis
+    created = await store.create(_config(), "acme")
+    sid = created.session_id
+    await store.append_history(sid, created.owner, [ChatTurn("user", "my card number is 4111")], 0)
+    await store.append_events(sid, created.owner, [pb.ConverseResponse(sequence=1)])
+    assert await store.forget(sid)
+    client = aioredis.from_url(redis_url)
+    left = await client.keys(key_prefix(sid) + ":*") + await client.keys(f"sl:resume:{created.resume_token}")
+    await client.aclose()
+    assert left == []
+    with pytest.raises(SessionNotFound):
+        await store.load(created.resume_token, "acme")
+    assert not await store.forget(sid)  # nothing left to forget
+
+
+def test_the_forget_command_erases_a_session(redis_url):
+    import asyncio
+    import subprocess
+    import sys
+
+    async def create() -> str:
+        store = SessionStore.from_url(redis_url)
+        try:
+            return (await store.create(_config(), "acme")).session_id
+        finally:
+            await store.close()
+    sid = asyncio.run(create())
+    command = [sys.executable, "-m", "services.gateway.forget", sid, "--redis-url", redis_url]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "every key deleted" in done.stdout, done.stderr
+    again = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 1 and "nothing stored" in again.stderr
