@@ -1,6 +1,7 @@
-"""`soundloop serve` stops everything it started on SIGTERM (docker stop, Kubernetes), in both
-modes: it exits 0, and the process table holds nothing of its session afterwards (Redis, Ray's
-GCS, raylet and agents, Serve replicas, stage servers). Ray's own SIGTERM handler used to abort
+"""`soundloop serve` stops everything it started on SIGTERM (docker stop, Kubernetes) and on Ctrl-C
+(SIGINT to the terminal's whole process group), in both modes: it exits 0, and the process table
+holds nothing of its session afterwards (Redis, Ray's GCS, raylet and agents, Serve replicas, stage
+servers). Ray's own SIGTERM handler used to abort
 the Serve mode with a stack dump and leave half of that running."""
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ def _session_processes(sid: int) -> list[str]:
     return [line.split(None, 2)[2] for line in out.splitlines() if int(line.split()[1]) == sid]
 
 
+@pytest.mark.parametrize("how", ["sigterm", "ctrl-c"])
 @pytest.mark.parametrize("mode", [pytest.param("serve", marks=pytest.mark.serve), "processes"])
-def test_sigterm_stops_every_process_soundloop_serve_started(mode):
+def test_stopping_soundloop_serve_stops_every_process_it_started(mode, how):
     env = {**os.environ, "SOUNDLOOP_PROFILE": "light"}
     # Its own session: every process it starts (and theirs) can be found by session id afterwards.
     command = [sys.executable, "-m", "soundloop.cli", "serve", "--mode", mode, "--port", str(free_port())]
@@ -40,11 +42,14 @@ def test_sigterm_stops_every_process_soundloop_serve_started(mode):
         started = _session_processes(proc.pid)
         assert "redis-server" in started and len(started) >= 6, started
 
-        proc.send_signal(signal.SIGTERM)
+        if how == "sigterm":
+            proc.send_signal(signal.SIGTERM)
+        else:  # what a terminal does on Ctrl-C: SIGINT to every process of the foreground group
+            os.killpg(proc.pid, signal.SIGINT)
         rest, _ = proc.communicate(timeout=90)
         output.append(rest)
         assert proc.returncode == 0, "".join(output[-40:])
-        assert "SIGTERM received" not in rest  # no stack dump: a clean exit
+        assert "SIGTERM received" not in rest and "Traceback" not in rest, rest[-3000:]  # a clean exit
         deadline = time.monotonic() + 15
         while (left := _session_processes(proc.pid)) and time.monotonic() < deadline:
             time.sleep(0.5)

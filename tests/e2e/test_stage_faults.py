@@ -56,3 +56,40 @@ async def test_a_stage_crash_mid_call_loses_nothing(faulty_stack, stage):
     assert len(ended) == 2 and ended[-1].kind == "turn_completed", [e.kind for e in ended]
     print(f"\n{stage} SIGKILLed and restarted ({down_s:.1f} s down): {len(sequences)} events in order, "
           f"no error, both questions answered")
+
+
+@pytest.mark.parametrize("stage,first_event", [("llm", "reply_text"), ("tts", "reply_audio")])
+async def test_a_reply_stage_crash_mid_reply_ends_that_reply_and_the_call_goes_on(faulty_stack, stage, first_event):
+    """The LLM or TTS process SIGKILLed as the first reply starts (its first text or audio reached
+    the caller): that reply ends with an UNAVAILABLE error event and a turn_completed holding only
+    what the caller heard, which is all the history keeps; the restarted stage answers the next question."""
+    audio = join(silence(0.4), speak("Tell me a long story about a brave knight and a dragon."), silence(9.0),
+                 speak("What is the capital of France?"), silence(0.3))
+    script = CallerScript(audio, RATE, tail_s=25.0, stop_after_turns=2)
+    crashing: list[asyncio.Task] = []
+
+    def crash_on_first(received) -> None:
+        if received.kind == first_event and not crashing:
+            crashing.append(asyncio.get_running_loop().create_task(
+                asyncio.to_thread(faulty_stack.crash_and_restart, stage, 0.5)))
+
+    record = await converse(faulty_stack.gateway_address, pb.SessionConfig(input_audio=PCM16K), script,
+                            on_event=crash_on_first)
+    assert crashing, "no reply started"
+    await crashing[0]
+
+    sequences = [e.event.sequence for e in record.events]
+    assert sequences == list(range(1, len(sequences) + 1))
+    errors = [e.event.error for e in record.of("error")]
+    assert errors and all(e.code == "UNAVAILABLE" and "failed" in e.message for e in errors), errors
+    ended = [e.event for e in record.events if e.kind in ("turn_completed", "turn_interrupted")]
+    assert len(ended) == 2 and ended[-1].WhichOneof("event") == "turn_completed", ended
+    first = ended[0].turn_completed if ended[0].HasField("turn_completed") else ended[0].turn_interrupted
+    turn = first.turn_id
+    streamed = "".join(e.event.reply_text.delta for e in record.of("reply_text") if e.event.reply_text.turn_id == turn)
+    kept = first.text if ended[0].HasField("turn_completed") else first.heard_text
+    assert streamed.split()[:len(kept.split())] == kept.split(), (kept, streamed)  # what was heard, no more
+    assert "france" in " ".join(record.final_transcripts()).lower()
+    assert ended[-1].turn_completed.text.strip()  # the restarted stage answered
+    print(f"\n{stage} SIGKILLed at the first {first_event}: {len(errors)} error event(s) {errors[0].code}; "
+          f"kept {len(kept.split())} of {len(streamed.split())} streamed words; the next question answered")
