@@ -72,7 +72,7 @@ class TenantLimits:
             yield
             return
         if not await self._take(tenant, sid):
-            raise Overloaded(f"tenant {tenant.name!r} has its {tenant.max_sessions} live sessions; "
+            raise Overloaded(f"tenant {tenant.name!r} is at its limit of {tenant.max_sessions} live sessions; "
                              "end one or retry later")
         renewing = asyncio.create_task(self._renew(tenant, sid), name="tenant-lease")
         try:
