@@ -10,6 +10,7 @@ in the first token, and `hallucinations` decides what to drop as for Whisper.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import pathlib
@@ -117,12 +118,15 @@ class MoonshineTranscriber:
                 f"ASR model {self.name} recognizes English only; language {requested!r} is not supported")
         return code
 
-    def transcribe(self, samples: np.ndarray, language: str, timestamps: bool) -> Transcript:
-        """Recognizes 16 kHz float32 samples; `language` comes from `language_for`."""
+    def transcribe(self, samples: np.ndarray, language: str, timestamps: bool,
+                   background: bool = False) -> Transcript:
+        """Recognizes 16 kHz float32 samples; `language` comes from `language_for`. Live decodes go one
+        at a time; a `background` one (an offline clip, on a lower-priority thread) runs beside them
+        rather than holding the lock for seconds (onnxruntime sessions take concurrent runs)."""
         kept, tokens, logprob_sum, no_speech = [], 0, 0.0, 1.0
         for start, end in windows(samples):
             span = samples[start:end]
-            with self._lock:
+            with contextlib.nullcontext() if background else self._lock:
                 ids, logprobs, first_prob = self._decode(span)
             text = _ARCHAIC.sub(r"\1o\2", self._tokenizer.decode(ids).strip(_NOTES + " \t\n"))
             tokens += len(logprobs)

@@ -30,7 +30,9 @@ class SpeechRecognizer(Protocol):
 
     def language_for(self, requested: str) -> str: ...
 
-    def transcribe(self, samples: np.ndarray, language: str, timestamps: bool) -> Transcript: ...
+    # `background`: an offline clip's decode, which must not hold a live call's recognition behind it.
+    def transcribe(self, samples: np.ndarray, language: str, timestamps: bool,
+                   background: bool = False) -> Transcript: ...
 
 
 def load(name: str, threads: int, beam_size: int) -> SpeechRecognizer:

@@ -2,14 +2,20 @@
 
 AnalyzeChunk is stateless on the replica: the stream's state comes in with the
 request and goes back with the response. Model calls run on worker threads so
-the event loop stays free: chunk analysis (~1 ms) on a small pool, Whisper on
-a single thread, which also queues decodes one at a time.
+the event loop stays free: chunk analysis (~1 ms) on a small pool, live speech
+recognition on a single thread, which also queues decodes one at a time, and
+offline clips on threads of their own at a lower priority, so a long clip never
+queues a caller's recognition behind it.
 """
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import functools
 import logging
+import os
+import threading
 import time
 
 import numpy as np
@@ -43,6 +49,10 @@ class EncoderStage:
         self._hop_frames = sound_events.hop_frames(settings.sound_hop_ms)
         self._analysis = concurrent.futures.ThreadPoolExecutor(analysis_threads, thread_name_prefix="encoder-analysis")
         self._asr = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="encoder-asr")
+        # Offline clips get threads of their own at a lower CPU priority: a minutes-long clip queued
+        # on the live ASR thread held every caller's recognition behind it (a 60 s clip: ~3 s).
+        self._offline = concurrent.futures.ThreadPoolExecutor(
+            2, thread_name_prefix="encoder-offline", initializer=_background_priority)
 
     @classmethod
     def from_settings(cls, settings: Settings, warm_up: bool = True) -> EncoderStage:
@@ -69,8 +79,8 @@ class EncoderStage:
         self.recognizers.warm_up(noise)
 
     def close(self) -> None:
-        self._analysis.shutdown(wait=False, cancel_futures=True)
-        self._asr.shutdown(wait=False, cancel_futures=True)
+        for pool in (self._analysis, self._asr, self._offline):
+            pool.shutdown(wait=False, cancel_futures=True)
 
     async def _run(self, pool: concurrent.futures.Executor, fn, *args):
         # A cancelled call drops work that has not started yet (e.g. a stale speculative decode).
@@ -143,8 +153,9 @@ class EncoderStage:
             telemetry.MODEL: engine.name, telemetry.AUDIO_SECONDS: round(samples.size / RATE, 3)})
         with telemetry.ending(span, "encoder", "transcribe_clip"):
             transcript, tags = await asyncio.gather(
-                self._run(self._asr, engine.transcribe, samples, language, True),
-                self._run(self._analysis, sound_events.tag_clip, self.tagger, samples, CLIP_HOP_FRAMES,
+                self._run(self._offline, functools.partial(engine.transcribe, samples, language, True,
+                                                           background=True)),
+                self._run(self._offline, sound_events.tag_clip, self.tagger, samples, CLIP_HOP_FRAMES,
                           self.settings.sound_report_threshold))
         duration_ms = round(decoded.size * 1000 / fmt.sample_rate_hz)
         return encoder_pb2.TranscribeClipResponse(
@@ -155,6 +166,17 @@ class EncoderStage:
             sound_tags=[_tag_proto(t) for t in tags],
             duration_ms=duration_ms,
         )
+
+
+OFFLINE_NICE = 10  # CFS weight ~110 against 1024: a live call's work gets ~90 % of a contended core
+
+
+def _background_priority() -> None:
+    """Lowers the calling thread's CPU priority (Linux schedules threads by their own nice value).
+    The models' work runs on the calling thread where they use one intra-op thread (Moonshine on the
+    light profile); Whisper's own worker threads keep theirs."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), OFFLINE_NICE)
 
 
 def _tag_proto(tag: sound_events.Tag) -> encoder_pb2.SoundTag:

@@ -63,8 +63,10 @@ class Transcriber:
             raise InvalidRequest(f"ASR model {self.name} does not support language {requested!r}")
         return code
 
-    def transcribe(self, samples: np.ndarray, language: str, timestamps: bool) -> Transcript:
-        """Recognizes 16 kHz float32 samples; `language` comes from `language_for`."""
+    def transcribe(self, samples: np.ndarray, language: str, timestamps: bool,
+                   background: bool = False) -> Transcript:
+        """Recognizes 16 kHz float32 samples; `language` comes from `language_for`. One decode at a
+        time, `background` or not: CTranslate2 already spreads one over every thread it was given."""
         with self._lock:
             segments, _ = self._model.transcribe(
                 samples, language=language, beam_size=self._beam_size, temperature=0.0,
