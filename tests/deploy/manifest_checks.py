@@ -5,6 +5,7 @@ so a test can assert both that the real manifests pass and that a broken copy fa
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -68,12 +69,23 @@ def compose_problems(doc) -> list[str]:
     return _errors(compose_validator(), doc, "docker-compose.yml")
 
 
-_INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}")
+_INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
 
 
-def interpolate_defaults(value: str) -> str:
-    """Compose interpolation with an empty environment: ${X:-default} -> default."""
-    return _INTERPOLATION.sub(lambda m: m.group(2) or "", value)
+def interpolate_defaults(value: str, env: Mapping[str, str] | None = None) -> str:
+    """Compose interpolation: ${X:-default} -> env's X, else default; ${X:?error} (which Compose
+    refuses to run without) -> env's X, else ""."""
+    def value_of(m: re.Match) -> str:
+        name, sep, rest = m.groups()
+        if (env or {}).get(name):
+            return env[name]
+        return rest if sep and sep.endswith("-") else ""
+    return _INTERPOLATION.sub(value_of, value)
+
+
+def compose_required_variables(value: str) -> set[str]:
+    """Variables that `value` interpolates with ${X:?error}: Compose stops when they are unset."""
+    return {m.group(1) for m in _INTERPOLATION.finditer(value) if m.group(2) == ":?"}
 
 
 # ---------------------------------------------------------------- CRD -> JSON Schema
@@ -186,6 +198,49 @@ def service_spec_schema() -> dict:
     return rayservice_schema()["properties"]["spec"]["properties"]["serveService"]["properties"]["spec"]
 
 
+def label_selector_schema() -> dict:
+    """meta/v1 LabelSelector, as embedded in the CRD's pod affinity terms."""
+    affinity = pod_template_schema()["properties"]["spec"]["properties"]["affinity"]["properties"]
+    term = affinity["podAffinity"]["properties"]["requiredDuringSchedulingIgnoredDuringExecution"]["items"]
+    return term["properties"]["labelSelector"]
+
+
+def network_policy_spec_schema() -> dict:
+    """networking/v1 NetworkPolicySpec (not in the CRD: written from the API reference, strict)."""
+    selector = label_selector_schema()
+    peer = {"type": "object", "additionalProperties": False, "properties": {
+        "podSelector": selector, "namespaceSelector": selector,
+        "ipBlock": {"type": "object", "required": ["cidr"], "additionalProperties": False, "properties": {
+            "cidr": {"type": "string"}, "except": {"type": "array", "items": {"type": "string"}}}}}}
+    port = {"type": "object", "additionalProperties": False, "properties": {
+        "protocol": {"enum": ["TCP", "UDP", "SCTP"]},
+        "port": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 65535}, {"type": "string"}]},
+        "endPort": {"type": "integer", "minimum": 1, "maximum": 65535}}}
+
+    def rule(direction: str) -> dict:
+        return {"type": "object", "additionalProperties": False, "properties": {
+            direction: {"type": "array", "items": peer}, "ports": {"type": "array", "items": port}}}
+
+    return {"type": "object", "required": ["podSelector"], "additionalProperties": False, "properties": {
+        "podSelector": selector,
+        "policyTypes": {"type": "array", "items": {"enum": ["Ingress", "Egress"]}},
+        "ingress": {"type": "array", "items": rule("from")}, "egress": {"type": "array", "items": rule("to")}}}
+
+
+def selects(selector: dict | None, labels: Mapping[str, str] | None) -> bool:
+    """Whether a LabelSelector matches `labels` (None: no object, as an external peer has no pod)."""
+    if selector is None or labels is None:
+        return False
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr["key"], expr["operator"], expr.get("values") or []
+        if not {"In": key in labels and labels[key] in values, "NotIn": labels.get(key) not in values,
+                "Exists": key in labels, "DoesNotExist": key not in labels}[op]:
+            return False
+    return True
+
+
 # ---------------------------------------------------------------- Core kinds
 
 def _container_ports(template: dict) -> dict:
@@ -198,10 +253,10 @@ def _container_ports(template: dict) -> dict:
 
 
 def core_manifest_problems(docs: list) -> list[str]:
-    """Secret / Deployment / Service: required fields, pod template and Service spec
+    """Secret / Deployment / Service / NetworkPolicy: required fields, pod template and Service spec
     against the core schemas embedded in the CRD, selectors and target ports that resolve."""
     problems = []
-    api = {"Secret": "v1", "Service": "v1", "Deployment": "apps/v1"}
+    api = {"Secret": "v1", "Service": "v1", "Deployment": "apps/v1", "NetworkPolicy": "networking.k8s.io/v1"}
     pods, services = [], []
     for doc in docs:
         kind, name = doc.get("kind"), (doc.get("metadata") or {}).get("name")
@@ -216,6 +271,10 @@ def core_manifest_problems(docs: list) -> list[str]:
             values = {**(doc.get("stringData") or {}), **(doc.get("data") or {})}
             if not values or not all(isinstance(v, str) for v in values.values()):
                 problems.append(f"{where}: needs string data")
+            if doc.get("type") == "kubernetes.io/tls" and not {"tls.crt", "tls.key"} <= set(values):
+                problems.append(f"{where}: a kubernetes.io/tls Secret needs tls.crt and tls.key")
+        elif kind == "NetworkPolicy":
+            problems += _errors(kube_validator(network_policy_spec_schema()), doc.get("spec"), f"{where} spec")
         elif kind == "Deployment":
             spec = doc.get("spec") or {}
             template = spec.get("template") or {}
@@ -240,6 +299,58 @@ def core_manifest_problems(docs: list) -> list[str]:
             if matched and not all(target in _container_ports(t) for t in matched):
                 problems.append(f"{where}: targetPort {target!r} is not a container port of the selected pods")
     return problems
+
+
+# ---------------------------------------------------------------- NetworkPolicy semantics
+
+@dataclasses.dataclass(frozen=True)
+class Peer:
+    """One end of a connection: a pod (labels) in a namespace (labels), or outside the cluster (None)."""
+    labels: Mapping[str, str] | None
+    namespace: Mapping[str, str] | None
+
+
+def policy_types(policy: dict) -> list[str]:
+    """The API server's default: Ingress always, Egress when egress rules are given."""
+    spec = policy.get("spec") or {}
+    return spec.get("policyTypes") or ["Ingress"] + (["Egress"] if "egress" in spec else [])
+
+
+def _peer_matches(peers, source: Peer, namespace: Mapping[str, str]) -> bool:
+    if not peers:  # no `from`: every source
+        return True
+    for peer in peers:
+        if "ipBlock" in peer:
+            continue  # the policies here select pods and namespaces only
+        pod_ok = "podSelector" not in peer or selects(peer["podSelector"], source.labels)
+        if "namespaceSelector" in peer:
+            ns_ok = selects(peer["namespaceSelector"], source.namespace)
+        else:  # a podSelector alone means pods of the policy's own namespace
+            ns_ok = source.namespace is not None and dict(source.namespace) == dict(namespace)
+        if pod_ok and ns_ok:
+            return True
+    return False
+
+
+def _port_matches(ports, port: int, protocol: str) -> bool:
+    def matches(rule: dict) -> bool:
+        if rule.get("protocol", "TCP") != protocol:
+            return False
+        first = rule.get("port", port)
+        return first == port or (isinstance(first, int) and first <= port <= rule.get("endPort", first))
+    return not ports or any(matches(rule) for rule in ports)
+
+
+def ingress_allowed(policies: list[dict], namespace: Mapping[str, str], pod: Mapping[str, str],
+                    source: Peer, port: int, protocol: str = "TCP") -> bool:
+    """Whether NetworkPolicies `policies` (all in `namespace`) admit `source` to `pod` on `port`.
+
+    A pod that no Ingress policy selects takes everything; one that some select takes what any of
+    their rules admits (rules add up, nothing denies)."""
+    selecting = [p for p in policies if "Ingress" in policy_types(p) and selects(p["spec"]["podSelector"], pod)]
+    return not selecting or any(
+        _peer_matches(rule.get("from"), source, namespace) and _port_matches(rule.get("ports"), port, protocol)
+        for p in selecting for rule in p["spec"].get("ingress") or [])
 
 
 # ---------------------------------------------------------------- Ray Serve config

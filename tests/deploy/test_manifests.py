@@ -3,7 +3,8 @@
 Compose against the Compose Specification schema, the Serve configs against Ray
 Serve's own pydantic models (plus the keys they would silently drop), the
 RayService against the KubeRay v1.7.0 CRD converted to a strict JSON Schema, and
-the core kinds of redis.yaml against the core schemas embedded in that CRD.
+the core kinds of redis.yaml, secrets.example.yaml and network-policies.yaml against
+the core schemas embedded in that CRD (NetworkPolicy: written from the API reference).
 """
 from __future__ import annotations
 
@@ -33,6 +34,14 @@ def rayservice():
 @pytest.fixture(scope="module")
 def redis_docs():
     return mc.load_yaml_all(mc.REPO / "deploy" / "kuberay" / "redis.yaml")
+
+
+@pytest.fixture(scope="module")
+def core_docs(redis_docs):
+    """Every core-kind manifest: Redis, the Secret templates, the NetworkPolicies."""
+    folder = mc.REPO / "deploy" / "kuberay"
+    return redis_docs + mc.load_yaml_all(folder / "secrets.example.yaml") + mc.load_yaml_all(
+        folder / "network-policies.yaml")
 
 
 def serve_config(name: str = "soundloop.yaml"):
@@ -206,18 +215,24 @@ def test_serve_config_v2_drift_is_detected(rayservice):
 
 # ---------------------------------------------------------------- core kinds
 
-def test_redis_manifests_are_valid_core_kinds(redis_docs):
-    assert {d["kind"] for d in redis_docs} == {"Secret", "Deployment", "Service"}
-    assert mc.core_manifest_problems(redis_docs) == []
+def test_core_manifests_are_valid_core_kinds(redis_docs, core_docs):
+    # No Secret in redis.yaml: applying a placeholder would overwrite the real one.
+    assert {d["kind"] for d in redis_docs} == {"Deployment", "Service"}
+    assert {d["kind"] for d in core_docs} == {"Deployment", "Service", "Secret", "NetworkPolicy"}
+    assert mc.core_manifest_problems(core_docs) == []
 
 
-def test_core_kind_checks_reject_broken_manifests(redis_docs):
-    broken = copy.deepcopy(redis_docs)
-    by_kind = {d["kind"]: d for d in broken}
+def test_core_kind_checks_reject_broken_manifests(core_docs):
+    broken = copy.deepcopy(core_docs)
+    by_kind = {d["kind"]: d for d in broken}  # the last of each kind
     by_kind["Service"]["spec"]["ports"][0]["targetPort"] = "redis-typo"
     by_kind["Deployment"]["spec"]["selector"]["matchLabels"] = {"app": "other"}
     by_kind["Deployment"]["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = 3
     del by_kind["Secret"]["metadata"]["name"]
+    del by_kind["Secret"]["stringData"]["tls.key"]
+    by_kind["NetworkPolicy"]["spec"]["policyTypes"] = ["Inbound"]
+    by_kind["NetworkPolicy"]["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabel"] = {"a": "b"}
     problems = mc.core_manifest_problems(broken)
-    for needle in ("targetPort", "selector", "imagePullPolicy", "'name' is a required"):
+    for needle in ("targetPort", "selector", "imagePullPolicy", "'name' is a required", "tls.key",
+                   "Inbound", "matchLabel'"):
         assert any(needle in p for p in problems), (needle, problems)

@@ -14,6 +14,7 @@ import pathlib
 import re
 import shutil
 import subprocess
+import urllib.parse
 
 import manifest_checks as mc
 import pytest
@@ -113,7 +114,7 @@ def compose_wiring_problems(compose) -> list[str]:
             problems.append(f"compose gateway: SOUNDLOOP_STAGES__{stage.upper()} should be {stage}:{ports[stage]}")
         if gateway.get("depends_on", {}).get(stage, {}).get("condition") != "service_healthy":
             problems.append(f"compose gateway: should wait for {stage} to be healthy")
-    if f"{ports['gateway']}:{ports['gateway']}" not in gateway.get("ports", []):
+    if not any(str(p).split(":")[-2:] == [str(ports["gateway"])] * 2 for p in gateway.get("ports", [])):
         problems.append(f"compose gateway: should publish {ports['gateway']}")
     redis = [n for n, s in services.items() if str(s.get("image", "")).startswith("redis:")]
     for name, svc in services.items():
@@ -126,7 +127,8 @@ def _compose_service_problems(name: str, svc: dict, services: dict, redis: list[
     env = {k: str(v) for k, v in (svc.get("environment") or {}).items()}
     problems = mc.settings_env_problems(env, f"compose {name}")
     url = env.get("SOUNDLOOP_REDIS_URL")
-    if url and not any(url.startswith(f"redis://{r}:6379/") for r in redis):
+    parsed = urllib.parse.urlsplit(mc.interpolate_defaults(url or "", {"REDIS_PASSWORD": "x"}))
+    if url and (parsed.scheme != "redis" or parsed.hostname not in redis or parsed.port != 6379):
         problems.append(f"compose {name}: SOUNDLOOP_REDIS_URL {url} names no redis service on 6379")
     if url and svc.get("depends_on", {}).get(redis[0] if redis else "", {}).get("condition") != "service_healthy":
         problems.append(f"compose {name}: uses Redis but does not wait for it to be healthy")
@@ -179,11 +181,19 @@ def gateway_slots(group: dict) -> float:
 
 
 def _grpc_probe_problems(container: dict, port: int, where: str) -> list[str]:
+    """The Gateway's grpc.health on its port: kubelet's grpc probe, or the probe script, which a
+    gateway serving TLS needs (kubelet's probe speaks plaintext only)."""
     problems = []
+    env = {e["name"]: e.get("value", "") for e in container.get("env", [])}
+    tls_dir = env["SOUNDLOOP_SECURITY__TLS_CERT_FILE"].rsplit("/", 1)[0] if env.get(
+        "SOUNDLOOP_SECURITY__TLS_CERT_FILE") else None
     for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
         probe = container.get(kind) or {}
-        if probe.get("grpc", {}).get("port") != port:
-            problems.append(f"{where}: {kind} should be a grpc probe of the Gateway's health on port {port}")
+        command = probe.get("exec", {}).get("command", [])
+        script = command[:3] == ["python", PROBE, f"127.0.0.1:{port}"] and _arg(command, "--tls-dir") == tls_dir
+        if not script and (tls_dir or probe.get("grpc", {}).get("port") != port):
+            problems.append(f"{where}: {kind} should be a grpc probe of the Gateway's health on port {port}"
+                            + (f" by {PROBE} --tls-dir {tls_dir}" if tls_dir else ""))
     return problems
 
 
@@ -194,7 +204,6 @@ def rayservice_wiring_problems(rayservice, serve_doc, redis_docs) -> list[str]:
     if cluster["rayVersion"] != pins()["ray"]:
         problems.append(f"rayVersion {cluster['rayVersion']} != ray pin {pins()['ray']} in requirements/runtime.txt")
     gateway_port = mc.serve_gateway_port(serve_doc)
-    secrets = {d["metadata"]["name"]: d.get("stringData", {}) for d in redis_docs if d["kind"] == "Secret"}
     endpoint, head_ports = None, {}
     for group, spec, container in _containers(rayservice):
         where = f"{group} container {container['name']}"
@@ -207,9 +216,7 @@ def rayservice_wiring_problems(rayservice, serve_doc, redis_docs) -> list[str]:
         endpoint = endpoint or env.get("OTEL_EXPORTER_OTLP_ENDPOINT", {}).get("value")
         if env.get("OTEL_EXPORTER_OTLP_ENDPOINT", {}).get("value") != endpoint:
             problems.append(f"{where}: another OTLP endpoint than the other groups")
-        ref = env.get("SOUNDLOOP_REDIS_URL", {}).get("valueFrom", {}).get("secretKeyRef", {})
-        if ref.get("key") not in secrets.get(ref.get("name"), {}):
-            problems.append(f"{where}: SOUNDLOOP_REDIS_URL should come from a Secret in redis.yaml, got {ref}")
+        problems += redis_url_problems(env.get("SOUNDLOOP_REDIS_URL", {}).get("value", ""), redis_docs, where)
         problems += mc.settings_env_problems({k: e.get("value", "x") for k, e in env.items()}, where)
         ports = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
         if group == "head":
@@ -248,11 +255,15 @@ def gateway_service_problems(service, rayservice, serve_doc) -> list[str]:
         if (selector.items() <= labels.items()) != bool(gateway_slots(group)):
             problems.append(f"gateway Service: selector {selector} should match the Gateway's pods only, "
                             f"not {group.get('groupName', 'head')} (labels {labels})")
-    (port,) = service["spec"]["ports"]
-    if (port.get("port"), port.get("targetPort"), port.get("appProtocol")) != (
-            mc.serve_gateway_port(serve_doc), "serve-grpc", "kubernetes.io/h2c"):
-        problems.append(f"gateway Service: want port {mc.serve_gateway_port(serve_doc)}, targetPort serve-grpc "
-                        "(by name), appProtocol kubernetes.io/h2c")
+    ports = service["spec"]["ports"]
+    if [(p.get("port"), p.get("targetPort")) for p in ports] != [(mc.serve_gateway_port(serve_doc), "serve-grpc")]:
+        problems.append(f"gateway Service: want one port, {mc.serve_gateway_port(serve_doc)}, targetPort serve-grpc "
+                        "(by name)")
+    tls = any(e["name"] == "SOUNDLOOP_SECURITY__TLS_CERT_FILE" for g in cluster["workerGroupSpecs"] if gateway_slots(g)
+              for c in g["template"]["spec"]["containers"] for e in c.get("env", []))
+    if any(p.get("appProtocol") != (None if tls else "kubernetes.io/h2c") for p in ports):
+        problems.append("gateway Service: appProtocol kubernetes.io/h2c for a plaintext gateway, none for one "
+                        "serving TLS (h2c would make a proxy speak plaintext to it)")
     return problems
 
 
@@ -296,18 +307,28 @@ def _placement_problems(cluster, serve_doc) -> list[str]:
     return problems
 
 
-def redis_wiring_problems(redis_docs) -> list[str]:
+def redis_url_problems(url: str, redis_docs, where: str) -> list[str]:
+    """SOUNDLOOP_REDIS_URL (with $(VAR) references) names the Redis Service on its port, or an outside host."""
     services = {d["metadata"]["name"]: d for d in redis_docs if d["kind"] == "Service"}
-    problems = []
-    for secret in (d for d in redis_docs if d["kind"] == "Secret"):
-        match = re.fullmatch(r"rediss?://(?:[^@]*@)?([^:/]+):(\d+)/\d+", secret.get("stringData", {}).get("url", ""))
-        if not match:
-            problems.append(f"Secret {secret['metadata']['name']}: url is not a redis:// URL")
-        elif match.group(1) in services and int(match.group(2)) not in [
-                p["port"] for p in services[match.group(1)]["spec"]["ports"]]:
-            problems.append(f"Secret {secret['metadata']['name']}: port {match.group(2)} is not the Service's")
-        elif match.group(1) not in services and "." not in match.group(1):
-            problems.append(f"Secret {secret['metadata']['name']}: host {match.group(1)} is no Service here")
+    match = re.fullmatch(r"rediss?://(?:[^@]*@)?([^:/]+):(\d+)/\d+", url)
+    if not match:
+        return [f"{where}: SOUNDLOOP_REDIS_URL {url!r} is not a redis:// URL"]
+    host, port = match.group(1), int(match.group(2))
+    if host in services and port not in [p["port"] for p in services[host]["spec"]["ports"]]:
+        return [f"{where}: SOUNDLOOP_REDIS_URL port {port} is not the Service {host}'s"]
+    if host not in services and "." not in host:
+        return [f"{where}: SOUNDLOOP_REDIS_URL host {host} is no Service here"]
+    return []
+
+
+def redis_wiring_problems(redis_docs) -> list[str]:
+    """The Service reaches the Redis container's port."""
+    problems = mc.core_manifest_problems(redis_docs)
+    deployment = next(d for d in redis_docs if d["kind"] == "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    ports = {p.get("name"): p["containerPort"] for p in container["ports"]}
+    if ports.get("redis") != 6379:
+        problems.append("redis.yaml: the container port `redis` should be 6379, as the URLs say")
     return problems
 
 
@@ -368,8 +389,9 @@ def dockerfile_problems(text: str, dockerignore: str) -> list[str]:
     models_dir = re.search(r"SOUNDLOOP_MODELS_DIR=(\S+)", " ".join(a for k, a in runtime["instructions"] if k == "ENV"))
     if not assemble or not models_dir or models_dir.group(1) not in copied:
         problems.append("Dockerfile: models must be assembled at build time and copied to SOUNDLOOP_MODELS_DIR")
-    if not any(k == "USER" and a not in ("root", "0") for k, a in runtime["instructions"]):
-        problems.append("Dockerfile runtime: runs as root")
+    users = [a for k, a in runtime["instructions"] if k == "USER"]
+    if not users or not re.fullmatch(r"[1-9]\d*(:\d+)?", users[-1]):
+        problems.append("Dockerfile runtime: runs as root or a named user (runAsNonRoot needs a numeric uid)")
     return problems
 
 
@@ -456,7 +478,11 @@ def test_rayservice_wiring_catches_drift():
     for needle in ("targetPort serve-grpc", "not cpu"):
         assert any(needle in p for p in problems), (needle, problems)
     redis = copy.deepcopy(d["redis"])
-    next(x for x in redis if x["kind"] == "Secret")["stringData"]["url"] = "redis://soundloop-redis:6380/0"
+    next(x for x in redis if x["kind"] == "Service")["spec"]["ports"][0]["port"] = 6380
+    problems = rayservice_wiring_problems(d["rayservice"], d["serve"], redis)
+    assert any("port 6379 is not the Service" in p for p in problems), problems
+    next(x for x in redis if x["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0]["ports"][0][
+        "containerPort"] = 6380
     assert redis_wiring_problems(redis)
 
 
@@ -483,7 +509,8 @@ def test_kustomization_ties_the_manifests_together():
     folder = mc.REPO / "deploy" / "kuberay"
     kustomization = mc.load_yaml(folder / "kustomization.yaml")
     listed = set(kustomization["resources"])
-    assert listed == {p.name for p in folder.glob("*.yaml")} - {"kustomization.yaml"}
+    templates = {p.name for p in folder.glob("*.example.yaml")}
+    assert listed == {p.name for p in folder.glob("*.yaml")} - {"kustomization.yaml"} - templates
     assert {i["name"] for i in kustomization.get("images", [])} == {IMAGE_REPO}
 
 
