@@ -103,18 +103,43 @@ async def test_every_replica_s_metrics_are_on_the_ray_node_metrics_port(serve_ga
     assert any(series.startswith("ray_serve_") for series in samples)  # beside Serve's own metrics
 
 
-# Last in this module: it kills a replica of the shared app (Serve starts a new one).
-async def test_a_killed_encoder_replica_mid_call_loses_nothing(serve_gateway):
+# Last in this module: they kill replicas of the shared app (Serve starts new ones).
+def _replica(deployment: str) -> str:
     import ray
-
     (name,) = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
-               if a["name"].startswith("SERVE_REPLICA::soundloop#Encoder#")]
+               if a["name"].startswith(f"SERVE_REPLICA::{APP_NAME}#{deployment}#")]
+    return name
+
+
+def _kill(name: str) -> None:
+    import ray
+    ray.kill(ray.get_actor(name, namespace="serve"), no_restart=True)
+
+
+async def _replaced(deployment: str, killed: str, timeout_s: float = 120) -> float:
+    """Waits until Serve runs a new replica of `deployment` and calls it healthy; the seconds waited."""
+    from ray import serve
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        try:
+            fresh = _replica(deployment) != killed
+        except ValueError:  # none, or the old one and the new one at once
+            fresh = False
+        if fresh and serve.status().applications[APP_NAME].deployments[deployment].status == "HEALTHY":
+            return time.monotonic() - started
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"no new {deployment} replica within {timeout_s} s")
+
+
+@pytest.mark.parametrize("deployment", ["Encoder", "Decider"])
+async def test_a_killed_per_chunk_replica_mid_call_loses_nothing(serve_gateway, deployment):
+    name = _replica(deployment)
     fmt = audio_pb2.AudioFormat(encoding=audio_pb2.AUDIO_ENCODING_PCM16LE, sample_rate_hz=16000)
     audio = join(silence(0.4), speak("What color is the sky?"), silence(0.3))
 
     async def kill_soon():
         await asyncio.sleep(0.3)  # as the caller starts to speak
-        ray.kill(ray.get_actor(name, namespace="serve"), no_restart=True)
+        await asyncio.to_thread(_kill, name)
 
     killing = asyncio.create_task(kill_soon())
     record = await converse(serve_gateway, pb.SessionConfig(input_audio=fmt),
@@ -125,4 +150,43 @@ async def test_a_killed_encoder_replica_mid_call_loses_nothing(serve_gateway):
     assert not record.of("error"), [e.event.error for e in record.of("error")]
     assert "sky" in " ".join(record.final_transcripts()).lower()
     assert record.of("turn_completed")
-    print(f"\nencoder replica killed: answered {record.of('turn_completed')[0].at:.1f} s into the call, no error")
+    print(f"\n{deployment} replica killed: answered {record.of('turn_completed')[0].at:.1f} s into the call, "
+          "no error")
+    await _replaced(deployment, name)
+
+
+@pytest.mark.parametrize("deployment,first_event", [("Llm", "reply_text"), ("Tts", "reply_audio")])
+async def test_a_killed_reply_replica_mid_reply_ends_that_reply_and_the_session_goes_on(
+        serve_gateway, deployment, first_event):
+    """The replica dies as the reply reaches the caller: that reply ends with an UNAVAILABLE error event
+    and keeps only what was heard; once Serve has replaced it, the resumed session's next question is
+    answered."""
+    name = _replica(deployment)
+    fmt = audio_pb2.AudioFormat(encoding=audio_pb2.AUDIO_ENCODING_PCM16LE, sample_rate_hz=16000)
+    killing: list[asyncio.Task] = []
+
+    def kill_on_first(received) -> None:
+        if received.kind == first_event and not killing:
+            killing.append(asyncio.get_running_loop().create_task(asyncio.to_thread(_kill, name)))
+
+    audio = join(silence(0.4), speak("Tell me a long story about a brave knight and a dragon."), silence(0.3))
+    record = await converse(serve_gateway, pb.SessionConfig(input_audio=fmt),
+                            CallerScript(audio, RATE, tail_s=25.0, stop_after_turns=1), on_event=kill_on_first)
+    assert killing, "no reply started"
+    await killing[0]
+    errors = [e.event.error for e in record.of("error")]
+    assert errors and all(e.code == "UNAVAILABLE" for e in errors), errors
+    (ended,) = record.of("turn_completed")
+    streamed = "".join(e.event.reply_text.delta for e in record.of("reply_text"))
+    kept = ended.event.turn_completed.text.split()
+    assert streamed.split()[:len(kept)] == kept, (kept, streamed)  # what was heard, no more
+    waited = await _replaced(deployment, name)
+
+    again = join(silence(0.4), speak("What is the capital of France?"), silence(0.3))
+    resumed = await converse(serve_gateway, pb.SessionConfig(input_audio=fmt, resume_token=record.resume_token,
+                                                             replay_after_sequence=record.events[-1].event.sequence),
+                             CallerScript(again, RATE, tail_s=25.0, stop_after_turns=1))
+    assert not resumed.of("error"), [e.event.error for e in resumed.of("error")]
+    assert resumed.of("turn_completed")[-1].event.turn_completed.text.strip()
+    print(f"\n{deployment} replica killed at the first {first_event}: {errors[0].code}, kept {len(kept)} of "
+          f"{len(streamed.split())} words; replaced in {waited:.0f} s; the resumed session answered")
