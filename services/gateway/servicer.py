@@ -87,6 +87,7 @@ class InteractionServicer:
         self._limits = TenantLimits(store.client)
         self._settings = settings
         self._active = 0
+        self._opening = 0
         self._draining = asyncio.Event()
 
     def drain(self) -> None:
@@ -107,7 +108,14 @@ class InteractionServicer:
     async def Converse(self, request_iterator, context: grpc.aio.ServicerContext):
         # The first message is read (not judged) before the credentials: a status sent while the caller's
         # first write is in flight reaches Python asyncio clients as INTERNAL, not as ours (grpc/grpc#36066).
-        first = await self._first_message(request_iterator, context)
+        if self._opening >= self._settings.gateway.max_sessions:
+            _rejected("capacity")
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "too many calls opening at once; retry later")
+        self._opening += 1  # streams that have not sent their first message yet: capped like sessions
+        try:
+            first = await self._first_message(request_iterator, context)
+        finally:
+            self._opening -= 1
         tenant = await self._identify(context)
         config = await self._config_of(first, context)
         if self._draining.is_set():

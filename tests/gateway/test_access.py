@@ -20,7 +20,7 @@ from services.gateway.server import start_gateway
 from soundloop import dev_certs
 from soundloop.client import CallerScript, auth_metadata, channel, converse
 from soundloop.encoder.v1 import encoder_pb2
-from soundloop.settings import SecuritySettings, Settings
+from soundloop.settings import GatewaySettings, SecuritySettings, Settings
 from soundloop.v1 import audio_pb2, interaction_pb2 as pb, interaction_pb2_grpc
 
 from .scripted_stages import Said, ScriptedStages
@@ -255,5 +255,35 @@ async def test_tls_and_mtls_from_files_rotated_without_a_restart(redis_url, tena
         (tmp_path / "server.key").write_bytes((tmp_path / "server2.key").read_bytes())
         (tmp_path / "server.crt").write_bytes((tmp_path / "server2.crt").read_bytes())
         assert (await _transcribe(address, **{**mtls, "tls_ca": str(tmp_path / "ca2.crt")})).text == "hello"
+    finally:
+        await running.stop(grace_s=0)
+
+
+async def test_streams_that_never_send_a_first_message_are_capped_like_sessions(redis_url):
+    """The first message is awaited before the credentials are judged (see servicer.Converse): without a
+    cap, idle streams from anyone would each hold the gateway for CONFIG_TIMEOUT_S."""
+    settings = Settings(redis_url=redis_url, gateway=GatewaySettings(max_sessions=2),
+                        security=SecuritySettings(plaintext=True, anonymous=True))
+    running = await start_gateway(settings, CountingStages(), "127.0.0.1:0")
+    silent = asyncio.Event()
+
+    async def nothing():
+        await silent.wait()
+        yield pb.ConverseRequest(end_of_input=pb.EndOfInput())
+    try:
+        async with channel(f"127.0.0.1:{running.port}") as ch:
+            stub = interaction_pb2_grpc.InteractionStub(ch)
+            idle = [stub.Converse(nothing()) for _ in range(2)]
+            await asyncio.sleep(0.5)
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await converse(f"127.0.0.1:{running.port}", pb.SessionConfig(input_audio=PCM16K), _silence(0.2))
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, refused.value.details()
+            silent.set()
+            for call in idle:
+                with pytest.raises(grpc.aio.AioRpcError):  # their first message was not a config
+                    async for _ in call:
+                        pass
+            record = await converse(f"127.0.0.1:{running.port}", pb.SessionConfig(input_audio=PCM16K), _silence(0.2))
+            assert record.of("session_started")
     finally:
         await running.stop(grace_s=0)
