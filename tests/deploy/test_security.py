@@ -342,3 +342,23 @@ def test_example_tenants_file_holds_the_documented_example_key():
     assert tenants[0].api_key_sha256 == [hashlib.sha256(EXAMPLE_API_KEY.encode()).hexdigest()]
     for doc in ("docker-compose.yml", "deploy/README.md"):
         assert EXAMPLE_API_KEY in (mc.REPO / doc).read_text(), f"{doc} should name the example key"
+
+
+def test_the_compose_tls_override_runs_the_gateway_over_mutual_tls_from_dev_certs(tmp_path):
+    """`docker compose -f docker-compose.yml -f deploy/compose/tls.yaml`: the settings the gateway needs
+    for mTLS, the files soundloop.dev_certs writes mounted where those settings point, and the
+    healthcheck probing over TLS."""
+    from soundloop import dev_certs
+    override = mc.load_yaml(mc.REPO / "deploy/compose/tls.yaml")
+    assert mc.compose_problems(override) == []
+    gateway = override["services"]["gateway"]
+    env = gateway["environment"]
+    assert env["SOUNDLOOP_SECURITY__PLAINTEXT"] == "false" and env["SOUNDLOOP_SECURITY__REFLECTION"] == "false"
+    mounts = {target: source for source, target, _ in (v.split(":") for v in gateway["volumes"])}
+    made = dev_certs.issue_set(tmp_path)  # what `python -m soundloop.dev_certs deploy/compose/tls` writes
+    for setting, file in [("TLS_CERT_FILE", "server_crt"), ("TLS_KEY_FILE", "server_key"),
+                          ("TLS_CLIENT_CA_FILE", "ca")]:
+        name = made[file].rsplit("/", 1)[1]
+        assert mounts[env[f"SOUNDLOOP_SECURITY__{setting}"]] == f"./deploy/compose/tls/{name}", setting
+    assert gateway["healthcheck"]["test"][-2:] == ["--tls-dir", "/etc/soundloop/tls"]
+    assert "/deploy/compose/tls/" in (mc.REPO / ".gitignore").read_text().split()
