@@ -16,7 +16,6 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -97,9 +96,6 @@ class Access:
     @classmethod
     def from_settings(cls, security: SecuritySettings) -> Access:
         return cls(security.tenants_file, security.anonymous)
-
-    def tenants(self) -> Iterable[Tenant]:
-        return [self._anonymous] if self._anonymous else {t.name: t for t in self._by_digest.values()}.values()
 
     def identify(self, metadata) -> Tenant:
         """The tenant whose API key the call carries (`metadata`: the call's invocation metadata)."""

@@ -168,7 +168,7 @@ class InteractionServicer:
                 _rejected("wrong_tenant")
                 await context.abort(err.code, str(err))
             await slot.enter_async_context(self._limits.session_slot(tenant, sid))
-            return await self._store.load(config.resume_token, tenant.name), True
+            return await self._store.load(config.resume_token, tenant.name, sid), True
         try:
             normalized = normalize_config(config, self._settings.encoder)
             check_caller_instructions(tenant, normalized.instructions)

@@ -275,10 +275,10 @@ class SessionStore:
         return sid
 
     @timed
-    async def load(self, resume_token: str, tenant: str = "local") -> SessionSnapshot:
+    async def load(self, resume_token: str, tenant: str = "local", sid: str = "") -> SessionSnapshot:
         """Claims the session for this connection. PermissionDenied, with nothing read or changed,
-        if it belongs to another tenant than `tenant`."""
-        sid = await self.session_of(resume_token, tenant)
+        if it belongs to another tenant than `tenant`. `sid`: what `session_of` already said."""
+        sid = sid or await self.session_of(resume_token, tenant)
         keys = _keys(sid)
         # The newest connection wins. Claimed before anything is read: the older connection's writes
         # check ownership, so nothing it sends from now on lands in the session, and the sequence
