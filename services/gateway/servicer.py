@@ -204,7 +204,10 @@ class InteractionServicer:
         if resumed:  # straight to the caller: the replay may be longer than the outbox
             for event in await self._store.events_after(snapshot.session_id, config.replay_after_sequence):
                 yield event
-        sink = EventSink(self._store, snapshot.session_id, snapshot.last_sequence,
+        # A gateway killed between sending an event and logging it leaves the caller with a number the
+        # log lacks: new numbers go on after the higher of the two, so none is given out twice.
+        last_sequence = max(snapshot.last_sequence, config.replay_after_sequence if resumed else 0)
+        sink = EventSink(self._store, snapshot.session_id, last_sequence,
                          self._settings.gateway.send_timeout_s, snapshot.owner)
         sink.start()
         conversation = Conversation(snapshot, self._stages, self._store, sink, self._settings.gateway,

@@ -57,3 +57,21 @@ async def test_a_stopping_gateway_hands_its_calls_over_to_be_resumed(redis_url):
     finally:
         await first.stop(grace_s=0)
         await second.stop(grace_s=0)
+
+
+async def test_a_resume_numbers_on_after_the_last_event_the_caller_saw_even_if_the_log_lacks_it(redis_url):
+    """A gateway SIGKILLed between sending an event and logging it: the caller has a number the log does
+    not. The resumed session's numbers go on after the caller's, so none is given out twice."""
+    stages = ScriptedStages([], {})
+    gateway = await start_gateway(Settings(redis_url=redis_url), stages, "127.0.0.1:0")
+    try:
+        address = f"127.0.0.1:{gateway.port}"
+        script = CallerScript(np.zeros(8000, np.float32), 16000, tail_s=0.0, stop_after_turns=None)
+        first = await converse(address, pb.SessionConfig(input_audio=PCM16K), script)
+        token, last = first.resume_token, first.events[-1].event.sequence
+        resumed = await converse(address, pb.SessionConfig(input_audio=PCM16K, resume_token=token,
+                                                           replay_after_sequence=last + 3), script)
+        started = resumed.of("session_started")[-1].event
+        assert started.session_started.resumed and started.sequence == last + 4
+    finally:
+        await gateway.stop(grace_s=0)
