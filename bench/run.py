@@ -31,21 +31,18 @@ import argparse
 import asyncio
 import contextlib
 import datetime
-import multiprocessing
 import os
 import pathlib
 import platform
 import shutil
-import signal
 import subprocess
-import sys
 import threading
 import time
-import traceback
 import urllib.request
 from collections import Counter
 
 from bench import load as load_test, process_stats, report, sound_bank, trace_tree
+from bench.child_process import in_child
 from bench.outcome import Outcome
 from bench.process_stats import ProcessStats
 from bench.scenarios import Scenario, build
@@ -183,7 +180,7 @@ def _scraping(ports: dict[str, int], every_s: float = 5.0):
 def run_soundloop_serve(profile: str, scenarios: list[Scenario], load_levels: tuple[int, ...], load_turns: int,
                         log_dir: pathlib.Path, client_nice: str = "match") -> dict:
     """The Serve app, measured from a child process (the Ray driver; its niceness is its own)."""
-    return _in_child(_serve_measurement, profile, scenarios, load_levels, load_turns, log_dir, client_nice)
+    return in_child(_serve_measurement, profile, scenarios, load_levels, load_turns, log_dir, client_nice)
 
 
 def _serve_measurement(profile: str, scenarios: list[Scenario], load_levels: tuple[int, ...], load_turns: int,
@@ -226,46 +223,6 @@ def _keep_serve_logs(log_dir: pathlib.Path) -> None:
         shutil.copytree(logs, log_dir / "serve", dirs_exist_ok=True)
     except Exception as e:  # a missing log is no reason to lose the measurement
         print(f"  (Serve logs not copied: {e})", flush=True)
-
-
-def _child_main(send, fn, args) -> None:
-    # The parent stops this child with one SIGTERM (Ray's driver handler turns it into SystemExit, and so does
-    # this one before ray.init), so that Ray and Redis are shut down; a terminal's Ctrl-C reaches the parent,
-    # which sends it.
-    signal.signal(signal.SIGINT, lambda *_: None)
-    signal.signal(signal.SIGTERM, lambda signum, _: sys.exit(signum))
-    try:
-        send.send(("ok", fn(*args)))
-    except BaseException as e:
-        send.send(("error", "".join(traceback.format_exception(e))))
-    finally:
-        send.close()
-
-
-def _in_child(fn, *args):
-    """fn(*args) in a fresh (spawned) process; its result, or a RuntimeError with its traceback."""
-    context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child_main, args=(send, fn, args))
-    child.start()
-    send.close()
-    try:
-        status, payload = receive.recv()
-        child.join(120)
-    except EOFError:
-        child.join(10)
-        raise RuntimeError(f"the benchmark's child process died (exit code {child.exitcode})") from None
-    finally:  # also on Ctrl-C here: the child shuts Ray and Redis down before it goes
-        if child.is_alive():
-            child.terminate()  # SIGTERM, once
-            child.join(120)
-        if child.is_alive():
-            child.kill()
-            child.join()
-        receive.close()
-    if status == "error":
-        raise RuntimeError(f"in the benchmark's child process:\n{payload}")
-    return payload
 
 
 def run_naive(profile: str, scenarios: list[Scenario], asr_model: str = "") -> dict:

@@ -69,7 +69,8 @@ class Sampler(threading.Thread):
         self.join(10)
 
 
-async def _caller(address: str, index: int, started: float, until: float, turns: list[Turn]) -> None:
+async def call_after_call(address: str, index: int, started: float, until: float, turns: list[Turn]) -> None:
+    """Caller `index`: one call after another until `until` (a question, its answer, hang up), each in `turns`."""
     await asyncio.sleep(1.3 * index)  # callers out of step
     n = index * 1000
     while time.monotonic() < until:
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
 
         async def run():
             until = started + args.minutes * 60
-            await asyncio.gather(*(_caller(stack.gateway_address, i, started, until, turns)
+            await asyncio.gather(*(call_after_call(stack.gateway_address, i, started, until, turns)
                                    for i in range(args.callers)))
         asyncio.run(run())
         sampler.stop()

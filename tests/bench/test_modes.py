@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from bench import compare, load, process_stats, report, run
+from bench import child_process, compare, load, process_stats, report, run
 from bench.outcome import Outcome, ReplyTurn
 from bench.scenarios import Scenario
 from bench.scoring import first_call
@@ -243,9 +243,9 @@ def test_run_refuses_modes_it_cannot_run(argv, message, capsys, tmp_path):
 
 
 def test_a_child_process_returns_its_result_or_its_error():
-    assert run._in_child(operator.add, 2, 3) == 5
+    assert child_process.in_child(operator.add, 2, 3) == 5
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
-        run._in_child(operator.truediv, 1, 0)
+        child_process.in_child(operator.truediv, 1, 0)
 
 
 # ------------------------------------------------------------------------------------------ processes and nice
