@@ -5,6 +5,7 @@ servers). Ray's own SIGTERM handler used to abort
 the Serve mode with a stack dump and leave half of that running."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -18,6 +19,18 @@ from soundloop.local_redis import free_port
 pytestmark = [pytest.mark.e2e]
 
 
+@contextlib.contextmanager
+def _interruptible_children():
+    """Children start with SIGINT's default action, as a terminal's foreground job does. A test run started
+    in the background of a non-interactive shell ignores SIGINT, every child inherits that across exec,
+    and `soundloop serve` then rightly ignores Ctrl-C too (found when CI was launched with `&`)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # a handler is not inherited; SIG_IGN is
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _session_processes(sid: int) -> list[str]:
     out = subprocess.run(["ps", "-e", "-o", "pid=,sid=,comm="], capture_output=True, text=True, check=True).stdout
     return [line.split(None, 2)[2] for line in out.splitlines() if int(line.split()[1]) == sid]
@@ -29,8 +42,9 @@ def test_stopping_soundloop_serve_stops_every_process_it_started(mode, how):
     env = {**os.environ, "SOUNDLOOP_PROFILE": "light"}
     # Its own session: every process it starts (and theirs) can be found by session id afterwards.
     command = [sys.executable, "-m", "soundloop.cli", "serve", "--mode", mode, "--port", str(free_port())]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    with _interruptible_children():
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
     output = []
     try:
         for line in proc.stdout:
