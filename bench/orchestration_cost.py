@@ -72,7 +72,8 @@ def per_caller_pct(idle: dict[str, float], busy: dict[str, float], idle_s: float
 def totals(mode: str, pct: dict[str, float]) -> dict[str, float]:
     by_role: dict[str, float] = {}
     for name, value in pct.items():
-        by_role[role(mode, name)] = round(by_role.get(role(mode, name), 0.0) + value, 2)
+        kind = role(mode, name)
+        by_role[kind] = round(by_role.get(kind, 0.0) + value, 2)
     by_role["orchestration"] = round(sum(v for k, v in by_role.items() if k in ("gateway", "redis", "serve")), 2)
     return by_role
 
@@ -95,7 +96,7 @@ WORKLOADS = {"questions": call_after_call, "silence": silent_calls}
 
 
 def _window(pids: dict[str, int], seconds: float, address: str | None, callers: int,
-            workload: str = "questions") -> tuple[dict, list[Turn]]:
+            workload: str) -> tuple[dict, list[Turn]]:
     """CPU seconds of each process over `seconds`, with `callers` calling `address` (none if 0)."""
     stats = process_stats.ProcessStats(pids)
     turns: list[Turn] = []
@@ -127,7 +128,7 @@ def _warm_up(address: str, callers: int) -> None:
 def measure(mode: str, pids: dict[str, int], address: str, callers: int, busy_s: float, idle_s: float,
             workload: str) -> dict:
     _warm_up(address, callers)
-    idle, _ = _window(pids, idle_s, None, 0)
+    idle, _ = _window(pids, idle_s, None, 0, workload)
     busy, turns = _window(pids, busy_s, address, callers, workload)
     names = [n for n in busy["cpu_s"] if n in idle["cpu_s"]]  # processes alive in both windows
     pct = per_caller_pct({n: idle["cpu_s"][n] for n in names}, {n: busy["cpu_s"][n] for n in names},
@@ -158,10 +159,8 @@ def _serve(profile: str, callers: int, busy_s: float, idle_s: float, workload: s
     with local_redis_server() as url, serve_app(profile, url, free_port()) as address:
         # Every process of the local Ray cluster and Redis; idle pool workers come and go and serve nothing.
         pids = {n: p for n, p in process_stats.descendants(os.getpid()).items() if not n.startswith("IDLE")}
-        replica_nice = max((process_stats.nice_of(p) for p in pids.values() if process_stats.is_serve_replica(p)),
-                           default=0)
         # The callers run at the replicas' niceness, as in bench.run: no priority that process mode lacks.
-        process_stats.renice_threads(os.getpid(), max(replica_nice, process_stats.nice_of(os.getpid())))
+        process_stats.match_niceness(process_stats.serve_replica_nice(pids.values()))
         return measure("serve", pids, address, callers, busy_s, idle_s, workload)
 
 

@@ -152,6 +152,21 @@ def is_serve_replica(pid: int) -> bool:
     return bool(args) and args[0].startswith(SERVE_REPLICA_PREFIX)
 
 
+def serve_replica_nice(pids) -> int | None:
+    """The niceness Ray gave the Serve replicas among `pids` (its worker_niceness); None if none is a replica."""
+    return max((nice_of(pid) for pid in pids if is_serve_replica(pid)), default=None)
+
+
+def match_niceness(nice: int | None) -> int:
+    """Raises this process (every thread) to `nice` if that is higher, so a benchmark client has no priority
+    the Serve replicas lack; returns this process's niceness after."""
+    own = nice_of(os.getpid())
+    if nice is not None and nice > own:
+        renice_threads(os.getpid(), nice)
+        own = nice
+    return own
+
+
 def renice_threads(pid: int, nice: int) -> None:
     """Sets every thread of `pid` to `nice`. On Linux niceness is per thread and a new thread takes its
     creator's, so this reaches threads started later too. Raising it needs no privilege; lowering does."""

@@ -195,16 +195,13 @@ def _serve_measurement(profile: str, scenarios: list[Scenario], load_levels: tup
         # Idle pool workers (`ray::IDLE`) come and go and serve nothing: left out.
         ray_pids = {name: pid for name, pid in process_stats.descendants(os.getpid(), skip=("redis-server",)).items()
                     if not name.startswith("IDLE")}
-        replica_nice = max((process_stats.nice_of(pid) for pid in ray_pids.values()
-                            if process_stats.is_serve_replica(pid)), default=None)
-        nice = process_stats.nice_of(os.getpid())
+        replica_nice = process_stats.serve_replica_nice(ray_pids.values())
         # Ray starts workers, so every replica, at nice 15 (worker_niceness); in process mode client and servers
         # share nice 0. The client matches the replicas, or whenever it wants a core it takes it from them.
         # Measured (2 cores, 4 turn-taking calls + N<=2): the client used ~4 % of a core and keep vs match moved
         # latency less than the machine's other work did; match is the fair one: no priority process mode lacks.
-        if client_nice == "match" and replica_nice is not None and replica_nice > nice:
-            process_stats.renice_threads(os.getpid(), replica_nice)
-            nice = replica_nice
+        nice = process_stats.match_niceness(replica_nice) if client_nice == "match" else \
+            process_stats.nice_of(os.getpid())
         print(f"  {system}: {len(ray_pids)} Ray processes, replicas at nice {replica_nice}, client at nice {nice}",
               flush=True)
         try:

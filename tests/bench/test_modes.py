@@ -272,3 +272,18 @@ def test_descendants_and_renice_on_a_child():
     finally:
         child.kill()
         child.wait()
+
+
+def _matched_niceness(offset: int) -> tuple[int, int]:
+    own = process_stats.nice_of(os.getpid())
+    return own, process_stats.match_niceness(min(19, own + offset))
+
+
+def test_a_client_matches_the_replicas_niceness_but_never_lowers_its_own():
+    assert process_stats.serve_replica_nice([os.getpid()]) is None  # not a Serve replica
+    assert process_stats.match_niceness(None) == process_stats.nice_of(os.getpid())
+    # in a child, as raising niceness cannot be undone without privilege
+    before, after = child_process.in_child(_matched_niceness, 3)
+    assert after == min(19, before + 3)
+    before, after = child_process.in_child(_matched_niceness, -1)
+    assert after == before
