@@ -15,6 +15,8 @@ _PHRASES = (
     "yeah", "yes", "yep", "yup", "yah", "ya", "right", "okay", "ok", "o.k.", "sure", "alright", "all right",
     "i see", "got it", "gotcha", "cool", "nice", "great", "wow", "true", "exactly", "indeed", "totally",
     "of course", "makes sense", "that makes sense", "uh-hm", "aha", "ahh", "oh okay",
+    # Moonshine writes some as letter names: "I. C." is "I see" (normalised to "ic", like "M. H. M." to "mhm").
+    "I. C.",
 )
 # A listener's acknowledgement is a few words; anything longer is a turn of its own.
 MAX_WORDS = 5

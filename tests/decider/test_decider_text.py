@@ -12,6 +12,8 @@ pytestmark = pytest.mark.unit
     "Right.", "Okay.", "OK", "Sure.", "I see.", "Got it.", "Oh, okay.", "All right.", "Okay, sure.", "Mm-hmm, I see.",
     # Moonshine spells a flat "mm-hmm" out (flite's voice): "M. M. H. M. M.."; Whisper wrote "M-H-M".
     "M. M. H. M. M..", "M. H. M..", "M-H-M",
+    # and "I see" as the letters I and C (espeak's en-gb voice, benchmark backchannel-017).
+    "I. C.", "Oh, I. C.",
 ])
 def test_backchannels(text):
     assert is_backchannel(text)
