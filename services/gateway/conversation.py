@@ -148,7 +148,7 @@ class Conversation:
         await self._replies.interrupt(reason="caller disconnected")
         await self._replies.player.stop()
         try:
-            await self._save()
+            await self._save(force=True)
         except SessionTakenOver:
             pass  # the new owner has the session now
         except SessionStoreUnavailable as err:
@@ -360,7 +360,8 @@ class Conversation:
     async def _emit_transcript(self, is_final: bool, stability: float) -> None:
         await self._sink.emit(self.audio_ms, transcript=perception_events.transcript(self._caller, is_final, stability))
 
-    async def _save(self, chunk_pcm: bytes = b"") -> None:
+    async def _save(self, chunk_pcm: bytes = b"", force: bool = False) -> None:
         reply = self._replies.active
         await self._progress.save(self._encoder_state, self._decider_state, self.audio_ms, self._replies.turns,
-                                  self._caller, chunk_pcm, self._sink.last_sequence, reply.turn_id if reply else "")
+                                  self._caller, chunk_pcm, self._sink.last_sequence, reply.turn_id if reply else "",
+                                  force=force)

@@ -2,8 +2,16 @@
 
 What advances per chunk (stage states, the audio clock, counters, the open caller
 turn) goes in one atomic, ownership-checked write (SessionStore.save_progress); the
-open turn's audio is appended chunk by chunk at the offset it must land on, and
-history entries at the length the history must have.
+open turn's audio is appended at the offset it must land on, and history entries at
+the length the history must have.
+
+A write goes out at once when the conversation reaches a milestone (a caller turn opens,
+its speech ends, it closes; a reply starts or ends; the decider acts), else once per
+SAVE_EVERY_MS of caller audio: per chunk, it was the gateway's largest piece of Python
+work per caller (docs/benchmarks/2026-12-04-orchestration/). The cost is what a gateway
+that dies (SIGKILL, node loss) has not yet written: up to SAVE_EVERY_MS more of the open
+turn's audio and of the stage states' progress; a gateway that stops or loses the caller
+writes everything first.
 
 The conversation itself lives in this process's memory; Redis is its copy for a
 resume. So a Redis that stops answering does not stop the call: writes that fail
@@ -35,6 +43,7 @@ from .session_store import (
 log = logging.getLogger(__name__)
 
 RETRY_S = 0.5  # while Redis is unreachable, a save is tried at most this often (in the background)
+SAVE_EVERY_MS = 500  # of caller audio, between writes while no milestone is reached
 
 
 class ProgressSaver:
@@ -50,14 +59,28 @@ class ProgressSaver:
         self._unreachable_since: float | None = None
         self._last_try = 0.0  # when the last try at an unreachable Redis ended
         self._retry: asyncio.Task | None = None
+        self._unsaved_pcm = bytearray()  # the open turn's audio added since the last write
+        self._saved_ms: float | None = None  # the audio clock at the last write
+        self._milestone: tuple | None = None  # the conversation's milestone at the last write
 
     async def save(self, encoder_state: bytes, decider_state: decider_pb2.DeciderState, audio_ms: float,
                    turns: int, caller: CallerTurn, chunk_pcm: bytes = b"", sequence: int = 0,
-                   open_reply: str = "") -> None:
-        """`chunk_pcm`: the 16 kHz audio the last chunk added to the turn (empty: save the turn whole);
+                   open_reply: str = "", force: bool = False) -> None:
+        """Writes the progress if a milestone was reached, SAVE_EVERY_MS went by, or `force`.
+        `chunk_pcm`: the 16 kHz audio the last chunk added to the turn (empty: save the turn whole);
         `sequence`: the last event number given out; `open_reply`: the reply turn being spoken.
         Raises SessionTakenOver if another connection owns the session now, SessionStoreUnavailable
         once Redis has been unreachable for longer than the store's `outage_s`."""
+        milestone = (turns, caller.utterance, caller.audio.turn_start, caller.audio.speech_end, open_reply,
+                     decider_state.answered_utterance, decider_state.last_action)
+        due = (force or not chunk_pcm or milestone != self._milestone or self._saved_ms is None
+               or audio_ms - self._saved_ms >= SAVE_EVERY_MS)
+        if caller.audio.open:
+            self._unsaved_pcm += chunk_pcm
+        if not due:
+            return
+        chunk_pcm, self._unsaved_pcm = bytes(self._unsaved_pcm), bytearray()
+        self._milestone, self._saved_ms = milestone, audio_ms
         args = (encoder_state, decider_state, audio_ms, turns, caller, chunk_pcm, sequence, open_reply)
         if self._unreachable_since is None:
             try:
