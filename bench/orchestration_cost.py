@@ -2,11 +2,13 @@
 of one core, apart from the models' own work.
 
     python -m bench.orchestration_cost [--profile light] [--callers 2] [--seconds 120] [--idle-seconds 40]
-                                       [--modes process,serve] [--out bench-out/orchestration]
+                                       [--modes process,serve,process-every-chunk] [--out bench-out/orchestration]
 
 The real-time issue asks that the gateway, Serve handles, Redis and gRPC together cost at most 3 % of one
 core per live caller. Each mode (process: the five servers as plain processes; serve: the Serve app as
-`soundloop serve` runs it) is measured in the same invocation, on the same callers:
+`soundloop serve` runs it; process-every-chunk: process mode writing each session's progress to Redis
+every 100 ms chunk, as the gateway did before session.progress_every_ms) is measured in the same
+invocation, on the same callers:
 
 1. one warm-up call per caller (not counted);
 2. an idle window with no caller: what every process costs on its own (Ray's agents, health checks);
@@ -145,12 +147,18 @@ def _redis_pid() -> int:
     return next(pid for name, pid in process_stats.descendants(os.getpid()).items() if name.startswith("redis"))
 
 
-def run_process(profile: str, callers: int, busy_s: float, idle_s: float, workload: str) -> dict:
+def run_process(profile: str, callers: int, busy_s: float, idle_s: float, workload: str,
+                mode: str = "process", extra_env: dict[str, str] | None = None) -> dict:
     with local_redis_server() as url, tempfile.TemporaryDirectory() as logs, \
-            local_stack(profile, url, log_dir=logs) as stack:
+            local_stack(profile, url, log_dir=logs, extra_env=extra_env) as stack:
         pids = {name: proc.pid for name, proc in stack.processes.items()}
         pids["redis-server"] = _redis_pid()
-        return measure("process", pids, stack.gateway_address, callers, busy_s, idle_s, workload)
+        return measure(mode, pids, stack.gateway_address, callers, busy_s, idle_s, workload)
+
+
+def run_process_every_chunk(profile: str, callers: int, busy_s: float, idle_s: float, workload: str) -> dict:
+    return run_process(profile, callers, busy_s, idle_s, workload, "process-every-chunk",
+                       {"SOUNDLOOP_SESSION__PROGRESS_EVERY_MS": "0"})
 
 
 def _serve(profile: str, callers: int, busy_s: float, idle_s: float, workload: str) -> dict:
@@ -216,17 +224,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--callers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=120.0, help="busy window")
     parser.add_argument("--idle-seconds", type=float, default=40.0)
-    parser.add_argument("--modes", default="process,serve", help="comma-separated: process and/or serve")
+    parser.add_argument("--modes", default="process,serve",
+                        help="comma-separated: process, serve, process-every-chunk")
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="questions",
                         help="questions: call after call, each a spoken question and its answer; silence: 20 ms "
                              "frames of silence, the per-frame and per-chunk floor")
     parser.add_argument("--out", default="bench-out/orchestration")
     args = parser.parse_args(argv)
-    runners = {"process": run_process, "serve": run_serve}
+    runners = {"process": run_process, "serve": run_serve, "process-every-chunk": run_process_every_chunk}
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in runners]
     if unknown or args.callers < 1:
-        parser.error(f"--modes takes process and/or serve (got {unknown}); --callers at least 1")
+        parser.error(f"--modes takes {', '.join(runners)} (got {unknown}); --callers at least 1")
     results = {}
     for mode in modes:
         print(f"[{args.profile}] {mode}: {args.callers} callers, idle {args.idle_seconds:g} s, "

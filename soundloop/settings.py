@@ -162,6 +162,9 @@ class SessionSettings(BaseModel):
     # How long a live call rides out an unreachable Redis (its progress kept in memory and
     # written once Redis answers) before it ends UNAVAILABLE, resumable once Redis is back.
     store_outage_s: float = Field(default=10.0, gt=0)
+    # Caller audio between two progress writes while nothing else happens (services/gateway/progress.py):
+    # what a gateway that dies without stopping may lose of the turn in progress. 0: every 100 ms chunk.
+    progress_every_ms: int = Field(default=500, ge=0, le=5000)
 
 
 class Settings(BaseSettings):

@@ -7,11 +7,11 @@ the length the history must have.
 
 A write goes out at once when the conversation reaches a milestone (a caller turn opens,
 its speech ends, it closes; a reply starts or ends; the decider acts), else once per
-SAVE_EVERY_MS of caller audio: per chunk, it was the gateway's largest piece of Python
-work per caller (docs/benchmarks/2026-12-04-orchestration/). The cost is what a gateway
-that dies (SIGKILL, node loss) has not yet written: up to SAVE_EVERY_MS more of the open
-turn's audio and of the stage states' progress; a gateway that stops or loses the caller
-writes everything first.
+`progress_every_ms` of caller audio (session settings, 500 ms by default; 0: every chunk):
+per chunk, it was the gateway's largest piece of Python work per caller
+(docs/benchmarks/2026-12-04-orchestration/). The cost is what a gateway that dies (SIGKILL,
+node loss) has not yet written: up to that much more of the open turn's audio and of the
+stage states' progress; a gateway that stops or loses the caller writes everything first.
 
 The conversation itself lives in this process's memory; Redis is its copy for a
 resume. So a Redis that stops answering does not stop the call: writes that fail
@@ -43,7 +43,6 @@ from .session_store import (
 log = logging.getLogger(__name__)
 
 RETRY_S = 0.5  # while Redis is unreachable, a save is tried at most this often (in the background)
-SAVE_EVERY_MS = 500  # of caller audio, between writes while no milestone is reached
 
 
 class ProgressSaver:
@@ -66,7 +65,7 @@ class ProgressSaver:
     async def save(self, encoder_state: bytes, decider_state: decider_pb2.DeciderState, audio_ms: float,
                    turns: int, caller: CallerTurn, chunk_pcm: bytes = b"", sequence: int = 0,
                    open_reply: str = "", force: bool = False) -> None:
-        """Writes the progress if a milestone was reached, SAVE_EVERY_MS went by, or `force`.
+        """Writes the progress at a milestone, once the store's `progress_every_ms` went by, or if `force`.
         `chunk_pcm`: the 16 kHz audio the last chunk added to the turn (empty: save the turn whole);
         `sequence`: the last event number given out; `open_reply`: the reply turn being spoken.
         Raises SessionTakenOver if another connection owns the session now, SessionStoreUnavailable
@@ -74,7 +73,7 @@ class ProgressSaver:
         milestone = (turns, caller.utterance, caller.audio.turn_start, caller.audio.speech_end, open_reply,
                      decider_state.answered_utterance, decider_state.last_action)
         due = (force or not chunk_pcm or milestone != self._milestone or self._saved_ms is None
-               or audio_ms - self._saved_ms >= SAVE_EVERY_MS)
+               or audio_ms - self._saved_ms >= self._store.progress_every_ms)
         if caller.audio.open:
             self._unsaved_pcm += chunk_pcm
         if not due:

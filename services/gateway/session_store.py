@@ -209,7 +209,8 @@ def timed(method):
 
 class SessionStore:
     def __init__(self, client: aioredis.Redis, ttl_s: int = 3600, event_log_max: int = 5000,
-                 outage_s: float = 10.0, audio_log_max: int = 300, ended_ttl_s: int = 300):
+                 outage_s: float = 10.0, audio_log_max: int = 300, ended_ttl_s: int = 300,
+                 progress_every_ms: int = 500):
         self._redis = client
         self._ttl = ttl_s
         self._ended_ttl = ended_ttl_s
@@ -217,25 +218,28 @@ class SessionStore:
         self._audio_log_max = audio_log_max
         # How long a live call rides out this store being unreachable (ProgressSaver).
         self.outage_s = outage_s
+        # ... and how much caller audio may go between its progress writes (ProgressSaver).
+        self.progress_every_ms = progress_every_ms
         self._save_progress = client.register_script(_SAVE_PROGRESS)
         self._append_history = client.register_script(_APPEND_HISTORY)
         self._append_events = client.register_script(_APPEND_EVENTS)
 
     @classmethod
     def from_url(cls, url: str, ttl_s: int = 3600, event_log_max: int = 5000, timeout_s: float = 0.5,
-                 outage_s: float = 10.0, audio_log_max: int = 300, ended_ttl_s: int = 300) -> SessionStore:
+                 outage_s: float = 10.0, audio_log_max: int = 300, ended_ttl_s: int = 300,
+                 progress_every_ms: int = 500) -> SessionStore:
         """`timeout_s` per command: a Redis that stopped answering (a silent network drop) is noticed
         within it, not after the kernel's TCP timeout. One immediate retry on a connection error
         (a pooled connection that a Redis restart closed); timeouts are not retried (the command
         may have run: the writer's offset checks sort that out)."""
         return cls(aioredis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
                                      retry=Retry(NoBackoff(), 1), retry_on_error=[redis_errors.ConnectionError]),
-                   ttl_s, event_log_max, outage_s, audio_log_max, ended_ttl_s)
+                   ttl_s, event_log_max, outage_s, audio_log_max, ended_ttl_s, progress_every_ms)
 
     @classmethod
     def from_settings(cls, url: str, session: SessionSettings) -> SessionStore:
         return cls.from_url(url, session.ttl_s, session.event_log_max, session.redis_timeout_s, session.store_outage_s,
-                            session.audio_log_max, session.ended_ttl_s)
+                            session.audio_log_max, session.ended_ttl_s, session.progress_every_ms)
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -1,10 +1,10 @@
 """ProgressSaver against a real Redis: per-chunk progress is written at milestones and every
-SAVE_EVERY_MS of caller audio, not per chunk, and what a resume reads back is still whole."""
+`progress_every_ms` of caller audio, not per chunk, and what a resume reads back is still whole."""
 import numpy as np
 import pytest
 
 from services.gateway.caller_turn import CallerTurn
-from services.gateway.progress import SAVE_EVERY_MS, ProgressSaver
+from services.gateway.progress import ProgressSaver
 from services.gateway.session_store import OpenTurn, SessionStore
 from soundloop.decider.v1 import decider_pb2
 from soundloop.v1 import interaction_pb2 as pb
@@ -12,11 +12,12 @@ from soundloop.v1 import interaction_pb2 as pb
 pytestmark = pytest.mark.integration
 
 CHUNK_MS, CHUNK_SAMPLES = 100, 1600
+SAVE_EVERY_MS = 500
 
 
 @pytest.fixture
 async def store(redis_url):
-    store = SessionStore.from_url(redis_url, ttl_s=60, event_log_max=100)
+    store = SessionStore.from_url(redis_url, ttl_s=60, event_log_max=100, progress_every_ms=SAVE_EVERY_MS)
     yield store
     await store.close()
 
@@ -59,8 +60,8 @@ async def test_a_quiet_line_is_written_every_save_interval_not_every_chunk(store
     counted = CountedStore(store)
     saver = ProgressSaver(counted, created, lambda: [])
     await _stream(saver, CallerTurn(), range(30), decider_pb2.DeciderState())
-    # 3 s of 100 ms chunks: the first chunk, then one write per SAVE_EVERY_MS.
-    assert counted.writes == 1 + 3000 // SAVE_EVERY_MS - 1, counted.writes
+    # 3 s of 100 ms chunks: written after the first, then every 500 ms (0.1, 0.6, ..., 2.6 s).
+    assert counted.writes == 3000 // SAVE_EVERY_MS, counted.writes
     loaded = await store.load(created.resume_token)
     assert loaded.audio_ms <= 3000 and 3000 - loaded.audio_ms < SAVE_EVERY_MS
 
@@ -96,3 +97,14 @@ async def test_a_forced_write_leaves_nothing_unsaved(store):
     loaded = await store.load(created.resume_token)
     assert loaded.encoder_state == b"last" and loaded.audio_ms == 700.0
     assert loaded.open_turn.pcm == caller.audio.turn_pcm()
+
+
+async def test_progress_every_ms_0_writes_every_chunk(redis_url):
+    store = SessionStore.from_url(redis_url, ttl_s=60, progress_every_ms=0)
+    try:
+        created = await store.create(pb.SessionConfig())
+        counted = CountedStore(store)
+        await _stream(ProgressSaver(counted, created, lambda: []), CallerTurn(), range(10), decider_pb2.DeciderState())
+        assert counted.writes == 10
+    finally:
+        await store.close()
