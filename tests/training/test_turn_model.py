@@ -54,3 +54,23 @@ def test_the_shipped_model_steps_in_the_decider_layout():
     probs, hidden = model.step([], np.zeros(10, np.float32))
     assert probs.shape == (len(corpus.LABELS),) and abs(float(probs.sum()) - 1) < 1e-5
     assert len(hidden) == model.hidden_size == train.HIDDEN
+
+
+def _text_arrives(shift: int) -> list[tuple[float, float]]:
+    """(has_text, text_end_probability) per chunk after shifting: speech, 4 quiet chunks with the
+    transcript from the third, speech again."""
+    rows = np.zeros((8, train.turn_features.SIZE), np.float32)
+    rows[[0, 1, 7], train.IN_SPEECH] = 1.0
+    rows[4:7, train.HAS_TEXT], rows[4:7, train.TEXT_P] = 1.0, 0.8
+    out = train.shift_text(rows, shift)
+    return [(float(h), round(float(p), 2)) for h, p in zip(out[:, train.HAS_TEXT], out[:, train.TEXT_P], strict=True)]
+
+
+@pytest.mark.unit
+def test_text_arrival_shifts_later_and_earlier_but_never_across_speech():
+    none, text = (0.0, 0.0), (1.0, 0.8)
+    assert _text_arrives(0) == [none] * 4 + [text] * 3 + [none]
+    assert _text_arrives(2) == [none] * 6 + [text] + [none]
+    assert _text_arrives(5) == [none] * 8  # later than the pause lasts: never seen
+    assert _text_arrives(-1) == [none] * 3 + [text] * 4 + [none]
+    assert _text_arrives(-4) == [none] * 2 + [text] * 5 + [none]  # back to the end of speech, not into it

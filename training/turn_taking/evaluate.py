@@ -21,7 +21,7 @@ import pathlib
 import numpy as np
 
 from training.turn_taking import corpus
-from training.turn_taking.train import split_sequences
+from training.turn_taking.train import shift_text, split_sequences
 
 CHUNK_S = 0.1
 ANSWER_WINDOW_S = 2.0
@@ -107,8 +107,8 @@ def summary(rows: list[dict]) -> dict:
     }
 
 
-def evaluate(model: pathlib.Path, data, threshold: float, barge_threshold: float) -> dict:
-    seqs = split_sequences(data)
+def evaluate(model: pathlib.Path, data, threshold: float, barge_threshold: float, text_shift: int = 0) -> dict:
+    seqs = [(shift_text(f, text_shift), lab) for f, lab in split_sequences(data)]
     learned, rules = [], []
     for (f, _), reply in zip(seqs, data["reply_active"], strict=True):
         p = learned_probabilities(model, f)
@@ -127,10 +127,13 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--barge-threshold", type=float, default=0.5)
     parser.add_argument("--sweep", action="store_true", help="thresholds 0.3-0.9: the trade-off curve")
+    parser.add_argument("--text-shift", type=int, nargs="+", default=[0],
+                        help="move every transcript's arrival by these many chunks (a slower recogniser: 3)")
     args = parser.parse_args()
     thresholds = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] if args.sweep else [args.threshold]
-    report = {f"{path} @ {t}": evaluate(args.model, np.load(path), t, args.barge_threshold)
-              for path in args.features for t in thresholds}
+    report = {f"{path} @ {t}" + (f", text {shift:+d} chunks" if shift else ""):
+              evaluate(args.model, np.load(path), t, args.barge_threshold, shift)
+              for path in args.features for t in thresholds for shift in args.text_shift}
     print(json.dumps(report, indent=1))
 
 
