@@ -89,17 +89,34 @@ def _piper():
     return PiperVoice.load(model_path("piper-joe", "en_US-joe-medium.onnx"))
 
 
+# Hums said as hums. Every synthetic voice here reads "mm-hm" as the letters M, M, H, M (espeak-ng
+# phonemises it ",Em'Em,eItS'Em", flite "eh m eh m ey ch eh m", Piper through espeak-ng alike): a
+# caller spelling, not acknowledging, which the recogniser rightly heard as words ("In an image").
+# So these are said from phonemes, in each engine's notation (Moonshine tiny hears "Mm-hmm" from
+# the espeak-ng and Piper ones; from flite's, "Mm-hmm" for slt and rms, other sounds for awb and kal16).
+HUM_PHONEMES = {"mm-hm": {"espeak": "[[m@m'h@m]]", "flite": "pau m m hh m m pau", "piper": "[[ m̩ˈhm̩ ]]"}}
+
+
 @functools.lru_cache(maxsize=512)
 def _speak(text: str, voice: str) -> np.ndarray:
-    if voice.startswith("piper:"):
+    engine = voice.partition(":")[0] if ":" in voice else "flite"
+    phonemes = HUM_PHONEMES.get(text, {}).get(engine)
+    if engine == "piper":
         from piper.config import SynthesisConfig
 
         # VITS samples noise for pitch and timing: with it off, the same seed gives the same
         # corpus (and the same labels, such as where the speech ends) on every run.
-        chunks = _piper().synthesize(text, syn_config=SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0))
+        chunks = _piper().synthesize(phonemes or text,
+                                     syn_config=SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0))
         audio = np.concatenate([c.audio_float_array for c in chunks])
         return codec.resample(audio.astype(np.float32), _piper().config.sample_rate, RATE)
-    return speak_flite_or_espeak(text, voice)
+    if phonemes and engine == "flite":
+        with tempfile.NamedTemporaryFile(suffix=".wav") as wav:
+            subprocess.run(["flite", "-voice", voice, "-p", phonemes, "-o", wav.name], check=True,
+                           stderr=subprocess.DEVNULL)  # flite notes the diphones it lacks
+            audio, rate = sf.read(wav.name, dtype="float32")
+        return codec.resample(audio, rate, RATE)
+    return speak_flite_or_espeak(phonemes or text, voice)  # espeak-ng reads [[phonemes]] inline
 
 
 def speak(text: str, voice: str) -> np.ndarray:

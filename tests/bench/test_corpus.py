@@ -75,3 +75,17 @@ def test_labels_survive_a_round_trip_through_results_json(full):
     for s in full:
         again = corpus.Scenario.from_meta(json.loads(json.dumps(s.meta)))
         assert json.dumps(again.meta) == json.dumps(s.meta), s.id
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("voice", ["espeak:en-us", "espeak:en-gb"])
+def test_the_benchmark_hums_are_hums_not_spelled_letters(voice):
+    """Read as text, "mm-hm" comes out as the letters M, M, H, M: a caller spelling, not a backchannel."""
+    from bench.sources import speak
+    from services.decider.backchannel import is_backchannel
+    from services.encoder.moonshine import MoonshineTranscriber
+    from soundloop.models import model_path
+
+    heard = MoonshineTranscriber(model_path("moonshine-tiny"), threads=1).transcribe(speak("mm-hm", voice), "en",
+                                                                                     timestamps=False).text
+    assert is_backchannel(heard), heard
