@@ -1,4 +1,5 @@
-"""Recognizes backchannels: the "mm-hm", "yeah", "I see" a listener says over a speaker.
+"""What words heard over a reply mean: backchannels (the "mm-hm", "yeah", "I see" a listener says
+over a speaker), and single words too weak to cut the reply off.
 
 ASR spells them many ways ("Mm-hmm.", "mhm", "Uh huh.", "Mmm.", "Yeah, yeah."; Moonshine
 spells a flat "mm-hmm" out as letters, "M. M. H. M."), so both sides are normalised:
@@ -9,6 +10,7 @@ backchannel when it is made only of backchannel phrases, and is short.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 _PHRASES = (
     "mm", "mm-hm", "mm-hmm", "mhm", "hm", "hmm", "uh-huh", "uh huh", "huh", "um", "uh", "ah", "oh",
@@ -68,3 +70,26 @@ def may_become_backchannel(text: str) -> bool:
         return False
     done = _parse(tokens)
     return done == len(tokens) or tuple(tokens[done:]) in _PREFIXES
+
+
+# One word over a reply stops it only when it is a cue to stop or to be heard, or a question. A
+# recogniser hears hums and coughs as words ("mm-hm" -> "Literally.", "uh-huh" -> "Better." with
+# Moonshine tiny), and a caller who means to take the turn with any other word says more than one
+# (Pipecat and LiveKit ask for a minimum number of words for every interruption, which loses "Stop.").
+_INTERRUPTION_CUES = (
+    "stop", "wait", "hold", "hang", "pause", "quiet", "shh", "hush", "enough", "silence", "no", "nope", "nah",
+    "not", "don't", "cancel", "nevermind", "sorry", "pardon", "excuse", "what", "why", "how", "who", "where",
+    "when", "which", "hey", "hello", "help", "operator", "agent", "human", "representative", "repeat", "again",
+    "actually", "but", "listen", "look", "slower", "louder", "skip", "next", "please",
+)
+_CUES: frozenset[str] = frozenset(w for cue in _INTERRUPTION_CUES for w in _normalise(cue))
+
+
+def too_weak_to_interrupt(text: str, names: Sequence[str] = ()) -> bool:
+    """True for one word that is neither a cue to stop or be heard ("Wait.", "Sorry", a word of one of
+    the assistant's `names`) nor a question: over a reply it may be the recogniser's guess at a hum or
+    a cough, so alone it does not stop it."""
+    tokens = _normalise(text)
+    if len(tokens) != 1 or text.rstrip().endswith("?") or tokens[0] in _CUES:
+        return False
+    return all(tokens[0] not in _normalise(name) for name in names)

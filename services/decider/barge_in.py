@@ -7,7 +7,9 @@ While a reply is active and barge-in is allowed:
    remembers overlap_started_ms. The gateway holds reply audio at once, so the
    caller never waits for the recogniser to hear the assistant go quiet.
 2. While the overlap lasts:
-   - words in the new utterance that are not a backchannel -> STOP_SPEAKING;
+   - words in the new utterance that are not a backchannel -> STOP_SPEAKING, unless they
+     are one word that is neither a cue to stop or be heard nor a question ("Literally."
+     is what Moonshine tiny made of one "mm-hm"): that waits for more words;
    - speech longer than BARGE_IN_SPEECH_MS (BACKCHANNEL_MAX_SPEECH_MS while there
      are no words yet or the words so far are a backchannel, as in a slow "yeah,
      yeah, okay") -> STOP_SPEAKING;
@@ -15,7 +17,7 @@ While a reply is active and barge-in is allowed:
 3. When the overlap speech ends short:
    - a backchannel transcript ("Mm-hmm.", "Yeah.") -> IGNORE_BACKCHANNEL, the
      gateway resumes the reply; the utterance counts as answered;
-   - an empty final transcript (a cough, a door) -> RESUME_SPEAKING;
+   - an empty final transcript (a cough, a door), or one such weak word -> RESUME_SPEAKING;
    - otherwise wait for the transcript (KEEP_LISTENING): what was said decides, not how
      fast the recognizer is (a loaded encoder's "Wait." comes late, and is still an
      interruption); with no transcript RECOGNITION_WAIT_MS into the silence (a failed
@@ -31,7 +33,9 @@ speech never pauses or stops the reply.
 """
 from __future__ import annotations
 
-from services.decider.backchannel import is_backchannel, may_become_backchannel
+from collections.abc import Sequence
+
+from services.decider.backchannel import is_backchannel, may_become_backchannel, too_weak_to_interrupt
 from services.decider.decision import Outcome, quote
 from soundloop.audio.codec import MODEL_RATE
 from soundloop.decider.v1 import decider_pb2
@@ -65,8 +69,9 @@ def new_words(state: decider_pb2.DeciderState, obs: decider_pb2.Observation) -> 
 
 
 def decide_overlap(state: decider_pb2.DeciderState, obs: decider_pb2.Observation,
-                   allow_barge_in: bool) -> Outcome:
-    """The decision while a reply is active; updates `state` (overlap, answered utterance)."""
+                   allow_barge_in: bool, names: Sequence[str] = ()) -> Outcome:
+    """The decision while a reply is active; updates `state` (overlap, answered utterance).
+    `names`: the assistant's wake phrases; one word of them is a cue to stop, like "Wait."."""
     if not allow_barge_in:
         state.overlap_started_ms = 0
         if obs.reply.paused:
@@ -78,35 +83,41 @@ def decide_overlap(state: decider_pb2.DeciderState, obs: decider_pb2.Observation
             state.overlap_started_ms = onset
         return Outcome(api.ACTION_PAUSE_SPEAKING, "caller speech over the reply", 0.6)
     if not state.overlap_started_ms:
-        return _no_overlap(state, obs)
-    return _during_overlap(state, obs)
+        return _no_overlap(state, obs, names)
+    return _during_overlap(state, obs, names)
 
 
-def _no_overlap(state: decider_pb2.DeciderState, obs: decider_pb2.Observation) -> Outcome:
+def _no_overlap(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, names: Sequence[str]) -> Outcome:
     words = new_words(state, obs)
     if obs.reply.paused:  # held, but the state knows of no overlap (lost state): do not hold forever
         return Outcome(api.ACTION_RESUME_SPEAKING, "reply held without an overlap", 0.7)
     if words and is_backchannel(words):
         state.answered_utterance = obs.utterance
         return Outcome(api.ACTION_IGNORE_BACKCHANNEL, f"backchannel {quote(words)}", 0.8)
+    if words and too_weak_to_interrupt(words, names):
+        if obs.transcript_is_final:
+            state.answered_utterance = obs.utterance
+        return Outcome(api.ACTION_KEEP_LISTENING, f"replying; one weak word {quote(words)} does not stop it", 0.7)
     if words and (obs.transcript_is_final or not may_become_backchannel(words)):
         return Outcome(api.ACTION_STOP_SPEAKING, f"barge-in (late words): {quote(words)}", 0.9)
     return Outcome(api.ACTION_KEEP_LISTENING, "replying", 1.0)
 
 
-def _during_overlap(state: decider_pb2.DeciderState, obs: decider_pb2.Observation) -> Outcome:
+def _during_overlap(state: decider_pb2.DeciderState, obs: decider_pb2.Observation,
+                    names: Sequence[str]) -> Outcome:
     words = new_words(state, obs)
     backchannel = bool(words) and is_backchannel(words)
     # A partial "I" may still become "I see": only words that cannot are an interruption. With
     # no words yet, the speech may still be an acknowledgement too: the reply is already held,
     # so waiting for the words costs the caller nothing (the benchmark's synthetic "mm-hm"s run
     # 0.7-1.0 s, and stopping them at 600 ms was 7 of its 8 false stops).
-    undecided = not obs.transcript_is_final and (not words or may_become_backchannel(words))
-    if words and not backchannel and not undecided:
+    weak = bool(words) and too_weak_to_interrupt(words, names)
+    undecided = not obs.transcript_is_final and (not words or weak or may_become_backchannel(words))
+    if words and not backchannel and not undecided and not weak:
         state.overlap_started_ms = 0
         return Outcome(api.ACTION_STOP_SPEAKING, f"barge-in: {quote(words)}", 0.9)
     if obs.in_speech:
-        limit = BACKCHANNEL_MAX_SPEECH_MS if backchannel or undecided else BARGE_IN_SPEECH_MS
+        limit = BACKCHANNEL_MAX_SPEECH_MS if backchannel or undecided or weak else BARGE_IN_SPEECH_MS
         if obs.speech_ms >= limit:
             state.overlap_started_ms = 0
             return Outcome(api.ACTION_STOP_SPEAKING, f"barge-in: {obs.speech_ms} ms of speech", 0.8)
@@ -120,5 +131,6 @@ def _during_overlap(state: decider_pb2.DeciderState, obs: decider_pb2.Observatio
         state.overlap_started_ms = 0
         if heard_nothing:
             state.answered_utterance = obs.utterance
-        return Outcome(api.ACTION_RESUME_SPEAKING, "false interruption: no words", 0.9 if heard_nothing else 0.7)
+        why = f"one weak word {quote(words)}" if weak else "no words"
+        return Outcome(api.ACTION_RESUME_SPEAKING, f"false interruption: {why}", 0.9 if heard_nothing else 0.7)
     return Outcome(api.ACTION_KEEP_LISTENING, "overlap ended, waiting for its transcript", 0.6)

@@ -126,7 +126,8 @@ def decide(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, policy
         if held is not None and not obs.in_speech and not obs.reply.paused:
             outcome = _react(new_state, held, obs, "over the reply")  # the gateway stops the reply for it
         else:
-            outcome = barge_in.decide_overlap(new_state, obs, settings.turn.allow_barge_in)
+            wake = instructions.in_force(new_state, settings.response).wake_phrases  # being named is a cue too
+            outcome = barge_in.decide_overlap(new_state, obs, settings.turn.allow_barge_in, wake)
     else:
         new_state.overlap_started_ms = 0
         # The model decides once it has seen the line; a caller that sends no chunk prosody (a gateway

@@ -66,6 +66,22 @@ def test_short_words_that_are_not_a_backchannel_stop_the_reply():
     assert "'Wait.'" in first(steps, api.ACTION_STOP_SPEAKING).reason
 
 
+def test_one_weak_word_over_the_reply_lets_it_go_on():
+    # A hum the recogniser heard as a word ("mm-hm" -> "Literally."): held at the onset, then resumed.
+    steps = conversation((2000, 2600, "Literally.")).replay(EOT, until=9000, reply_ms=5000)
+    assert actions_between(steps, REPLY_STARTS, 9000) == ["PAUSE_SPEAKING", "RESUME_SPEAKING"]
+    resume = first(steps, api.ACTION_RESUME_SPEAKING)
+    assert resume.reason == "false interruption: one weak word 'Literally.'"
+    assert resume.response.state.answered_utterance == 2  # not answered after the reply either
+
+
+def test_a_barge_in_that_starts_with_a_weak_word_stops_at_the_second():
+    steps = conversation((2000, 3500, "Tuesday works for me."), asr_delay_ms=300).replay(EOT, reply_ms=5000)
+    stop = first(steps, api.ACTION_STOP_SPEAKING)
+    assert first(steps, api.ACTION_PAUSE_SPEAKING).now_ms == 2100
+    assert stop.reason == "barge-in: 'Tuesday works'"  # "Tuesday" alone held the reply, did not stop it
+
+
 def test_a_slow_recognizer_still_stops_the_reply_for_a_short_wait():
     # "Wait." recognized a second after it was said (a loaded encoder): the reply stays held until
     # the words come, and they stop it. A 600 ms grace used to resume it first, so every short

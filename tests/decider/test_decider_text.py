@@ -1,7 +1,7 @@
 """Backchannel recognition and the text cues of the end-of-turn estimate."""
 import pytest
 
-from services.decider.backchannel import is_backchannel, may_become_backchannel
+from services.decider.backchannel import is_backchannel, may_become_backchannel, too_weak_to_interrupt
 from services.decider.end_of_turn import TextCues, combine, lm_text
 
 pytestmark = pytest.mark.unit
@@ -33,6 +33,25 @@ def test_partial_transcripts_that_may_still_become_a_backchannel():
     assert may_become_backchannel("Yeah, I")
     assert not may_become_backchannel("I think")
     assert not may_become_backchannel("Wait")
+
+
+# What Moonshine tiny made of hums in the benchmark ("mm-hm" -> "Literally.", "uh-huh" -> "Better.").
+@pytest.mark.parametrize("text", ["Literally.", "Better.", "Man,", "Other.", "Tuesday."])
+def test_one_word_that_is_no_cue_is_too_weak_to_interrupt(text):
+    assert too_weak_to_interrupt(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Wait.", "Stop.", "Quiet.", "Sorry", "Hello!", "Excuse me.", "No.", "Shhh.", "Hold on.", "Tuesday?",
+    "What about Tuesday?", "Better not.", "",
+])
+def test_cues_questions_and_longer_words_are_not_too_weak(text):
+    assert not too_weak_to_interrupt(text)
+
+
+def test_the_assistants_name_is_a_cue():
+    assert too_weak_to_interrupt("Computer.")
+    assert not too_weak_to_interrupt("Computer.", names=["hey computer"])
 
 
 @pytest.mark.parametrize("text, question, period, continuation", [
