@@ -129,10 +129,12 @@ class ServeStageClients:
                 raise error_of_replica(err, stage) from err
 
     @staticmethod
-    async def _stream(stage: str, handle, method: str, req) -> AsyncIterator[Any]:
+    async def _stream(stage: str, handle, method: str, req, session: str = "") -> AsyncIterator[Any]:
+        """`session`: route to the replica holding this session (see services/llm/deployment.py)."""
         async with _measured(stage, _rpc_name(method)):
             trace = telemetry.carrier()
-            call = getattr(handle.options(stream=True), method)
+            options = {"stream": True, **({"multiplexed_model_id": session} if session else {})}
+            call = getattr(handle.options(**options), method)
             response = call.remote(req, trace=trace) if trace else call.remote(req)
             try:
                 async for item in response:
@@ -155,7 +157,7 @@ class ServeStageClients:
         return await self._unary("decider", self._decider, "decide", req)
 
     def generate(self, req):
-        return self._stream("llm", self._llm, "generate", req)
+        return self._stream("llm", self._llm, "generate", req, session=req.session_id)
 
     def synthesize(self, req):
         return self._stream("tts", self._tts, "synthesize", req)
