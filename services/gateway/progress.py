@@ -66,7 +66,8 @@ class ProgressSaver:
                    turns: int, caller: CallerTurn, chunk_pcm: bytes = b"", sequence: int = 0,
                    open_reply: str = "", force: bool = False) -> None:
         """Writes the progress at a milestone, once the store's `progress_every_ms` went by, or if `force`.
-        `chunk_pcm`: the 16 kHz audio the last chunk added to the turn (empty: save the turn whole);
+        `chunk_pcm`: the 16 kHz audio the last chunk added to the turn (empty: write now, with the turn
+        whole unless chunks since the last write are owed, which are appended);
         `sequence`: the last event number given out; `open_reply`: the reply turn being spoken.
         Raises SessionTakenOver if another connection owns the session now, SessionStoreUnavailable
         once Redis has been unreachable for longer than the store's `outage_s`."""
