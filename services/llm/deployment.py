@@ -24,7 +24,6 @@ from soundloop import metrics, telemetry
 from soundloop.llm.v1 import llm_pb2
 from soundloop.settings import Settings, load_settings
 
-
 # Sessions a replica routes to itself at most, least recently used out first: more than the live calls
 # one LLM replica serves on these machines, as the KV snapshots also keep ~9,000 tokens' worth.
 SESSIONS_PER_REPLICA = 64
