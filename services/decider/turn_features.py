@@ -19,6 +19,9 @@ import numpy as np
 NAMES = ("in_speech", "vad_probability", "speech_s", "silence_s", "energy", "voiced", "pitch", "has_text",
          "text_end_probability", "reply_active")
 SIZE = len(NAMES)
+# Columns the training and evaluation scripts read by name.
+IN_SPEECH, SILENCE_S, HAS_TEXT, TEXT_END_P = (NAMES.index(n) for n in ("in_speech", "silence_s", "has_text",
+                                                                        "text_end_probability"))
 
 
 def vector(*, in_speech: bool, vad_probability: float, speech_ms: int, silence_ms: int, energy_db: float,

@@ -20,6 +20,7 @@ import pathlib
 
 import numpy as np
 
+from services.decider.turn_features import HAS_TEXT, IN_SPEECH, SILENCE_S, TEXT_END_P
 from training.turn_taking import corpus
 from training.turn_taking.train import shift_text, split_sequences
 
@@ -43,13 +44,13 @@ MAX_SILENCE_MS = 1800
 
 
 def _quiet_text_silence(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    quiet_with_text = (features[:, 0] == 0) & (features[:, 7] > 0)
-    return quiet_with_text, np.expm1(features[:, 3]) * 1000
+    quiet_with_text = (features[:, IN_SPEECH] == 0) & (features[:, HAS_TEXT] > 0)
+    return quiet_with_text, np.expm1(features[:, SILENCE_S]) * 1000
 
 
 def rules_respond(features: np.ndarray) -> np.ndarray:
     ready, silence_ms = _quiet_text_silence(features)
-    return ready & (((silence_ms >= 250) & (features[:, 8] >= 0.5)) | (silence_ms >= MAX_SILENCE_MS))
+    return ready & (((silence_ms >= 250) & (features[:, TEXT_END_P] >= 0.5)) | (silence_ms >= MAX_SILENCE_MS))
 
 
 def learned_respond(features: np.ndarray, p_respond: np.ndarray, threshold: float) -> np.ndarray:
