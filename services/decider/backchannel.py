@@ -1,5 +1,5 @@
 """What words heard over a reply mean: backchannels (the "mm-hm", "yeah", "I see" a listener says
-over a speaker), and single words too weak to cut the reply off.
+over a speaker), and words too weak to cut the reply off (one word, or two without content).
 
 ASR spells them many ways ("Mm-hmm.", "mhm", "Uh huh.", "Mmm.", "Yeah, yeah."; Moonshine
 spells a flat "mm-hmm" out as letters, "M. M. H. M."), so both sides are normalised:
@@ -83,13 +83,30 @@ _INTERRUPTION_CUES = (
     "actually", "but", "listen", "look", "slower", "louder", "skip", "next", "please",
 )
 _CUES: frozenset[str] = frozenset(w for cue in _INTERRUPTION_CUES for w in _normalise(cue))
+# Two words are weak too when neither carries content: personal pronouns, auxiliaries and laughter, or a
+# discourse marker. Moonshine base and tiny hear hums as such pairs ("You do.", "He, he.", "You know."),
+# and a caller who says only them over a reply ("I do.", "You know.") is listening, not taking the turn.
+# Demonstratives ("That's it.", "This one.") point at something, so they are not in the list.
+_CONTENTLESS_WORDS = (
+    "i", "me", "my", "you", "your", "he", "him", "his", "she", "her", "it", "its", "we", "us", "our", "they",
+    "them", "their", "i'm", "you're", "he's", "she's", "it's", "we're", "they're", "i've", "you've", "i'd",
+    "do", "does", "did", "is", "are", "was", "were", "be", "am", "have", "has", "had", "can", "could", "will",
+    "would", "ha", "haha", "heh", "hehe", "hah", "ho",
+)
+_CONTENTLESS: frozenset[str] = frozenset(w for word in _CONTENTLESS_WORDS for w in _normalise(word))
+_DISCOURSE_MARKERS: frozenset[tuple[str, ...]] = frozenset(
+    tuple(_normalise(m)) for m in ("you know", "i mean", "i guess", "you see", "me too"))
+MAX_WEAK_WORDS = 2
 
 
 def too_weak_to_interrupt(text: str, names: Sequence[str] = ()) -> bool:
-    """True for one word that is neither a cue to stop or be heard ("Wait.", "Sorry", a word of one of
-    the assistant's `names`) nor a question: over a reply it may be the recogniser's guess at a hum or
-    a cough, so alone it does not stop it."""
+    """True for words that alone do not stop a reply: one word, or two without content ("You do.", "You
+    know."), none of them a cue to stop or be heard ("Wait.", "Sorry", a word of one of the assistant's
+    `names`), and not a question. Over a reply they may be the recogniser's guess at a hum or a cough."""
     tokens = _normalise(text)
-    if len(tokens) != 1 or text.rstrip().endswith("?") or tokens[0] in _CUES:
+    if not 0 < len(tokens) <= MAX_WEAK_WORDS or text.rstrip().endswith("?"):
         return False
-    return all(tokens[0] not in _normalise(name) for name in names)
+    named = {w for name in names for w in _normalise(name)}
+    if any(t in _CUES or t in named for t in tokens):
+        return False
+    return len(tokens) == 1 or all(t in _CONTENTLESS for t in tokens) or tuple(tokens) in _DISCOURSE_MARKERS

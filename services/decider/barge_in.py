@@ -8,8 +8,9 @@ While a reply is active and barge-in is allowed:
    caller never waits for the recogniser to hear the assistant go quiet.
 2. While the overlap lasts:
    - words in the new utterance that are not a backchannel -> STOP_SPEAKING, unless they
-     are one word that is neither a cue to stop or be heard nor a question ("Literally."
-     is what Moonshine tiny made of one "mm-hm"): that waits for more words;
+     are too weak (one word, or two without content, none a cue to stop or be heard nor a
+     question: "Literally." and "You do." are what Moonshine made of an "mm-hm"): those
+     wait for more words;
    - speech longer than BARGE_IN_SPEECH_MS (BACKCHANNEL_MAX_SPEECH_MS while there
      are no words yet or the words so far are a backchannel, as in a slow "yeah,
      yeah, okay") -> STOP_SPEAKING;
@@ -17,7 +18,7 @@ While a reply is active and barge-in is allowed:
 3. When the overlap speech ends short:
    - a backchannel transcript ("Mm-hmm.", "Yeah.") -> IGNORE_BACKCHANNEL, the
      gateway resumes the reply; the utterance counts as answered;
-   - an empty final transcript (a cough, a door), or one such weak word -> RESUME_SPEAKING;
+   - an empty final transcript (a cough, a door), or such weak words -> RESUME_SPEAKING;
    - otherwise wait for the transcript (KEEP_LISTENING): what was said decides, not how
      fast the recognizer is (a loaded encoder's "Wait." comes late, and is still an
      interruption); with no transcript RECOGNITION_WAIT_MS into the silence (a failed
@@ -97,7 +98,7 @@ def _no_overlap(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, n
     if words and too_weak_to_interrupt(words, names):
         if obs.transcript_is_final:
             state.answered_utterance = obs.utterance
-        return Outcome(api.ACTION_KEEP_LISTENING, f"replying; one weak word {quote(words)} does not stop it", 0.7)
+        return Outcome(api.ACTION_KEEP_LISTENING, f"replying; weak words {quote(words)} do not stop it", 0.7)
     if words and (obs.transcript_is_final or not may_become_backchannel(words)):
         return Outcome(api.ACTION_STOP_SPEAKING, f"barge-in (late words): {quote(words)}", 0.9)
     return Outcome(api.ACTION_KEEP_LISTENING, "replying", 1.0)
@@ -131,6 +132,6 @@ def _during_overlap(state: decider_pb2.DeciderState, obs: decider_pb2.Observatio
         state.overlap_started_ms = 0
         if heard_nothing:
             state.answered_utterance = obs.utterance
-        why = f"one weak word {quote(words)}" if weak else "no words"
+        why = f"weak words {quote(words)}" if weak else "no words"
         return Outcome(api.ACTION_RESUME_SPEAKING, f"false interruption: {why}", 0.9 if heard_nothing else 0.7)
     return Outcome(api.ACTION_KEEP_LISTENING, "overlap ended, waiting for its transcript", 0.6)

@@ -71,8 +71,20 @@ def test_one_weak_word_over_the_reply_lets_it_go_on():
     steps = conversation((2000, 2600, "Literally.")).replay(EOT, until=9000, reply_ms=5000)
     assert actions_between(steps, REPLY_STARTS, 9000) == ["PAUSE_SPEAKING", "RESUME_SPEAKING"]
     resume = first(steps, api.ACTION_RESUME_SPEAKING)
-    assert resume.reason == "false interruption: one weak word 'Literally.'"
+    assert resume.reason == "false interruption: weak words 'Literally.'"
     assert resume.response.state.answered_utterance == 2  # not answered after the reply either
+
+
+def test_two_words_without_content_over_the_reply_let_it_go_on():
+    # What Moonshine base made of an "mm-hm" in the benchmark: held at the onset, then resumed.
+    steps = conversation((2000, 2700, "You know.")).replay(EOT, until=9000, reply_ms=5000)
+    assert actions_between(steps, REPLY_STARTS, 9000) == ["PAUSE_SPEAKING", "RESUME_SPEAKING"]
+    assert first(steps, api.ACTION_RESUME_SPEAKING).reason == "false interruption: weak words 'You know.'"
+
+
+def test_two_words_with_content_stop_the_reply():
+    steps = conversation((2000, 2700, "Two tickets.")).replay(EOT, reply_ms=5000)
+    assert actions_between(steps, REPLY_STARTS, 4000) == ["PAUSE_SPEAKING", "STOP_SPEAKING"]
 
 
 def test_a_barge_in_that_starts_with_a_weak_word_stops_at_the_second():

@@ -41,6 +41,22 @@ def test_one_word_that_is_no_cue_is_too_weak_to_interrupt(text):
     assert too_weak_to_interrupt(text)
 
 
+# Two words without content: what Moonshine base made of hums ("You do.", "He, he.", "You know."), and
+# what a listener says over a speaker ("I do.", "Me too.").
+@pytest.mark.parametrize("text", ["You do.", "He, he.", "You know.", "I do.", "Me too.", "Ha ha!", "It is."])
+def test_two_words_without_content_are_too_weak_to_interrupt(text):
+    assert too_weak_to_interrupt(text)
+
+
+# Content, a cue, a question, a demonstrative or a third word: the caller is taking the turn.
+@pytest.mark.parametrize("text", [
+    "Two tickets.", "Your heart.", "I can't.", "You do?", "That's it.", "This one.", "You know what",
+    "I do not.", "Hey you.",
+])
+def test_two_words_with_content_or_a_cue_are_not_too_weak(text):
+    assert not too_weak_to_interrupt(text)
+
+
 @pytest.mark.parametrize("text", [
     "Wait.", "Stop.", "Quiet.", "Sorry", "Hello!", "Excuse me.", "No.", "Shhh.", "Hold on.", "Tuesday?",
     "What about Tuesday?", "Better not.", "",
