@@ -16,6 +16,13 @@ after six words at the latest (a 135M model on a busy core makes ~40 tokens a se
 so each word held back costs ~35 ms before anything is heard). Later clauses are synthesized while
 the first one plays, so they keep the natural cuts.
 
+A slow LLM can still hold six words back for most of a second (Qwen2.5-1.5B on 2 busy cores: ~12
+tokens a second). So the reply may also cut its first clause on time: `cut_early()` gives the words
+so far, up to a comma or a phrase boundary, or after the last word that does not need the next one
+("the", "of", "is" do), once the first words have waited long enough (the gateway's
+first_clause_budget_ms). The clause after such a cut follows the first clause's rules too, so the
+short first phrase is followed by a short second one rather than by a long wait.
+
 The gateway cuts with it between the LLM and TTS stages, so it lives in the kernel.
 """
 from __future__ import annotations
@@ -46,6 +53,15 @@ PHRASE_STARTERS = frozenset({
     "when", "if", "unless", "until", "since", "than", "that", "with", "without", "for", "to", "in", "on",
     "at", "from", "by", "about", "into", "during", "after", "before", "between", "through", "over", "under",
 })
+
+
+# Words a phrase spoken on its own should not end on: they need the next word.
+NEEDS_NEXT = PHRASE_STARTERS | frozenset({
+    "the", "a", "an", "my", "your", "our", "their", "its", "his", "her", "this", "these", "those", "some", "any",
+    "no", "every", "each", "of", "is", "are", "was", "were", "be", "been", "am", "will", "would", "can", "could",
+    "should", "must", "not", "very", "i", "we", "they", "he", "she", "as", "like", "such", "just",
+})
+_TRAILING_PUNCTUATION = ".,;:!?…\"')]}”’»"
 
 
 def _speakable(text: str) -> bool:
@@ -105,6 +121,35 @@ class ClauseSegmenter:
         self.first_max_words = first_max_words
         self._buffer = ""
         self._emitted = False
+        self._early_clauses = 1  # clauses still to come that the first clause's rules cut
+
+    @property
+    def started(self) -> bool:
+        """A clause of this reply has been cut."""
+        return self._emitted
+
+    def cut_early(self, min_words: int = 2) -> str | None:
+        """The first clause, cut before its natural end (see the module docstring): the complete words so
+        far up to the last comma, else before the last phrase starter, else all of them if the last does
+        not need the next one; at least `min_words` words (one before a comma: "Sure,"). None when no
+        such cut exists yet (the next word will tell), or once a clause has been cut."""
+        if self._emitted:
+            return None
+        comma = phrase = word_end = None  # the latest cut of each kind, best kind first
+        for count, match in enumerate(_COMPLETE_WORD.finditer(self._buffer), start=1):
+            word = match.group()
+            bare = word.strip(_TRAILING_PUNCTUATION + _OPENERS).lower()
+            if word.endswith((",", ";", ":")):
+                comma = match.end()
+            if count - 1 >= min_words and bare in PHRASE_STARTERS:
+                phrase = match.start()
+            word_end = match.end() if count >= min_words and bare not in NEEDS_NEXT else None
+        cut = comma or phrase or word_end
+        if cut is None or not _speakable(self._buffer[:cut]):
+            return None
+        clause, self._buffer = self._buffer[:cut].strip(), self._buffer[cut:]
+        self._emitted = True  # the next clause is still cut early: _early_clauses stays 1
+        return clause
 
     def push(self, delta: str) -> list[str]:
         self._buffer += delta
@@ -125,6 +170,7 @@ class ClauseSegmenter:
         """Drops what was buffered (the reply was interrupted)."""
         self._buffer = ""
         self._emitted = False
+        self._early_clauses = 1
 
     def _take_complete(self) -> list[str]:
         clauses = []
@@ -132,6 +178,7 @@ class ClauseSegmenter:
             clauses.append(self._buffer[:cut].strip())
             self._buffer = self._buffer[cut:]
             self._emitted = True
+            self._early_clauses = max(0, self._early_clauses - 1)
         return clauses
 
     def _first_cut(self) -> int | None:
@@ -157,14 +204,14 @@ class ClauseSegmenter:
     def _cuts_at(self, punctuation: str, text_before: str, end: int) -> bool:
         mark = punctuation[0]
         if mark == ",":
-            needed = self.comma_words if self._emitted else self.first_comma_words
+            needed = self.first_comma_words if self._early_clauses else self.comma_words
             return len(self._buffer[:end].split()) >= needed
         if punctuation.rstrip(_CLOSERS) == ".":
             return _period_ends_sentence(text_before)
         return True  # ! ? … ... ; :
 
     def _word_limit_cut(self, buffer: str) -> int | None:
-        first = not self._emitted
+        first = self._early_clauses > 0
         limit = self.first_max_words if first else self.max_words
         for count, match in enumerate(_COMPLETE_WORD.finditer(buffer), start=1):
             if first and count > self.first_phrase_words and match.group().lower() in PHRASE_STARTERS:

@@ -106,6 +106,10 @@ class GatewaySettings(BaseModel):
     inbox_audio_ms: int = 10000
     # Reply audio is paced at real time with this much lead over the caller's playback.
     playback_lead_ms: int = 200
+    # The reply's first words go to TTS at a phrase boundary this long after the LLM's first token at
+    # the latest, even if the first clause is not complete (soundloop/clauses.py, cut_early; 0: off).
+    # A 1.5B model on 2 cores writes ~12 tokens a second, so six words wait ~0.6 s otherwise.
+    first_clause_budget_ms: int = Field(default=300, ge=0)
     # A caller that does not read for this long is cut off.
     send_timeout_s: float = 10.0
     # Per-chunk stage calls (AnalyzeChunk, Decide): an attempt without an answer this long is given up

@@ -76,6 +76,7 @@ class Conversation:
                                         lambda: self.audio_ms,
                                         instructions=operator_instructions or settings.default_instructions,
                                         playback_lead_ms=settings.playback_lead_ms,
+                                        first_clause_budget_ms=settings.first_clause_budget_ms,
                                         speculate=settings.speculative_reply)
         self._replies.max_sentences = self.response_policy.max_sentences
         self._last_decision: tuple[int, str] | None = None

@@ -69,6 +69,8 @@ class ReplyOutput:
     session_id: str
     on_text: Callable[[str, str], Awaitable[None]]  # (turn id, text delta)
     clock: Clock
+    # The first clause goes to TTS this long after the first token at the latest (0: when complete).
+    first_clause_budget_s: float = 0.0
 
 
 class SpokenPhrase:
@@ -149,6 +151,12 @@ class ReplyTurn:
         self.timings.generated = self._out.clock()
         clauses.put_nowait(None)
 
+    def _first_clause_due(self, segmenter: ClauseSegmenter) -> bool:
+        """The first words have waited their budget: better a short first phrase than more silence."""
+        budget = self._out.first_clause_budget_s
+        return (bool(budget) and not self.opener and not segmenter.started
+                and self._out.clock() - self.timings.first_token >= budget)
+
     async def _stream_generation(self, clauses: asyncio.Queue, separator: str) -> None:
         segmenter = ClauseSegmenter()
         request = llm_pb2.GenerateRequest(session_id=self._out.session_id, turn_id=self.turn_id,
@@ -167,6 +175,8 @@ class ReplyTurn:
                 if delta:
                     await self._out.on_text(self.turn_id, delta)
                 for clause in segmenter.push(delta):
+                    clauses.put_nowait(clause)
+                if self._first_clause_due(segmenter) and (clause := segmenter.cut_early()):
                     clauses.put_nowait(clause)
                 if full:
                     break

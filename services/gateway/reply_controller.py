@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 class ReplyController:
     def __init__(self, snapshot: SessionSnapshot, stages: StageClients, saver: ProgressSaver, sink: EventSink,
                  inbox: Inbox, clock: Clock, audio_ms: Callable[[], float], *, instructions: str,
-                 playback_lead_ms: int, speculate: bool = True):
+                 playback_lead_ms: int, first_clause_budget_ms: int = 0, speculate: bool = True):
         self._sid = snapshot.session_id
         self._saver = saver
         self._sink = sink
@@ -49,7 +49,7 @@ class ReplyController:
         self.player = ReplyPlayer(self._send_audio, out.bytes_per_sample, out.sample_rate_hz, playback_lead_ms,
                                   clock=clock)
         self._output = ReplyOutput(stages, self.player, snapshot.config.output_audio, snapshot.config.voice,
-                                   self._sid, self._send_text, clock)
+                                   self._sid, self._send_text, clock, first_clause_budget_ms / 1000)
         self.active: ReplyTurn | None = None
         # The session's lasting sentence limit (0: none), told to the LLM in every answer's prompt.
         self.max_sentences = 0

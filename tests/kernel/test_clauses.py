@@ -153,3 +153,33 @@ def test_clauses_are_stripped_never_empty_and_keep_every_word():
     clauses = segment(REPLY)
     assert all(c and c == c.strip() for c in clauses)
     assert " ".join(clauses).split() == REPLY.split()
+
+
+@pytest.mark.parametrize("text, clause, rest", [
+    # After the last word that does not need the next one ("of", "is", "the" do).
+    ("The capital of France is", "The capital of France", " is"),
+    # Before a phrase starter rather than after a later word; at a comma first ("Sure," alone is a phrase).
+    ("It's true that chicken has", "It's true", "that chicken has"),
+    ("Sure, I can help", "Sure,", " I can help"),
+    # Not yet: one word, or only words that need the next one; an unfinished word is not cut.
+    ("The capital", None, "The capital"),
+    ("Of the ", None, "Of the "),
+    ("I think the answer is ", None, "I think the answer is "),  # not "I think the answer": wait for it
+    ("Photosynthesis", None, "Photosynthesis"),
+])
+def test_cut_early_takes_the_words_so_far_up_to_a_phrase_boundary(text, clause, rest):
+    segmenter = ClauseSegmenter()
+    assert segmenter.push(text) == []
+    assert segmenter.cut_early() == clause
+    assert segmenter.started == (clause is not None)
+    assert segmenter.flush() == [rest.strip()]
+
+
+def test_after_an_early_cut_the_next_clause_is_cut_early_too_and_then_natural_cuts_resume():
+    segmenter = ClauseSegmenter()
+    segmenter.push("The capital of France ")
+    assert segmenter.cut_early() == "The capital of France"
+    assert segmenter.cut_early() is None  # only the first clause
+    assert segmenter.push("is Paris, the largest city in the country by far, and ") == [
+        "is Paris, the largest city", "in the country by far,"]
+    assert segmenter.flush() == ["and"]
