@@ -57,10 +57,17 @@ def _parse(tokens: list[str]) -> int:
     return i
 
 
+# How callers address an agent, after an acknowledgement ("Yes, sir.", "Okay, ma'am."): part of it.
+_ADDRESS: frozenset[str] = frozenset(w for term in ("sir", "ma'am", "madam", "mam") for w in _normalise(term))
+
+
 def is_backchannel(text: str) -> bool:
-    """True when `text` is only acknowledgement phrases ("Mm-hmm.", "Yeah, I see.")."""
+    """True when `text` is only acknowledgement phrases ("Mm-hmm.", "Yeah, I see.", "Yes, sir.")."""
     tokens = _normalise(text)
-    return 0 < len(tokens) <= MAX_WORDS and _parse(tokens) == len(tokens)
+    if not 0 < len(tokens) <= MAX_WORDS:
+        return False
+    tokens = [t for i, t in enumerate(tokens) if i == 0 or t not in _ADDRESS]
+    return _parse(tokens) == len(tokens)
 
 
 def may_become_backchannel(text: str) -> bool:

@@ -14,6 +14,8 @@ pytestmark = pytest.mark.unit
     "M. M. H. M. M..", "M. H. M..", "M-H-M",
     # and "I see" as the letters I and C (espeak's en-gb voice, benchmark backchannel-017).
     "I. C.", "Oh, I. C.",
+    # A term of address after an acknowledgement, as callers say to an agent.
+    "Yes, sir.", "Okay, ma'am.", "Got it, sir.",
 ])
 def test_backchannels(text):
     assert is_backchannel(text)
@@ -22,6 +24,7 @@ def test_backchannels(text):
 @pytest.mark.parametrize("text", [
     "", "...", "No.", "Wait.", "Stop.", "Yeah, but what about Tuesday?", "Okay, so what's the price?",
     "I see what you mean, but no.", "Yes yes yes yes yes yes.", "Sorry?", "Hello?", "U. S. A.", "A. B. C.",
+    "Sir.", "Sir, wait.",
 ])
 def test_not_backchannels(text):
     assert not is_backchannel(text)
