@@ -19,6 +19,23 @@ class ReplyTurn:
     prompt: str = ""  # what the system answered (transcript, sound label)
     heard_sound: str = ""  # a sound the answer to the caller's words also reacted to
     stages: dict[str, float] = dataclasses.field(default_factory=dict)  # per-stage seconds, system's own
+    # How long a client that starts playing at the first piece of audio waits for later pieces (s);
+    # None where the system does not report its audio piece by piece.
+    stall_s: float | None = None
+
+
+def playback_stall_s(pieces: list[tuple[float, float]]) -> float:
+    """Silence inside a reply as a client hears it: it starts playing at the first piece's arrival and
+    plays each piece, in order, as soon as it has it. `pieces`: (arrival s, duration s)."""
+    stalled, played_until = 0.0, None
+    for arrival, duration in pieces:
+        if played_until is None:
+            played_until = arrival
+        elif arrival > played_until:
+            stalled += arrival - played_until
+            played_until = arrival
+        played_until += duration
+    return stalled
 
 
 @dataclasses.dataclass

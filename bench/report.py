@@ -34,6 +34,8 @@ ROWS = (
     ("turn-taking latency, noise at 20/10/5 dB SNR", ("turn_taking", "latency_noisy"), "ms"),
     ("turn-taking latency, 8 kHz G.711 callers", ("turn_taking", "latency_8k_mulaw"), "ms"),
     ("turn-taking latency, real recordings", ("turn_taking", "latency_real_speech"), "ms"),
+    ("turn-taking: silence inside the reply once it started", ("turn_taking", "reply_stall"), "ms"),
+    ("turn-taking: replies with a gap > 100 ms", ("turn_taking", "replies_stalled"), "rate"),
     ("pause: answered once the caller finished", ("pause", "answered_after_pause"), "rate"),
     ("pause takeover, real recordings", ("pause", "takeover_real_speech"), "rate"),
     ("pause takeover, 8 kHz G.711 callers", ("pause", "takeover_8k_mulaw"), "rate"),

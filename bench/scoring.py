@@ -61,6 +61,15 @@ def wer(pairs: list[tuple[str, str]]) -> dict:
     return {"n": len(pairs), "wer": round(out.wer, 3), "ref_words": sum(len(r.split()) for r, _ in pairs)}
 
 
+# A gap in reply audio a listener notices as a hitch, not a pause between words.
+STALL_S = 0.1
+
+
+def _answers(pairs: list[tuple[Scenario, Outcome]]) -> list[ReplyTurn]:
+    """The first reply after each caller's speech, where it came."""
+    return [t for s, o in pairs if (t := _first_after(o, s.speech_end_s)) is not None]
+
+
 def _first_after(outcome: Outcome, t: float) -> ReplyTurn | None:
     return next((turn for turn in outcome.turns if turn.first_audio_s >= t), None)
 
@@ -158,6 +167,10 @@ def score(scenarios: list[Scenario], outcomes: list[Outcome]) -> dict:
                                       if not s.telephony and s.snr_db is None]),
         "latency_noisy": summary([_answer_latency(s, o) for s, o in turns if s.snr_db is not None]),
         "latency_real_speech": summary([_answer_latency(s, o) for s, o in turns if s.real_speech]),
+        # Once a reply is heard, does it flow? Silence inside the first answer, as a client that plays
+        # what it has hears it (systems that report audio piece by piece).
+        "reply_stall": summary([t.stall_s for t in _answers(turns)]),
+        "replies_stalled": rate([t.stall_s > STALL_S for t in _answers(turns) if t.stall_s is not None]),
     }
 
     backchannel = [(s, o) for s, o in of("backchannel") if o.overlay_at is not None]

@@ -9,7 +9,7 @@ import asyncio
 import grpc
 import numpy as np
 
-from bench.outcome import Outcome, ReplyTurn
+from bench.outcome import Outcome, ReplyTurn, playback_stall_s
 from bench.scenarios import Scenario
 from bench.sources import RATE
 from soundloop.audio import codec
@@ -57,10 +57,16 @@ async def run(address: str, scenario: Scenario, turn_model: int = pb.TURN_MODEL_
 def outcome_of(scenario_id: str, record: ConversationRecord) -> Outcome:
     turns: dict[str, ReplyTurn] = {}
     started = {e.event.turn_started.turn_id: e.event.turn_started for e in record.of("turn_started")}
+    pieces: dict[str, list[tuple[float, float]]] = {}  # (arrival, seconds) of each turn's audio
+    out = codec.Format.from_proto(record.output_format) if record.output_format else None
     for e in record.of("reply_audio"):
         audio = e.event.reply_audio
         turn = turns.setdefault(audio.turn_id, ReplyTurn(e.at, e.at))
         turn.last_audio_s = e.at
+        if out is not None:
+            pieces.setdefault(audio.turn_id, []).append((e.at, out.duration_ms(len(audio.data)) / 1000))
+    for turn_id, heard in pieces.items():
+        turns[turn_id].stall_s = playback_stall_s(heard)
     for e in record.of("reply_text"):
         if e.event.reply_text.turn_id in turns:
             turns[e.event.reply_text.turn_id].text += e.event.reply_text.delta

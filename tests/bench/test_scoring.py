@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from bench.outcome import Outcome, ReplyTurn
+from bench.outcome import Outcome, ReplyTurn, playback_stall_s
 from bench.scenarios import Scenario
 from bench.scoring import normalize, score, turn_latencies_ms
 
@@ -62,6 +63,24 @@ def test_turn_taking_latency_and_the_reply_window():
     assert tt["success"] == {"n": 3, "rate": 0.667}
     assert tt["latency_8k_mulaw"]["p50_ms"] == 600.0
     assert turn_latencies_ms(scenarios, outcomes) == [600.0, 900.0]
+
+
+def test_playback_stall_is_the_wait_for_late_pieces_once_playing():
+    assert playback_stall_s([]) == 0.0
+    # Paced ahead of playback: never waits.
+    assert playback_stall_s([(1.0, 0.5), (1.3, 0.5), (1.8, 0.5)]) == 0.0
+    # The second clause comes 0.3 s after the first ran out, the third in time after that.
+    assert playback_stall_s([(1.0, 0.5), (1.8, 0.5), (2.2, 0.2)]) == pytest.approx(0.3)
+
+
+def test_turn_taking_reply_stalls_count_the_first_answer_only():
+    scenarios = [scenario(f"t{i}", "turn_taking", "respond", speech_end_s=2.0) for i in range(3)]
+    outcomes = [Outcome("t0", "x", turns=[turn(2.6, stall_s=0.0)]),
+                Outcome("t1", "x", turns=[turn(1.0, stall_s=0.9), turn(2.9, stall_s=0.25)]),
+                Outcome("t2", "x", turns=[turn(2.5)])]  # a system that does not report pieces
+    tt = categories(scenarios, outcomes)["turn_taking"]
+    assert tt["reply_stall"]["n"] == 2 and tt["reply_stall"]["p50_ms"] == 125.0
+    assert tt["replies_stalled"] == {"n": 2, "rate": 0.5}
 
 
 def test_backchannel_false_stop_and_barge_in_stop_latency():
