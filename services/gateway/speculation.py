@@ -12,7 +12,10 @@ request waits for only until the stage sees the cancel (about one token).
 Earlier still, while the caller speaks, each partial transcript is prefilled: a
 one-token generation whose only use is to leave the prompt up to the caller's
 words so far in the LLM stage's prefix cache (it keeps each session's KV), so
-the reply's prefill at the end evaluates only the last few words.
+the reply's prefill at the end evaluates only the last few words. Only while they speak: a partial
+that comes back once they have gone quiet is not prefilled, and a prefill still running when the
+reply's generation starts is cancelled, since the LLM stage finishes one request's prefill before it
+starts the next (the default profile's replies waited 0.3-0.6 s behind such prefills).
 """
 from __future__ import annotations
 
@@ -110,6 +113,7 @@ class ReplySpeculator:
         if current is not None:
             await self.drop()
         if messages is not None and self.enabled:
+            await self._stop_prefill()  # the generation prefills all of it anyway: it must not wait behind it
             self._current = SpeculativeGeneration(self._stages, llm_pb2.GenerateRequest(
                 session_id=self._sid, turn_id="speculative", messages=messages))
             self.counts.started += 1
@@ -125,7 +129,10 @@ class ReplySpeculator:
 
     async def close(self) -> None:
         await self.drop()
-        if self._prefill is not None:
+        await self._stop_prefill()
+
+    async def _stop_prefill(self) -> None:
+        if self._prefill is not None and not self._prefill.done():
             self._prefill.cancel()
             await asyncio.gather(self._prefill, return_exceptions=True)
 

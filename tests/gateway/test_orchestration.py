@@ -367,6 +367,33 @@ def test_partial_transcripts_prefill_the_llm_while_the_caller_speaks(redis_url):
     on_virtual_time(redis_url, scenario)
 
 
+def test_a_partial_that_comes_once_the_caller_went_quiet_is_not_prefilled(redis_url):
+    # The partial asked for a second into the turn comes back once 1.8 s of the call are heard, after
+    # the caller stopped at 1.75 s, in the VAD's hangover: the final recognition is on its way, and
+    # the answer's generation would wait behind a prefill.
+    said = Said(0.5, 1.75, "I would like to know the capital of France.")
+    stages = ScriptedStages([said], EOT, reply="Paris.", timings=Timings(asr_s=0.25))
+    turn_ids = []
+    generate = stages.generate
+
+    def recording(req):
+        turn_ids.append(req.turn_id)
+        return generate(req)
+    stages.generate = recording
+
+    async def scenario(store):
+        call = await Call.open(store, stages, settings=GatewaySettings(partial_transcript_ms=1000))
+        await call.stream(5.0)
+        await call.end_of_input()
+
+        partials = [e for e in call.of("transcript") if not e.event.transcript.is_final]
+        assert partials[0].event.transcript.text != said.text and partials[0].offset_s == 1.8  # in the hangover
+        assert "prefill" not in turn_ids and turn_ids[0] == "speculative"
+        assert "".join(e.event.reply_text.delta for e in call.of("reply_text")) == "Paris."
+
+    on_virtual_time(redis_url, scenario)
+
+
 def test_chunks_that_change_nothing_do_not_cross_to_the_decider(redis_url):
     stages = ScriptedStages([Said(0.5, 1.7, "I would like to know"), Said(2.7, 3.9, "the capital of France.")],
                             EOT, reply="Paris.")
