@@ -207,7 +207,7 @@ class Conversation:
             if self._caller.in_speech and self._caller.quiet_from is None and self._answers_every_turn:
                 # A partial of a caller still talking: warm the LLM's cache with it. Not once they have
                 # gone quiet: the final recognition is on its way, and the answer's generation would
-                # wait for this prefill to finish (0.3-0.6 s on the default profile's LLM).
+                # wait for this prefill to finish (services/gateway/speculation.py).
                 self._replies.prefill(result.text)
         if rerun:
             self._recognizer.request()

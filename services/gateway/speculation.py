@@ -15,7 +15,8 @@ words so far in the LLM stage's prefix cache (it keeps each session's KV), so
 the reply's prefill at the end evaluates only the last few words. Only while they speak: a partial
 that comes back once they have gone quiet is not prefilled, and a prefill still running when the
 reply's generation starts is cancelled, since the LLM stage finishes one request's prefill before it
-starts the next (the default profile's replies waited 0.3-0.6 s behind such prefills).
+starts the next (16 of 28 default-profile replies started behind one; most of its work is the reply's
+own prefix, so this saves its last tokens, not its whole time: docs/benchmarks/2026-12-04-prefill/).
 """
 from __future__ import annotations
 
