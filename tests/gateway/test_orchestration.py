@@ -340,23 +340,29 @@ def test_a_speculative_reply_is_dropped_when_the_caller_goes_on_and_never_shown(
     on_virtual_time(redis_url, scenario)
 
 
-def test_partial_transcripts_prefill_the_llm_while_the_caller_speaks(redis_url):
-    said = Said(0.5, 3.6, "I would like to know the capital of France.")
-    stages = ScriptedStages([said], EOT, reply="Paris.")
-    prefills = []
+def recorded_llm_requests(stages: ScriptedStages) -> list:
+    """Every GenerateRequest the scripted LLM gets from now on, in order."""
+    requests = []
     generate = stages.generate
 
     def recording(req):
-        if req.turn_id == "prefill":
-            prefills.append((req.max_tokens, req.messages[-1].content))
+        requests.append(req)
         return generate(req)
     stages.generate = recording
+    return requests
+
+
+def test_partial_transcripts_prefill_the_llm_while_the_caller_speaks(redis_url):
+    said = Said(0.5, 3.6, "I would like to know the capital of France.")
+    stages = ScriptedStages([said], EOT, reply="Paris.")
+    requests = recorded_llm_requests(stages)
 
     async def scenario(store):
         call = await Call.open(store, stages, settings=GatewaySettings(partial_transcript_ms=1000))
         await call.stream(6.0)
         await call.end_of_input()
 
+        prefills = [(r.max_tokens, r.messages[-1].content) for r in requests if r.turn_id == "prefill"]
         # Partials at 1, 2 and 3 s into the turn, each a one-token generation on the words so far.
         assert [n for n, _ in prefills] == [1] * len(prefills) and len(prefills) >= 2
         assert all(said.text.startswith(text) and text != said.text for _, text in prefills)
@@ -373,13 +379,7 @@ def test_a_partial_that_comes_once_the_caller_went_quiet_is_not_prefilled(redis_
     # the answer's generation would wait behind a prefill.
     said = Said(0.5, 1.75, "I would like to know the capital of France.")
     stages = ScriptedStages([said], EOT, reply="Paris.", timings=Timings(asr_s=0.25))
-    turn_ids = []
-    generate = stages.generate
-
-    def recording(req):
-        turn_ids.append(req.turn_id)
-        return generate(req)
-    stages.generate = recording
+    requests = recorded_llm_requests(stages)
 
     async def scenario(store):
         call = await Call.open(store, stages, settings=GatewaySettings(partial_transcript_ms=1000))
@@ -388,6 +388,7 @@ def test_a_partial_that_comes_once_the_caller_went_quiet_is_not_prefilled(redis_
 
         partials = [e for e in call.of("transcript") if not e.event.transcript.is_final]
         assert partials[0].event.transcript.text != said.text and partials[0].offset_s == 1.8  # in the hangover
+        turn_ids = [r.turn_id for r in requests]
         assert "prefill" not in turn_ids and turn_ids[0] == "speculative"
         assert "".join(e.event.reply_text.delta for e in call.of("reply_text")) == "Paris."
 
