@@ -158,6 +158,7 @@ def score(scenarios: list[Scenario], outcomes: list[Outcome]) -> dict:
                                          for kind in sorted({s.pause_kind for s, _ in pause})}}
 
     turns = of("turn_taking")
+    answers = _answers(turns)
     cat["turn_taking"] = {
         "success": rate([_answer_latency(s, o) is not None for s, o in turns]),
         "latency": summary([_answer_latency(s, o) for s, o in turns]),
@@ -169,8 +170,8 @@ def score(scenarios: list[Scenario], outcomes: list[Outcome]) -> dict:
         "latency_real_speech": summary([_answer_latency(s, o) for s, o in turns if s.real_speech]),
         # Once a reply is heard, does it flow? Silence inside the first answer, as a client that plays
         # what it has hears it (systems that report audio piece by piece).
-        "reply_stall": summary([t.stall_s for t in _answers(turns)]),
-        "replies_stalled": rate([t.stall_s > STALL_S for t in _answers(turns) if t.stall_s is not None]),
+        "reply_stall": summary([t.stall_s for t in answers]),
+        "replies_stalled": rate([t.stall_s > STALL_S for t in answers if t.stall_s is not None]),
     }
 
     backchannel = [(s, o) for s, o in of("backchannel") if o.overlay_at is not None]

@@ -121,7 +121,7 @@ class ClauseSegmenter:
         self.first_max_words = first_max_words
         self._buffer = ""
         self._emitted = False
-        self._early_clauses = 1  # clauses still to come that the first clause's rules cut
+        self._first_rules = True  # the next clause is cut by the first clause's short rules
 
     @property
     def started(self) -> bool:
@@ -148,7 +148,7 @@ class ClauseSegmenter:
         if cut is None or not _speakable(self._buffer[:cut]):
             return None
         clause, self._buffer = self._buffer[:cut].strip(), self._buffer[cut:]
-        self._emitted = True  # the next clause is still cut early: _early_clauses stays 1
+        self._emitted = True  # _first_rules stays: the clause after an early cut is short too
         return clause
 
     def push(self, delta: str) -> list[str]:
@@ -170,7 +170,7 @@ class ClauseSegmenter:
         """Drops what was buffered (the reply was interrupted)."""
         self._buffer = ""
         self._emitted = False
-        self._early_clauses = 1
+        self._first_rules = True
 
     def _take_complete(self) -> list[str]:
         clauses = []
@@ -178,7 +178,7 @@ class ClauseSegmenter:
             clauses.append(self._buffer[:cut].strip())
             self._buffer = self._buffer[cut:]
             self._emitted = True
-            self._early_clauses = max(0, self._early_clauses - 1)
+            self._first_rules = False
         return clauses
 
     def _first_cut(self) -> int | None:
@@ -204,14 +204,14 @@ class ClauseSegmenter:
     def _cuts_at(self, punctuation: str, text_before: str, end: int) -> bool:
         mark = punctuation[0]
         if mark == ",":
-            needed = self.first_comma_words if self._early_clauses else self.comma_words
+            needed = self.first_comma_words if self._first_rules else self.comma_words
             return len(self._buffer[:end].split()) >= needed
         if punctuation.rstrip(_CLOSERS) == ".":
             return _period_ends_sentence(text_before)
         return True  # ! ? … ... ; :
 
     def _word_limit_cut(self, buffer: str) -> int | None:
-        first = self._early_clauses > 0
+        first = self._first_rules
         limit = self.first_max_words if first else self.max_words
         for count, match in enumerate(_COMPLETE_WORD.finditer(buffer), start=1):
             if first and count > self.first_phrase_words and match.group().lower() in PHRASE_STARTERS:

@@ -34,12 +34,18 @@ def question(text: str) -> list[llm_pb2.ChatMessage]:
     return [llm_pb2.ChatMessage(role=llm_pb2.ROLE_USER, content=text)]
 
 
+async def prefilling() -> tuple[SlowLlm, ReplySpeculator]:
+    """A speculator whose prefill of a partial question is under way on a slow LLM."""
+    llm = SlowLlm()
+    speculator = ReplySpeculator(llm, "s1")
+    speculator.prefill(question("What is the capital"))
+    await asyncio.sleep(0)
+    return llm, speculator
+
+
 def test_the_reply_generation_cancels_a_running_prefill():
     async def scenario():
-        llm = SlowLlm()
-        speculator = ReplySpeculator(llm, "s1")
-        speculator.prefill(question("What is the capital"))
-        await asyncio.sleep(0)
+        llm, speculator = await prefilling()
         await speculator.want(question("What is the capital of France?"))
         await asyncio.sleep(0)
         assert llm.started == ["prefill", "speculative"] and llm.cancelled == ["prefill"]
@@ -53,10 +59,7 @@ def test_the_reply_generation_cancels_a_running_prefill():
 
 def test_a_prefill_runs_to_its_end_when_no_reply_is_wanted():
     async def scenario():
-        llm = SlowLlm()
-        speculator = ReplySpeculator(llm, "s1")
-        speculator.prefill(question("What is the capital"))
-        await asyncio.sleep(0)
+        llm, speculator = await prefilling()
         await speculator.want(None)
         llm.release.set()
         await asyncio.sleep(0.01)
