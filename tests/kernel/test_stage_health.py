@@ -26,8 +26,12 @@ def _health_timeline(stub, until: int, within_s: float) -> list[int]:
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         try:
-            status = stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status
-        except grpc.RpcError:  # not listening yet: the interpreter is still importing
+            # A generous deadline: while the models load (on a busy CI machine, too) the loading
+            # server may answer late, and a late NOT_SERVING is still the answer under test.
+            status = stub.Check(health_pb2.HealthCheckRequest(), timeout=15).status
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNAVAILABLE:  # only "not listening yet" is retried
+                raise
             time.sleep(0.02)
             continue
         if not seen or seen[-1] != status:
@@ -44,7 +48,12 @@ def test_a_stage_says_not_serving_while_loading_then_serving_on_the_same_port():
     proc = subprocess.Popen([sys.executable, "-m", "services.encoder.server", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        # Reconnect at once after a refused connection: gRPC's default backoff (1 s, growing 1.6x)
+        # can sleep through the whole loading window on a fast load, and the probe would never
+        # see NOT_SERVING although the server said it.
+        retry_fast = [("grpc.initial_reconnect_backoff_ms", 50), ("grpc.min_reconnect_backoff_ms", 50),
+                      ("grpc.max_reconnect_backoff_ms", 100)]
+        with grpc.insecure_channel(f"127.0.0.1:{port}", options=retry_fast) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             assert _health_timeline(stub, SERVING, within_s=120) == [NOT_SERVING, SERVING]
             # The port the loading server held is the real server's now: the stage's service answers on it.
