@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from soundloop.errors import InvalidRequest
 
-__all__ = ["InvalidRequest", "InvalidStreamState"]
+__all__ = ["InvalidRequest", "InvalidStreamState", "RecognitionCancelled"]
 
 
 class InvalidStreamState(InvalidRequest):
     """`stream_state` is corrupt, from another encoder version, or from another stream."""
+
+
+class RecognitionCancelled(Exception):
+    """The caller gave up on a recognition (a newer one replaced it); the decode stopped early."""

@@ -21,7 +21,7 @@ import zlib
 import numpy as np
 
 from services.encoder import hallucinations
-from services.encoder.errors import InvalidRequest
+from services.encoder.errors import InvalidRequest, RecognitionCancelled
 from services.encoder.transcriber import Segment, Transcript
 from soundloop.audio.codec import MODEL_RATE
 from soundloop.languages import language_code
@@ -118,16 +118,17 @@ class MoonshineTranscriber:
                 f"ASR model {self.name} recognizes English only; language {requested!r} is not supported")
         return code
 
-    def transcribe(self, samples: np.ndarray, language: str, timestamps: bool,
-                   background: bool = False) -> Transcript:
+    def transcribe(self, samples: np.ndarray, language: str, timestamps: bool, background: bool = False,
+                   cancelled: threading.Event | None = None) -> Transcript:
         """Recognizes 16 kHz float32 samples; `language` comes from `language_for`. Live decodes go one
         at a time; a `background` one (an offline clip, on a lower-priority thread) runs beside them
-        rather than holding the lock for seconds (onnxruntime sessions take concurrent runs)."""
+        rather than holding the lock for seconds (onnxruntime sessions take concurrent runs).
+        `cancelled` set: RecognitionCancelled at the next decoder step, so the lock goes to the next decode."""
         kept, tokens, logprob_sum, no_speech = [], 0, 0.0, 1.0
         for start, end in windows(samples):
             span = samples[start:end]
             with contextlib.nullcontext() if background else self._lock:
-                ids, logprobs, first_prob = self._decode(span)
+                ids, logprobs, first_prob = self._decode(span, cancelled)
             text = _ARCHAIC.sub(r"\1o\2", self._tokenizer.decode(ids).strip(_NOTES + " \t\n"))
             tokens += len(logprobs)
             logprob_sum += sum(logprobs)
@@ -149,8 +150,10 @@ class MoonshineTranscriber:
             no_speech_prob=no_speech,
             segments=tuple(kept) if timestamps else ())
 
-    def _decode(self, samples: np.ndarray) -> tuple[list[int], list[float], float]:
+    def _decode(self, samples: np.ndarray, cancelled: threading.Event | None = None
+                ) -> tuple[list[int], list[float], float]:
         """Greedy token ids (no BOS/EOS), the log-probability of each step, the first token's probability."""
+        _stop_if(cancelled)  # before the encoder pass, the larger part of a short decode
         audio = np.zeros(max(samples.size, MIN_SAMPLES), np.float32)
         audio[:samples.size] = samples
         audio = audio[None]
@@ -160,6 +163,7 @@ class MoonshineTranscriber:
         limit = math.ceil(audio.shape[1] / MODEL_RATE * TOKENS_PER_SECOND) + TOKEN_MARGIN
         ids, logprobs, cache, token, first_prob = [], [], None, BOS, 0.0
         for _ in range(limit):
+            _stop_if(cancelled)
             logits, cache = self._decoder.step(token, hidden, mask, cache)
             shifted = logits - logits.max()
             logp = shifted - math.log(float(np.exp(shifted).sum()))
@@ -171,6 +175,11 @@ class MoonshineTranscriber:
                 break
             ids.append(token)
         return ids, logprobs, first_prob
+
+
+def _stop_if(cancelled: threading.Event | None) -> None:
+    if cancelled is not None and cancelled.is_set():
+        raise RecognitionCancelled("recognition cancelled by its caller")
 
 
 def _compression_ratio(text: str) -> float:

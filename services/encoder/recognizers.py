@@ -10,6 +10,7 @@ loads one (`asr_multilingual_model`), and are refused up front otherwise.
 from __future__ import annotations
 
 import pathlib
+import threading
 from typing import Protocol
 
 import numpy as np
@@ -31,8 +32,9 @@ class SpeechRecognizer(Protocol):
     def language_for(self, requested: str) -> str: ...
 
     # `background`: an offline clip's decode, which must not hold a live call's recognition behind it.
-    def transcribe(self, samples: np.ndarray, language: str, timestamps: bool,
-                   background: bool = False) -> Transcript: ...
+    # `cancelled`: once set, the decode may stop early and raise RecognitionCancelled.
+    def transcribe(self, samples: np.ndarray, language: str, timestamps: bool, background: bool = False,
+                   cancelled: threading.Event | None = None) -> Transcript: ...
 
 
 def load(name: str, threads: int, beam_size: int) -> SpeechRecognizer:

@@ -135,8 +135,16 @@ class EncoderStage:
         samples = codec.decode(fmt, req.pcm16k)
         span = telemetry.stage_span(telemetry.ENCODER_TRANSCRIBE, "encoder", **{
             telemetry.MODEL: engine.name, telemetry.AUDIO_SECONDS: round(samples.size / RATE, 3)})
+        cancelled = threading.Event()
         with telemetry.ending(span, "encoder", "transcribe_utterance"):
-            result = await self._run(self._asr, engine.transcribe, samples, language, False)
+            try:
+                result = await self._run(self._asr, functools.partial(
+                    engine.transcribe, samples, language, False, cancelled=cancelled))
+            except asyncio.CancelledError:
+                # The gateway replaced it with a newer recognition: a decode under way stops at its next
+                # step instead of holding the one ASR thread (every session's) for the rest of it.
+                cancelled.set()
+                raise
         return encoder_pb2.TranscribeUtteranceResponse(
             text=result.text, avg_logprob=result.avg_logprob, no_speech_prob=result.no_speech_prob)
 

@@ -15,7 +15,7 @@ import threading
 import numpy as np
 
 from services.encoder import hallucinations
-from services.encoder.errors import InvalidRequest
+from services.encoder.errors import InvalidRequest, RecognitionCancelled
 from soundloop.audio.codec import MODEL_RATE
 from soundloop.languages import language_code
 
@@ -63,16 +63,21 @@ class Transcriber:
             raise InvalidRequest(f"ASR model {self.name} does not support language {requested!r}")
         return code
 
-    def transcribe(self, samples: np.ndarray, language: str, timestamps: bool,
-                   background: bool = False) -> Transcript:
+    def transcribe(self, samples: np.ndarray, language: str, timestamps: bool, background: bool = False,
+                   cancelled: threading.Event | None = None) -> Transcript:
         """Recognizes 16 kHz float32 samples; `language` comes from `language_for`. One decode at a
-        time, `background` or not: CTranslate2 already spreads one over every thread it was given."""
+        time, `background` or not: CTranslate2 already spreads one over every thread it was given.
+        `cancelled` is looked at between segments only: a 30 s window is one CTranslate2 call."""
         with self._lock:
-            segments, _ = self._model.transcribe(
+            decoding, _ = self._model.transcribe(
                 samples, language=language, beam_size=self._beam_size, temperature=0.0,
                 condition_on_previous_text=False, without_timestamps=not timestamps,
                 vad_filter=False, no_speech_threshold=None)
-            segments = list(segments)
+            segments = []
+            for seg in decoding:
+                if cancelled is not None and cancelled.is_set():
+                    raise RecognitionCancelled("recognition cancelled by its caller")
+                segments.append(seg)
         kept, tokens, logprob_sum, no_speech = [], 0, 0.0, 1.0
         for seg in segments:
             n = max(1, len(seg.tokens))

@@ -9,6 +9,7 @@ Unavailable or Internal.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import time
@@ -121,10 +122,15 @@ class ServeStageClients:
     @staticmethod
     async def _unary(stage: str, handle, method: str, req, traced: bool = True):
         async with _measured(stage, _rpc_name(method)):
+            call = getattr(handle, method)
+            response = call.remote(req, trace=trace) if traced and (trace := telemetry.carrier()) else call.remote(req)
             try:
-                if traced and (trace := telemetry.carrier()):
-                    return await getattr(handle, method).remote(req, trace=trace)
-                return await getattr(handle, method).remote(req)
+                return await response
+            except asyncio.CancelledError:
+                # Serve leaves the replica working when the awaiting task is cancelled (a partial
+                # recognition the gateway replaced); gRPC cancels the call. Do as gRPC does.
+                response.cancel()
+                raise
             except Exception as err:
                 raise error_of_replica(err, stage) from err
 

@@ -1,4 +1,7 @@
 """EncoderStage end to end on real recordings with the light profile (Moonshine tiny)."""
+import asyncio
+import threading
+
 import numpy as np
 import pytest
 from encoder_audio import (
@@ -15,7 +18,9 @@ from encoder_audio import (
     words,
 )
 
-from services.encoder.errors import InvalidRequest
+from services.encoder.errors import InvalidRequest, RecognitionCancelled
+from services.encoder.recognizers import Recognizers
+from services.encoder.transcriber import Transcript
 from soundloop.audio import codec
 from soundloop.encoder.v1 import encoder_pb2 as pb
 
@@ -135,3 +140,37 @@ async def test_language_checks(encoder_stage):
         await encoder_stage.transcribe_utterance(pb.TranscribeUtteranceRequest(pcm16k=pcm, language="de"))
     resp = await encoder_stage.transcribe_utterance(pb.TranscribeUtteranceRequest(pcm16k=pcm, language="en-US"))
     assert "chicken" in words(resp.text)
+
+
+async def test_a_recognition_its_caller_cancels_stops_its_decode(encoder_stage):
+    # The gateway cancels a partial it replaced; the decode under way must not keep the stage's one
+    # ASR thread (every session's) for the rest of its work.
+    started, stopped = threading.Event(), threading.Event()
+
+    class Blocking:
+        name, multilingual = "blocking", False
+
+        def language_for(self, requested):
+            return "en"
+
+        def transcribe(self, samples, language, timestamps, background=False, cancelled=None):
+            started.set()
+            if cancelled is not None and cancelled.wait(10):
+                stopped.set()
+                raise RecognitionCancelled("recognition cancelled by its caller")
+            return Transcript("too late", 0.0, 0.0, ())
+
+    real = encoder_stage.recognizers
+    encoder_stage.recognizers = Recognizers(Blocking())
+    try:
+        pcm = codec.pcm16_bytes(np.zeros(16000, np.float32))
+        call = asyncio.create_task(encoder_stage.transcribe_utterance(pb.TranscribeUtteranceRequest(pcm16k=pcm)))
+        assert await asyncio.to_thread(started.wait, 10)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert await asyncio.to_thread(stopped.wait, 10)
+    finally:
+        encoder_stage.recognizers = real
+    resp = await encoder_stage.transcribe_utterance(pb.TranscribeUtteranceRequest(pcm16k=pcm))
+    assert resp.text == ""  # the real engine again: silence has no words

@@ -1,9 +1,11 @@
 """Moonshine ASR on real recordings: tiny as shipped (light profile) and base as converted (when assembled)."""
+import threading
+
 import numpy as np
 import pytest
 from encoder_audio import HARVARD_16K, HARVARD_TEXT, MMT1_8K, NOISE_48K, load, wer, words
 
-from services.encoder.errors import InvalidRequest
+from services.encoder.errors import InvalidRequest, RecognitionCancelled
 from services.encoder.moonshine import MoonshineTranscriber, windows
 from soundloop.audio import codec
 from soundloop.models import model_path, models_dir
@@ -102,3 +104,24 @@ def test_windows_cut_in_pauses():
     cuts = [end / RATE for end, _ in zip((e for _, e in spans), spans[1:])]
     assert len(cuts) == 2 and 12.0 <= cuts[0] <= 12.5 and 24.5 <= cuts[1] <= 25.0, cuts
     assert windows(speech) == [(0, speech.size)]
+
+
+def test_a_cancelled_decode_stops_at_its_next_step_and_frees_the_model(asr):
+    samples = load(HARVARD_16K, RATE)
+    cancelled = threading.Event()
+    steps = []
+    step = asr._decoder.step
+
+    def counting(*args):
+        steps.append(1)
+        if len(steps) == 3:
+            cancelled.set()  # the gateway gave up on it mid-decode
+        return step(*args)
+    asr._decoder.step = counting
+    try:
+        with pytest.raises(RecognitionCancelled):
+            asr.transcribe(samples, "en", timestamps=False, cancelled=cancelled)
+    finally:
+        del asr._decoder.step
+    assert len(steps) == 3  # not the ~80 tokens of the four sentences
+    assert wer(HARVARD_TEXT, asr.transcribe(samples, "en", timestamps=False).text) <= MAX_WER[asr.name]
