@@ -122,14 +122,16 @@ class ServeStageClients:
     @staticmethod
     async def _unary(stage: str, handle, method: str, req, traced: bool = True):
         async with _measured(stage, _rpc_name(method)):
-            call = getattr(handle, method)
-            response = call.remote(req, trace=trace) if traced and (trace := telemetry.carrier()) else call.remote(req)
+            response = None
             try:
+                call, trace = getattr(handle, method), telemetry.carrier() if traced else None
+                response = call.remote(req, trace=trace) if trace else call.remote(req)
                 return await response
             except asyncio.CancelledError:
                 # Serve leaves the replica working when the awaiting task is cancelled (a partial
                 # recognition the gateway replaced); gRPC cancels the call. Do as gRPC does.
-                response.cancel()
+                if response is not None:
+                    response.cancel()
                 raise
             except Exception as err:
                 raise error_of_replica(err, stage) from err
