@@ -46,7 +46,7 @@ class Recording:
     """A real human recording and what is said in it."""
     name: str
     text: str
-    audio: np.ndarray  # 16 kHz float32, trimmed to the speech
+    audio: np.ndarray  # 16 kHz float32, trimmed to the speech (its end is the end of the last word)
     native_rate: int
 
 
@@ -69,6 +69,21 @@ def speech_bounds(audio: np.ndarray, threshold_db: float = -40.0) -> tuple[float
     rms = np.sqrt(np.mean(audio[:n * frame].reshape(n, frame) ** 2, axis=1) + 1e-12)
     loud = np.nonzero(20 * np.log10(rms / rms.max()) > threshold_db)[0]
     return loud[0] * frame / RATE, (loud[-1] + 1) * frame / RATE
+
+
+def trim_trailing_noise(audio: np.ndarray, above_floor_db: float = 10.0, margin_s: float = 0.05) -> np.ndarray:
+    """Cuts a real recording's tail of line or room noise: everything `margin_s` after its last 10 ms
+    frame `above_floor_db` over the clip's noise floor (its 10th-percentile frame level). `trim`'s fixed
+    40 dB below the peak keeps a noisy recording's whole tail (1.2 s of mmt1's), and the scenarios take
+    the clip's end as the end of speech, so an answer after the last word but within that tail counted
+    as answered before the caller finished."""
+    frame = RATE // 100
+    n = len(audio) // frame
+    levels = 20 * np.log10(np.sqrt(np.mean(audio[:n * frame].reshape(n, frame) ** 2, axis=1) + 1e-12))
+    levels -= levels.max()
+    loud = np.nonzero(levels > max(-40.0, float(np.percentile(levels, 10)) + above_floor_db))[0]
+    end = (loud[-1] + 1) * frame + int(margin_s * RATE)
+    return audio[:end]
 
 
 def quietest_point(audio: np.ndarray, lo: float, hi: float, window_s: float = 0.05) -> int:
@@ -174,17 +189,18 @@ def recordings() -> tuple[Recording, ...]:
     clips = []
     for name, path, span, text in _CODEC2_CLIPS:
         audio, rate = load(path, *(span or (0.0, None)))
-        clips.append(Recording(name, text, trim(audio), rate))
+        clips.append(Recording(name, text, trim_trailing_noise(trim(audio)), rate))
     moonshine = fetch_moonshine_clips()
     audio, rate = load(moonshine / "beckett.wav")
     clips.append(Recording("beckett", "Ever tried. Ever failed. No matter. Try again. Fail again. Fail better.",
-                           trim(audio), rate))
+                           trim_trailing_noise(trim(audio)), rate))
     for i, (span, text) in enumerate(_DICKENS):
         audio, rate = load(moonshine / "two_cities.wav", *span)
-        clips.append(Recording(f"two_cities{i + 1}", text, trim(audio), rate))
+        clips.append(Recording(f"two_cities{i + 1}", text, trim_trailing_noise(trim(audio)), rate))
     for name in _ALSA:
         audio, rate = load(ALSA / f"{name}.wav")
-        clips.append(Recording(f"alsa_{name.lower()}", name.replace("_", " ") + ".", trim(audio), rate))
+        clips.append(Recording(f"alsa_{name.lower()}", name.replace("_", " ") + ".",
+                               trim_trailing_noise(trim(audio)), rate))
     return tuple(clips)
 
 
@@ -229,4 +245,4 @@ def mix_noise(audio: np.ndarray, snr_db: float | None, rng: np.random.Generator)
 
 
 __all__ = ["RATE", "RESPOND_SOUNDS", "VOICES", "Recording", "mix_noise", "noise", "recordings", "silence",
-           "sound", "speak", "speech_bounds", "trim", "under_speech"]
+           "sound", "speak", "speech_bounds", "trim", "trim_trailing_noise", "under_speech"]

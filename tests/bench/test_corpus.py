@@ -89,3 +89,20 @@ def test_the_benchmark_hums_are_hums_not_spelled_letters(voice):
     heard = MoonshineTranscriber(model_path("moonshine-tiny"), threads=1).transcribe(speak("mm-hm", voice), "en",
                                                                                      timestamps=False).text
     assert is_backchannel(heard), heard
+
+
+def test_a_real_recording_ends_with_its_last_word_not_its_line_noise():
+    rng = np.random.default_rng(0)
+    rate = corpus.RATE
+    words = [np.sin(2 * np.pi * 200 * np.arange(int(0.3 * rate)) / rate) * 0.5 for _ in range(3)]
+    hiss = (rng.standard_normal(int(1.0 * rate)) * 0.02).astype(np.float32)  # ~-27 dB under the words
+    gap = (rng.standard_normal(int(0.2 * rate)) * 0.02).astype(np.float32)
+    clip = np.concatenate([words[0] + 0.02 * rng.standard_normal(words[0].size), gap, words[1], gap, words[2], hiss])
+    kept = corpus.sources.trim_trailing_noise(clip.astype(np.float32))
+    speech_end = clip.size - hiss.size
+    assert speech_end <= kept.size <= speech_end + int(0.06 * rate)  # the last word and a 50 ms margin
+    # The benchmark's noisiest recording (codec2's mmt1, 1.2 s of line noise after "well") ends at its word;
+    # the clean ones (ALSA's, cut at the silence after the word already) lose nothing.
+    real = {r.name: r.audio.size / rate for r in corpus.sources.recordings()}
+    assert 2.6 < real["mmt1"] < 3.0
+    assert all(1.1 < real[f"alsa_{name}"] < 1.45 for name in ("front_center", "front_left", "rear_left"))
