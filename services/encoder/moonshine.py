@@ -153,7 +153,7 @@ class MoonshineTranscriber:
     def _decode(self, samples: np.ndarray, cancelled: threading.Event | None = None
                 ) -> tuple[list[int], list[float], float]:
         """Greedy token ids (no BOS/EOS), the log-probability of each step, the first token's probability."""
-        _stop_if(cancelled)  # before the encoder pass, the larger part of a short decode
+        RecognitionCancelled.raise_if(cancelled)  # before the encoder pass, the larger part of a short decode
         audio = np.zeros(max(samples.size, MIN_SAMPLES), np.float32)
         audio[:samples.size] = samples
         audio = audio[None]
@@ -163,7 +163,7 @@ class MoonshineTranscriber:
         limit = math.ceil(audio.shape[1] / MODEL_RATE * TOKENS_PER_SECOND) + TOKEN_MARGIN
         ids, logprobs, cache, token, first_prob = [], [], None, BOS, 0.0
         for _ in range(limit):
-            _stop_if(cancelled)
+            RecognitionCancelled.raise_if(cancelled)
             logits, cache = self._decoder.step(token, hidden, mask, cache)
             shifted = logits - logits.max()
             logp = shifted - math.log(float(np.exp(shifted).sum()))
@@ -175,11 +175,6 @@ class MoonshineTranscriber:
                 break
             ids.append(token)
         return ids, logprobs, first_prob
-
-
-def _stop_if(cancelled: threading.Event | None) -> None:
-    if cancelled is not None and cancelled.is_set():
-        raise RecognitionCancelled("recognition cancelled by its caller")
 
 
 def _compression_ratio(text: str) -> float:

@@ -75,8 +75,7 @@ class Transcriber:
                 vad_filter=False, no_speech_threshold=None)
             segments = []
             for seg in decoding:
-                if cancelled is not None and cancelled.is_set():
-                    raise RecognitionCancelled("recognition cancelled by its caller")
+                RecognitionCancelled.raise_if(cancelled)
                 segments.append(seg)
         kept, tokens, logprob_sum, no_speech = [], 0, 0.0, 1.0
         for seg in segments:
