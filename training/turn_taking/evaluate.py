@@ -80,7 +80,7 @@ def outcomes(fires: list[np.ndarray | None], data) -> list[dict]:
         answered = t is not None and not took_over and t - end <= ANSWER_WINDOW_S
         rows.append({"kind": kind, "took_over": took_over, "answered": answered,
                      "latency_s": t - end if answered else None, "telephony": bool(data["telephony"][i]),
-                     "noisy": float(data["snr_db"][i]) >= 0, "split": kind not in ("complete", "real_complete")})
+                     "snr_db": float(data["snr_db"][i]), "split": kind not in ("complete", "real_complete")})
     return rows
 
 
@@ -89,6 +89,7 @@ def summary(rows: list[dict]) -> dict:
     split = [r for r in turns if r["split"]]
     whole = [r for r in turns if not r["split"]]
     lat = [r["latency_s"] * 1000 for r in turns if r["latency_s"] is not None]
+    noisy = [r for r in split if r["snr_db"] >= 0]
     bc = [r for r in rows if r["kind"] == "backchannel"]
     bi = [r for r in rows if r["kind"] == "barge_in"]
 
@@ -103,9 +104,24 @@ def summary(rows: list[dict]) -> dict:
         "takeover_by_kind": {k: rate([r for r in split if r["kind"] == k], "took_over")
                              for k in sorted({r["kind"] for r in split})},
         "takeover_8k": rate([r for r in split if r["telephony"]], "took_over"),
-        "takeover_noisy": rate([r for r in split if r["noisy"]], "took_over"),
+        "takeover_noisy": rate(noisy, "took_over"),
+        "by_noise": _by_noise(turns, rate),
         "backchannel_false_stop": rate(bc, "stopped"), "barge_in_stopped": rate(bi, "stopped"),
     }
+
+
+def _by_noise(turns: list[dict], rate) -> dict:
+    """Success, takeover and decision p50 per noise level (corpus.SNRS; -1: none), where the
+    learned model is weakest: in noise the recogniser returns fewer words, and silence sounds busier."""
+    out = {}
+    for snr in sorted({r["snr_db"] for r in turns}):
+        rows = [r for r in turns if r["snr_db"] == snr]
+        lat = [r["latency_s"] * 1000 for r in rows if not r["split"] and r["latency_s"] is not None]
+        out["clean" if snr < 0 else f"{snr:g} dB"] = {
+            "turn_success": rate([r for r in rows if not r["split"]], "answered"),
+            "pause_takeover": rate([r for r in rows if r["split"]], "took_over"),
+            "whole_turn_decision_p50_ms": round(float(np.percentile(lat, 50))) if lat else None}
+    return out
 
 
 def evaluate(model: pathlib.Path, data, threshold: float, barge_threshold: float, text_shift: int = 0) -> dict:

@@ -35,7 +35,7 @@ LR = 0.01
 PAUSE_WEIGHT = 2.0
 # How late a transcript reaches the decider depends on the recogniser and the load: Moonshine tiny
 # alone answers within a chunk or two of the VAD's end of speech, Moonshine base beside a busy LLM or
-# under Ray Serve several chunks later. The features carry one timing (features.TEXT_DELAY_CHUNKS).
+# under Ray Serve several chunks later. The features carry one timing (features.TRAINED_DELAY_CHUNKS).
 # `--text-shift A B` moves every transcript's arrival by A..B chunks, drawn per sequence and epoch.
 # Measured with (-2, 4) over three seeds (model card): held-out takeover 0.24 vs 0.29 without, turn
 # success 0.93 vs 0.95, within the spread between seeds, so the shipped model is trained without it.
