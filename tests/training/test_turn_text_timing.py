@@ -97,7 +97,7 @@ def test_gateway_timing_recognizes_what_the_gateway_asks_for_and_shows_it_once_t
             trained_on, rows = _training_requests(extractor, sample)
             served = asyncio.run(_gateway_requests(stage, sample))
             assert trained_on, sample.text
-            # Same audio: the turn from its first onset less the pre-roll, up to the chunk that asked.
+            # Same audio: the turn with the pre-roll the gateway keeps before its onset, up to the chunk that asked.
             assert trained_on == served, (sample.kind, sample.text)
             # The text feature appears only on quiet chunks, never in speech or the VAD's pending silence.
             has_text = rows[:, features.turn_model.turn_features.HAS_TEXT] > 0
