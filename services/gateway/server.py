@@ -45,12 +45,48 @@ class Gateway:
     async def stop(self, grace_s: float = 5.0) -> None:
         """Drains: NOT_SERVING first, so no new call is routed here; live sessions save their progress
         and end UNAVAILABLE, to be resumed elsewhere; other calls in flight get `grace_s`."""
-        await self.redis_watch.stop()
+        await _bounded("the Redis watch", self.redis_watch.stop())
         await self.status.set(False)
         self.servicer.drain()
-        await self.server.stop(grace_s)
-        await self.stages.close()
-        await self.store.close()
+        await _bounded("the gRPC server", self.server.stop(grace_s), grace_s + STEP_LIMIT_S)
+        await _bounded("the stage clients", self.stages.close())
+        await _bounded("the session store", self.store.close())
+
+
+# A stop that waits forever holds a pod in Terminating until the kubelet kills it, and its sessions'
+# last progress with it; no step of a stop needs more than this once its grace is over.
+STEP_LIMIT_S = 10.0
+
+
+async def _bounded(what: str, step, limit_s: float | None = None) -> None:
+    """Runs one step of a stop for at most `limit_s`; an overrun is logged with every task still
+    pending (where each waits), so the cause can be found, then cancelled, and the stop goes on."""
+    limit_s = STEP_LIMIT_S if limit_s is None else limit_s
+    task = asyncio.ensure_future(step)
+    try:
+        await asyncio.wait({task}, timeout=limit_s)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if task.done():
+        task.result()  # the step's own error, if it failed
+        return
+    pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    log.error("gateway stop: %s did not stop within %.1f s; going on. Pending tasks:\n%s", what, limit_s,
+              "\n".join(_where(t) for t in pending))
+    task.cancel()  # not awaited: a step that hung may ignore its cancellation too
+
+
+def _where(task: asyncio.Task, depth: int = 8) -> str:
+    """The task's await chain, outermost first: where it is stuck, not only where it started."""
+    chain, awaited = [], task.get_coro()
+    while awaited is not None and len(chain) < depth:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is None:
+            break
+        chain.append(f"{frame.f_code.co_name} ({frame.f_code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno})")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return f"  {task.get_name()}: {' -> '.join(chain) or repr(task.get_coro())}"
 
 
 async def start_gateway(settings: Settings, stages: StageClients, address: str | None = None) -> Gateway:

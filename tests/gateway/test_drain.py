@@ -75,3 +75,21 @@ async def test_a_resume_numbers_on_after_the_last_event_the_caller_saw_even_if_t
         assert started.session_started.resumed and started.sequence == last + 4
     finally:
         await gateway.stop(grace_s=0)
+
+
+class StagesThatNeverClose(ScriptedStages):
+    async def close(self) -> None:
+        await asyncio.Event().wait()  # e.g. a channel whose close waits on a stuck call
+
+
+async def test_a_stop_step_that_hangs_is_cut_short_named_in_the_log_and_the_stop_goes_on(redis_url, monkeypatch,
+                                                                                           caplog):
+    monkeypatch.setattr("services.gateway.server.STEP_LIMIT_S", 0.5)
+    stages = StagesThatNeverClose([], {})
+    gateway = await start_gateway(Settings(redis_url=redis_url), stages, "127.0.0.1:0")
+    started = time.monotonic()
+    await asyncio.wait_for(gateway.stop(grace_s=0), 30)
+    assert time.monotonic() - started < 5
+    overrun = [r.getMessage() for r in caplog.records if "did not stop" in r.getMessage()]
+    assert len(overrun) == 1 and "the stage clients" in overrun[0], overrun
+    assert "close (test_drain.py" in overrun[0]  # where the stuck task waits
