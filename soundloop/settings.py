@@ -52,6 +52,12 @@ class LlmSettings(BaseModel):
     # 0: by profile. A 135M model decodes faster on one thread than on two here
     # (thread wake-ups cost more than the matmuls); a 1.5B model wants both cores.
     threads: int = 0
+    # Added to the niceness of the thread that runs the model (and of the compute threads it starts), so
+    # that under contention the other stages' short jobs (the final recognition, the first phrase's
+    # synthesis) go first. 5: default profile's first reply audio 1747 -> 1555 ms p50, light unchanged
+    # (docs/benchmarks/2026-12-04-llm-priority/); 10 gained nothing. Only ever raised (lowering needs
+    # privileges); Linux caps it at 19.
+    nice: int = Field(default=5, ge=0, le=19)
     max_tokens: int = 160
     temperature: float = 0.3
     # OpenAI-compatible endpoint (vLLM, Ray Serve LLM, llama_cpp.server).

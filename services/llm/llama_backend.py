@@ -20,6 +20,7 @@ import asyncio
 import collections
 import concurrent.futures
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -57,8 +58,9 @@ class LlamaCppBackend:
     """`ChatBackend` on a GGUF model, with a prefix cache across turns and sessions."""
 
     def __init__(self, llm: llama_cpp.Llama, *, context_tokens: int, snapshots: SessionSnapshots | None = None,
-                 max_pending: int = MAX_PENDING):
+                 max_pending: int = MAX_PENDING, nice: int = 0):
         self._llm = llm
+        self._nice = nice
         self._template = GgufChatTemplate(llm)
         self._vocab = llama_cpp.llama_model_get_vocab(llm.model)
         self.context_tokens = min(context_tokens, llm.n_ctx())
@@ -85,7 +87,7 @@ class LlamaCppBackend:
         llm = llama_cpp.Llama(model_path=str(path), n_ctx=settings.context_tokens, n_threads=settings.threads,
                               verbose=False)
         log.info("loaded %s (context %d tokens, %d threads)", path, settings.context_tokens, settings.threads)
-        return cls(llm, context_tokens=settings.context_tokens)
+        return cls(llm, context_tokens=settings.context_tokens, nice=settings.nice)
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
         return len(self._template.tokens(messages))
@@ -162,6 +164,11 @@ class LlamaCppBackend:
     # Everything below runs on the worker thread, which owns the model.
 
     def _work(self) -> None:
+        if self._nice:
+            # Linux keeps a nice value per thread, and the compute threads llama.cpp starts from this one
+            # inherit it.
+            me = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, me, os.getpriority(os.PRIO_PROCESS, me) + self._nice)
         while True:
             with self._wake:
                 while not (self._closing or self._waiting or self._chores or self._has_work()):

@@ -4,12 +4,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 
 import llama_cpp
 import pytest
 
-from services.llm.chat import InvalidRequest, Overloaded
+from services.llm.chat import InvalidRequest, Message, Overloaded
 from services.llm.llama_backend import LlamaCppBackend
 from services.llm.stage import LlmStage
 from soundloop.llm.v1 import llm_pb2
@@ -248,3 +249,21 @@ async def test_a_new_reply_starts_before_a_long_one_ends_and_both_say_what_they_
     # at once (wrong context, garbage), so the words around the switches (the story's first tokens,
     # where the question took over) must match; the dragon's name, ~28 words in, was such a near-tie.
     assert story_together.split()[:20] == story_alone.split()[:20]
+
+
+
+def _nice_of_thread(native_id: int) -> int:
+    with open(f"/proc/self/task/{native_id}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[16])
+
+
+async def test_the_model_runs_at_the_configured_niceness_and_the_servers_threads_keep_theirs(light_settings):
+    backend = LlamaCppBackend.from_settings(light_settings.llm.model_copy(update={"nice": 3}))
+    try:
+        async for _ in backend.stream([Message("user", "Hi")], max_tokens=2, temperature=0.01, session_id="n"):
+            pass  # the worker has run a step
+        base = _nice_of_thread(threading.get_native_id())
+        assert _nice_of_thread(backend._worker.native_id) == min(19, base + 3)
+        assert _nice_of_thread(threading.get_native_id()) == base  # the event loop's thread is untouched
+    finally:
+        await backend.close()
