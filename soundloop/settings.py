@@ -54,8 +54,9 @@ class LlmSettings(BaseModel):
     threads: int = 0
     # Added to the niceness of the thread that runs the model (and of the compute threads it starts), so
     # that under contention the other stages' short jobs (the final recognition, the first phrase's
-    # synthesis) go first. 5: default profile's first reply audio 1747 -> 1555 ms p50, light unchanged
-    # (docs/benchmarks/2026-12-04-llm-priority/); 10 gained nothing. Only ever raised (lowering needs
+    # synthesis) go first. 5: default profile's first reply audio 1747 -> 1555 ms p50 in process mode,
+    # light unchanged; 10 gained nothing. Under Ray Serve it was slower (1584 -> 1723 ms), so the Serve
+    # configs set 0 (docs/benchmarks/2026-12-04-llm-priority/). Only ever raised (lowering needs
     # privileges); Linux caps it at 19.
     nice: int = Field(default=5, ge=0, le=19)
     max_tokens: int = 160
