@@ -163,12 +163,18 @@ class LlamaCppBackend:
 
     # Everything below runs on the worker thread, which owns the model.
 
+    def _lower_priority(self) -> None:
+        # Linux keeps a nice value per thread, and the compute threads llama.cpp starts from this one
+        # inherit it.
+        me = threading.get_native_id()
+        try:
+            os.setpriority(os.PRIO_PROCESS, me, os.getpriority(os.PRIO_PROCESS, me) + self._nice)
+        except OSError as err:  # a sandbox that forbids it: run at the stage's priority rather than not at all
+            log.warning("LLM threads stay at the stage's priority: %s", err)
+
     def _work(self) -> None:
         if self._nice:
-            # Linux keeps a nice value per thread, and the compute threads llama.cpp starts from this one
-            # inherit it.
-            me = threading.get_native_id()
-            os.setpriority(os.PRIO_PROCESS, me, os.getpriority(os.PRIO_PROCESS, me) + self._nice)
+            self._lower_priority()
         while True:
             with self._wake:
                 while not (self._closing or self._waiting or self._chores or self._has_work()):

@@ -251,7 +251,6 @@ async def test_a_new_reply_starts_before_a_long_one_ends_and_both_say_what_they_
     assert story_together.split()[:20] == story_alone.split()[:20]
 
 
-
 def _nice_of_thread(native_id: int) -> int:
     with open(f"/proc/self/task/{native_id}/stat") as f:
         return int(f.read().rsplit(")", 1)[1].split()[16])
