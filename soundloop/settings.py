@@ -55,7 +55,7 @@ class LlmSettings(BaseModel):
     # Added to the niceness of the thread that runs the model (and of the compute threads it starts), so
     # that under contention the other stages' short jobs (the final recognition, the first phrase's
     # synthesis) go first. 5: default profile's first reply audio 1747 -> 1555 ms p50 in process mode,
-    # light unchanged; 10 gained nothing. Under Ray Serve it was slower (1584 -> 1723 ms), so the Serve
+    # light unchanged; 10 gained nothing. Under Ray Serve it was slower (1561 -> 1754 ms, four pairs), so the Serve
     # configs set 0 (docs/benchmarks/2026-12-04-llm-priority/). Only ever raised (lowering needs
     # privileges); Linux caps it at 19.
     nice: int = Field(default=5, ge=0, le=19)
