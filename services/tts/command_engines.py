@@ -12,6 +12,7 @@ import contextlib
 import os
 import pathlib
 import shutil
+import signal
 import struct
 import subprocess
 import tempfile
@@ -21,6 +22,7 @@ from typing import BinaryIO
 import numpy as np
 
 from soundloop.audio import codec
+from soundloop.errors import Unavailable
 
 BLOCK_BYTES = 4096  # ~90 ms of espeak-ng's 22.05 kHz PCM16: small enough to start early
 
@@ -145,9 +147,13 @@ class ProcessSynthesis:
         return source
 
     def _check_exit(self, returncode: int) -> None:
-        if returncode != 0 and not self._cancelled:
-            error = self._proc.stderr.read().decode("utf-8", "replace").strip()
-            raise RuntimeError(f"{self._program} exited with {returncode}: {error[-500:]}")
+        if returncode == 0 or self._cancelled:
+            return
+        if returncode < 0:  # a signal we did not send: the OOM killer, a pod or replica going down
+            raise Unavailable(f"{self._program} was stopped by {signal.Signals(-returncode).name}; "
+                              "the synthesis may be tried again")
+        error = self._proc.stderr.read().decode("utf-8", "replace").strip()
+        raise RuntimeError(f"{self._program} exited with {returncode}: {error[-500:]}")
 
     def _release(self) -> None:
         if self._released:

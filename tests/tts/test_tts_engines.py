@@ -1,10 +1,14 @@
 """The three speech engines, run for real: audio, voices, hostile text, cancellation."""
+import os
+import signal
 import threading
 import time
 
 import numpy as np
 import pytest
 from tts_speech import GREETING, child_processes, engine_audio, rms
+
+from soundloop.errors import Unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -84,4 +88,15 @@ def test_a_failing_synthesizer_is_reported(espeak_engine):
     synthesis = espeak_engine.synthesize("Hello.", "xx-bogus")  # the catalog never lets this through
     with pytest.raises(RuntimeError, match="espeak-ng exited with 1"):
         next(synthesis)
+    assert child_processes("espeak-ng") == []
+
+
+def test_a_synthesizer_killed_from_outside_is_unavailable_not_internal(espeak_engine):
+    """The OOM killer or a replica going down kills the child: the caller may retry, so UNAVAILABLE."""
+    synthesis = espeak_engine.synthesize("This sentence goes on and on. " * 60, "en-us")
+    assert next(synthesis).size > 0
+    os.kill(synthesis._proc.pid, signal.SIGKILL)
+    with pytest.raises(Unavailable, match="espeak-ng was stopped by SIGKILL"):
+        while True:  # the audio already in the pipe comes first
+            next(synthesis)
     assert child_processes("espeak-ng") == []
