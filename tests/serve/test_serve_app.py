@@ -158,9 +158,11 @@ async def test_a_killed_per_chunk_replica_mid_call_loses_nothing(serve_gateway, 
 @pytest.mark.parametrize("deployment,first_event", [("Llm", "reply_text"), ("Tts", "reply_audio")])
 async def test_a_killed_reply_replica_mid_reply_ends_that_reply_and_the_session_goes_on(
         serve_gateway, deployment, first_event):
-    """The replica dies as the reply reaches the caller: that reply ends with an UNAVAILABLE error event
-    and keeps only what was heard; once Serve has replaced it, the resumed session's next question is
-    answered."""
+    """The replica dies as the reply reaches the caller. A call in flight on it fails: that reply ends with
+    an UNAVAILABLE error event and keeps only what was heard. A call made after Serve's router has dropped
+    the dead replica waits for its replacement (a TTS replica killed between two clauses, seen in CI): the
+    reply then goes on, late but whole. Either way nothing is lost, and once Serve has replaced the replica
+    the resumed session's next question is answered."""
     name = _replica(deployment)
     fmt = audio_pb2.AudioFormat(encoding=audio_pb2.AUDIO_ENCODING_PCM16LE, sample_rate_hz=16000)
     killing: list[asyncio.Task] = []
@@ -175,11 +177,15 @@ async def test_a_killed_reply_replica_mid_reply_ends_that_reply_and_the_session_
     assert killing, "no reply started"
     await killing[0]
     errors = [e.event.error for e in record.of("error")]
-    assert errors and all(e.code == "UNAVAILABLE" for e in errors), errors
+    assert all(e.code == "UNAVAILABLE" for e in errors), errors
     (ended,) = record.of("turn_completed")
     streamed = "".join(e.event.reply_text.delta for e in record.of("reply_text"))
     kept = ended.event.turn_completed.text.split()
-    assert streamed.split()[:len(kept)] == kept, (kept, streamed)  # what was heard, no more
+    if errors:
+        assert streamed.split()[:len(kept)] == kept, (kept, streamed)  # what was heard, no more
+    else:  # the kill fell between two synthesis calls: the next one waited for the new replica
+        assert deployment == "Tts", "the generation was in flight at its first text: its failure must show"
+        assert kept == streamed.split(), (kept, streamed)
     waited = await _replaced(deployment, name)
 
     again = join(silence(0.4), speak("What is the capital of France?"), silence(0.3))
@@ -188,5 +194,6 @@ async def test_a_killed_reply_replica_mid_reply_ends_that_reply_and_the_session_
                              CallerScript(again, RATE, tail_s=25.0, stop_after_turns=1))
     assert not resumed.of("error"), [e.event.error for e in resumed.of("error")]
     assert resumed.of("turn_completed")[-1].event.turn_completed.text.strip()
-    print(f"\n{deployment} replica killed at the first {first_event}: {errors[0].code}, kept {len(kept)} of "
+    outcome = errors[0].code if errors else "no error, the next call waited for the new replica"
+    print(f"\n{deployment} replica killed at the first {first_event}: {outcome}, kept {len(kept)} of "
           f"{len(streamed.split())} words; replaced in {waited:.0f} s; the resumed session answered")
