@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import functools
 import logging
-import os
 import threading
 import time
 
@@ -28,6 +26,7 @@ from soundloop.audio import codec
 from soundloop.encoder.v1 import encoder_pb2
 from soundloop.models import model_path
 from soundloop.settings import EncoderSettings, Settings
+from soundloop.thread_priority import lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -180,11 +179,9 @@ OFFLINE_NICE = 10  # CFS weight ~110 against 1024: a live call's work gets ~90 %
 
 
 def _background_priority() -> None:
-    """Lowers the calling thread's CPU priority (Linux schedules threads by their own nice value).
-    The models' work runs on the calling thread where they use one intra-op thread (Moonshine on the
+    """The models' work runs on the calling thread where they use one intra-op thread (Moonshine on the
     light profile); Whisper's own worker threads keep theirs."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), OFFLINE_NICE)
+    lower_this_thread(OFFLINE_NICE, "offline recognition")
 
 
 def _tag_proto(tag: sound_events.Tag) -> encoder_pb2.SoundTag:

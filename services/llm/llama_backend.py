@@ -20,7 +20,6 @@ import asyncio
 import collections
 import concurrent.futures
 import logging
-import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -34,6 +33,7 @@ from services.llm.generation import Generation, GenerationStats, StopSignal
 from services.llm.kv_snapshots import SessionSnapshots
 from soundloop.models import model_path
 from soundloop.settings import LlmSettings
+from soundloop.thread_priority import lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -163,18 +163,9 @@ class LlamaCppBackend:
 
     # Everything below runs on the worker thread, which owns the model.
 
-    def _lower_priority(self) -> None:
-        # Linux keeps a nice value per thread, and the compute threads llama.cpp starts from this one
-        # inherit it.
-        me = threading.get_native_id()
-        try:
-            os.setpriority(os.PRIO_PROCESS, me, os.getpriority(os.PRIO_PROCESS, me) + self._nice)
-        except OSError as err:  # a sandbox that forbids it: run at the stage's priority rather than not at all
-            log.warning("LLM threads stay at the stage's priority: %s", err)
-
     def _work(self) -> None:
-        if self._nice:
-            self._lower_priority()
+        if self._nice:  # the compute threads llama.cpp starts from this one inherit it
+            lower_this_thread(self._nice, "the LLM's decoding")
         while True:
             with self._wake:
                 while not (self._closing or self._waiting or self._chores or self._has_work()):
