@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from bench import compare, report
+from bench import compare, noise_judgement as judged, report
 from bench.outcome import Outcome, ReplyTurn
 from bench.scenarios import Scenario
 from bench.scoring import score, turn_latencies_ms
@@ -47,13 +47,13 @@ def jittered(centre_s: float, n: int, seed: int) -> list[float]:
     return list(np.round(centre_s + np.random.default_rng(seed).uniform(-0.15, 0.15, n), 3))
 
 
-def rows(base: list[dict], head: list[dict]) -> dict[str, compare.Row]:
-    return {r.label: r for r in compare.compare_profile(base, head, "light")}
+def rows(base: list[dict], head: list[dict]) -> dict[str, judged.Row]:
+    return {r.label: r for r in judged.compare_profile(base, head, "light")}
 
 
 def test_one_row_per_headline_metric():
     r = results(jittered(0.8, 20, 1))
-    assert [row.label for row in compare.compare_profile([r], [r], "light")] == \
+    assert [row.label for row in judged.compare_profile([r], [r], "light")] == \
         [label for label, _, _ in report.headline_metrics(r["profiles"]["light"], "soundloop")]
 
 
@@ -77,7 +77,7 @@ def test_a_clearly_slower_head_is_flagged_on_latency_only():
     assert table[TURN_LATENCY].head.startswith("12") and "(n=20)" in table[TURN_LATENCY].head
     assert table[LATENCY_8K].worse  # per-scenario samples from the labels: 10 a side
     assert not table[SUCCESS].worse
-    md = compare.markdown({"base": {"light": [results(jittered(0.8, 20, 1))]},
+    md = judged.markdown({"base": {"light": [results(jittered(0.8, 20, 1))]},
                            "head": {"light": [results(jittered(1.3, 20, 2))]}}, {"base": "b", "head": "h"}, [])
     assert f"Worse beyond noise: light: {TURN_LATENCY}; light: {LATENCY_8K}." in md
 
@@ -139,28 +139,28 @@ def test_without_scenario_labels_only_the_raw_turn_latencies_are_judged():
 
 def test_per_scenario_samples_match_the_aggregate_scores():
     r = results(jittered(0.8, 20, 1))
-    side = compare.Side([r], "light")
+    side = judged.Side([r], "light")
     entry = r["profiles"]["light"]["systems"]["soundloop"]["scores"]["categories"]["turn_taking"]["latency_8k_mulaw"]
     samples = side.latencies(("turn_taking", "latency_8k_mulaw"))
     assert len(samples) == entry["n"] and np.percentile(samples, 50) == pytest.approx(entry["p50_ms"], abs=0.1)
-    raw = side.latencies(compare.RAW_TURN_LATENCY)
+    raw = side.latencies(judged.RAW_TURN_LATENCY)
     assert sorted(raw) == pytest.approx(sorted(side.latencies(("turn_taking", "latency"))), abs=0.1)
 
 
 def test_fisher_exact_matches_the_tea_tasting_example():
     # Fisher's lady tasting tea: 3 of 4 right each way; two-sided p = 34/70.
-    assert compare.fisher_exact(3, 4, 1, 4) == pytest.approx(34 / 70)
-    assert compare.fisher_exact(5, 5, 5, 5) == pytest.approx(1.0)
-    assert compare.fisher_exact(0, 4, 4, 4) == pytest.approx(2 / 70)
+    assert judged.fisher_exact(3, 4, 1, 4) == pytest.approx(34 / 70)
+    assert judged.fisher_exact(5, 5, 5, 5) == pytest.approx(1.0)
+    assert judged.fisher_exact(0, 4, 4, 4) == pytest.approx(2 / 70)
 
 
 def test_the_bad_direction_follows_the_metric():
-    assert compare.lower_is_better("pause: takeover rate (lower is better)", "rate")
-    assert not compare.lower_is_better("turn-taking: success rate", "rate")
-    assert compare.lower_is_better("ASR WER, real recordings", "wer")
-    assert compare.verdict((0.1, 0.3), lower_is_better=True) == compare.WORSE
-    assert compare.verdict((-0.3, -0.1), lower_is_better=False) == compare.WORSE
-    assert compare.verdict((-0.1, 0.3), lower_is_better=True) == "within noise"
+    assert judged.lower_is_better("pause: takeover rate (lower is better)", "rate")
+    assert not judged.lower_is_better("turn-taking: success rate", "rate")
+    assert judged.lower_is_better("ASR WER, real recordings", "wer")
+    assert judged.verdict((0.1, 0.3), lower_is_better=True) == judged.WORSE
+    assert judged.verdict((-0.3, -0.1), lower_is_better=False) == judged.WORSE
+    assert judged.verdict((-0.1, 0.3), lower_is_better=True) == "within noise"
 
 
 def test_report_headline_is_built_from_headline_metrics():
