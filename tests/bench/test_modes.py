@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from bench import child_process, compare, load, process_stats, report, run
+from bench import child_process, compare, load, noise_judgement as judged, process_stats, report, run
 from bench.outcome import Outcome, ReplyTurn
 from bench.scenarios import Scenario
 from bench.scoring import first_call
@@ -164,22 +164,22 @@ def test_first_call_has_no_reply_window_and_skips_a_takeover():
 
 def test_compare_picks_the_mode_it_compares():
     base, head = two_modes(0.8, 0.8), two_modes(1.3, 0.8)
-    assert compare.system_key(base, "light", "serve") == "soundloop"
-    assert compare.system_key(base, "light", "process") == "soundloop-process"
-    assert compare.system_key(results([0.8]), "light", "process") == "soundloop"  # from before: processes
-    with pytest.raises(compare.CompareError):
-        compare.system_key(results([0.8]), "light", "serve")
-    serve = {r.label: r for r in compare.compare_profile([base], [head], "light", "serve")}
-    process = {r.label: r for r in compare.compare_profile([base], [head], "light", "process")}
+    assert judged.system_key(base, "light", "serve") == "soundloop"
+    assert judged.system_key(base, "light", "process") == "soundloop-process"
+    assert judged.system_key(results([0.8]), "light", "process") == "soundloop"  # from before: processes
+    with pytest.raises(judged.CompareError):
+        judged.system_key(results([0.8]), "light", "serve")
+    serve = {r.label: r for r in judged.compare_profile([base], [head], "light", "serve")}
+    process = {r.label: r for r in judged.compare_profile([base], [head], "light", "process")}
     assert serve[TURN_LATENCY].worse and not process[TURN_LATENCY].worse
 
 
 def test_compare_a_base_from_before_the_modes_with_a_head_in_process_mode():
     base = results(jittered(0.8, 20, 1))  # `soundloop`, no mode
     head = two_modes(0.8, 1.3)
-    rows = {r.label: r for r in compare.compare_profile([base], [head], "light", "process")}
+    rows = {r.label: r for r in judged.compare_profile([base], [head], "light", "process")}
     assert rows[TURN_LATENCY].worse
-    assert compare.lower_is_better(report.FIRST_CALL_LABEL, "value")
+    assert judged.lower_is_better(report.FIRST_CALL_LABEL, "value")
 
 
 def test_compare_knows_which_trees_take_the_mode_flag(tmp_path):
