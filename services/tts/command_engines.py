@@ -150,7 +150,7 @@ class ProcessSynthesis:
         if returncode == 0 or self._cancelled:
             return
         if returncode < 0:  # a signal we did not send: the OOM killer, a pod or replica going down
-            raise Unavailable(f"{self._program} was stopped by {signal.Signals(-returncode).name}; "
+            raise Unavailable(f"{self._program} was stopped by {_signal_name(-returncode)}; "
                               "the synthesis may be tried again")
         error = self._proc.stderr.read().decode("utf-8", "replace").strip()
         raise RuntimeError(f"{self._program} exited with {returncode}: {error[-500:]}")
@@ -167,6 +167,13 @@ class ProcessSynthesis:
                 stream.close()
         if self._output_file is not None:
             self._output_file.unlink(missing_ok=True)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:  # a real-time signal has no name of its own
+        return f"signal {number}"
 
 
 class EspeakEngine:

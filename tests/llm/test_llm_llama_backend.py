@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 import time
 
@@ -251,18 +252,14 @@ async def test_a_new_reply_starts_before_a_long_one_ends_and_both_say_what_they_
     assert story_together.split()[:20] == story_alone.split()[:20]
 
 
-def _nice_of_thread(native_id: int) -> int:
-    with open(f"/proc/self/task/{native_id}/stat") as f:
-        return int(f.read().rsplit(")", 1)[1].split()[16])
-
-
 async def test_the_model_runs_at_the_configured_niceness_and_the_servers_threads_keep_theirs(light_settings):
     backend = LlamaCppBackend.from_settings(light_settings.llm.model_copy(update={"nice": 3}))
     try:
         async for _ in backend.stream([Message("user", "Hi")], max_tokens=2, temperature=0.01, session_id="n"):
             pass  # the worker has run a step
-        base = _nice_of_thread(threading.get_native_id())
-        assert _nice_of_thread(backend._worker.native_id) == min(19, base + 3)
-        assert _nice_of_thread(threading.get_native_id()) == base  # the event loop's thread is untouched
+        me = threading.get_native_id()
+        base = os.getpriority(os.PRIO_PROCESS, me)
+        assert os.getpriority(os.PRIO_PROCESS, backend._worker.native_id) == min(19, base + 3)
+        assert os.getpriority(os.PRIO_PROCESS, me) == base  # the event loop's thread is untouched
     finally:
         await backend.close()
