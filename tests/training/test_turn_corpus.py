@@ -70,3 +70,14 @@ def test_the_same_seed_builds_the_same_corpus():
     a, b = (corpus.build(seed=5, n_turns=3, n_over_reply=1) for _ in range(2))
     assert [(s.text, s.voice) for s in a] == [(s.text, s.voice) for s in b]
     assert all(np.array_equal(x.audio, y.audio) and np.array_equal(x.labels, y.labels) for x, y in zip(a, b))
+
+
+def test_short_answers_are_whole_turns_the_model_is_not_trained_on():
+    trained = {t.text for t in sentences.complete_turns() + sentences.split_turns()}
+    assert not trained & set(sentences.SHORT_ANSWERS)
+    samples = corpus.short_answers(seed=4, limit=3)
+    assert [s.voice for s in samples] == list(corpus.VOICES[:3])
+    for s in samples:
+        assert s.text == sentences.SHORT_ANSWERS[0] and not s.reply_active
+        end_chunk = int(s.speech_end_s * corpus.RATE) // corpus.CHUNK
+        assert set(s.labels[:end_chunk]) == {corpus.KEEP} and set(s.labels[end_chunk:]) == {corpus.RESPOND}

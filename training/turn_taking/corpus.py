@@ -131,12 +131,31 @@ def build(seed: int, n_turns: int = 600, n_over_reply: int = 120, part: str = "t
             text, kind = item
             audio, labels, end = over_reply(text, kind, voice, rng)
             reply_active = True
-        telephony = bool(rng.random() < 1 / 3)
-        snr = SNRS[int(rng.integers(len(SNRS)))]
-        audio = _mix(audio, snr, rng)
-        if telephony:
-            audio = codec.through_phone_line(audio, RATE)[:len(audio)]
+        audio, telephony, snr = _on_a_line(audio, rng)
         samples.append(Sample(kind, text, voice, audio, labels, reply_active, telephony, snr, end))
+    return samples
+
+
+def _on_a_line(audio: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, bool, float | None]:
+    """The audio as a call carries it: a third through 8 kHz G.711, some under noise."""
+    telephony = bool(rng.random() < 1 / 3)
+    snr = SNRS[int(rng.integers(len(SNRS)))]
+    audio = _mix(audio, snr, rng)
+    if telephony:
+        audio = codec.through_phone_line(audio, RATE)[:len(audio)]
+    return audio, telephony, snr
+
+
+def short_answers(seed: int, part: str = "all", limit: int | None = None) -> list[Sample]:
+    """Every short answer (sentences.SHORT_ANSWERS) in every voice, as a whole turn: with so few
+    words the transcript and the speech's length say little, so they are measured on their own
+    (training.turn_taking.evaluate reports them)."""
+    rng = np.random.default_rng(seed)
+    samples = []
+    for turn, voice in [(t, v) for t in sentences.short_answer_turns(part) for v in VOICES][:limit]:
+        audio, labels, end = caller_turn(turn, voice, rng)
+        audio, telephony, snr = _on_a_line(audio, rng)
+        samples.append(Sample(turn.kind, turn.text, voice, audio, labels, False, telephony, snr, end))
     return samples
 
 

@@ -11,6 +11,10 @@ and decide at the end of each 100 ms chunk:
 
     python -m training.turn_taking.evaluate --model services/decider/models/turn_taking.onnx \
         --features .cache/turn/validation.npz .cache/turn/real.npz
+
+Features extracted with their texts (training.turn_taking.features writes them) also report whole
+turns of SHORT_WORDS words or fewer on their own: `features --part short` extracts the short answers
+("Not yet.", "Two adults.") that no training turn contains.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from training.turn_taking.train import shift_text, split_sequences
 
 CHUNK_S = 0.1
 ANSWER_WINDOW_S = 2.0
+SHORT_WORDS = 3  # "Not yet.", "Yes, that one.": a whole turn this short is reported on its own
 
 
 def learned_probabilities(model: pathlib.Path, features: np.ndarray) -> np.ndarray:
@@ -73,6 +78,7 @@ def outcomes(fires: list[np.ndarray | None], data) -> list[dict]:
         at = first(fire)
         t = None if at is None else (at + 1) * CHUNK_S
         kind = str(data["kinds"][i])
+        words = len(str(data["texts"][i]).split()) if "texts" in data else None
         if bool(data["reply_active"][i]):
             rows.append({"kind": kind, "stopped": at is not None})
             continue
@@ -80,7 +86,8 @@ def outcomes(fires: list[np.ndarray | None], data) -> list[dict]:
         answered = t is not None and not took_over and t - end <= ANSWER_WINDOW_S
         rows.append({"kind": kind, "took_over": took_over, "answered": answered,
                      "latency_s": t - end if answered else None, "telephony": bool(data["telephony"][i]),
-                     "snr_db": float(data["snr_db"][i]), "split": kind not in ("complete", "real_complete")})
+                     "snr_db": float(data["snr_db"][i]), "split": kind not in ("complete", "real_complete"),
+                     "short": words is not None and words <= SHORT_WORDS})
     return rows
 
 
@@ -98,6 +105,7 @@ def summary(rows: list[dict]) -> dict:
 
     return {
         "turns": len(turns), "pause_takeover": rate(split, "took_over"), "turn_success": rate(whole, "answered"),
+        "short_turns": _short_turns(whole, rate),
         "answered_after_pause": rate(split, "answered"),
         "decision_p50_ms": round(float(np.percentile(lat, 50))) if lat else None,
         "decision_p95_ms": round(float(np.percentile(lat, 95))) if lat else None,
@@ -108,6 +116,17 @@ def summary(rows: list[dict]) -> dict:
         "by_noise": _by_noise(turns, rate),
         "backchannel_false_stop": rate(bc, "stopped"), "barge_in_stopped": rate(bi, "stopped"),
     }
+
+
+def _short_turns(whole: list[dict], rate) -> dict | None:
+    """Whole turns of a few words (an answer to an agent's question): with so little speech and
+    text, a model that has seen only long turns waits for the silence fallback."""
+    short = [r for r in whole if r["short"]]
+    if not short:
+        return None
+    lat = [r["latency_s"] * 1000 for r in short if r["latency_s"] is not None]
+    return {"n": len(short), "success": rate(short, "answered"),
+            "decision_p50_ms": round(float(np.percentile(lat, 50))) if lat else None}
 
 
 def _by_noise(turns: list[dict], rate) -> dict:

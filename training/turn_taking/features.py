@@ -109,6 +109,7 @@ def extract(samples: list[corpus.Sample], text_timing: str = "trained") -> dict[
     lengths = np.array([len(f) for f in feats], np.int32)
     return {"features": np.concatenate(feats), "labels": np.concatenate([s.labels for s in samples]),
             "lengths": lengths, "kinds": np.array([s.kind for s in samples]),
+            "texts": np.array([s.text for s in samples]),
             "telephony": np.array([s.telephony for s in samples]),
             "speech_end_s": np.array([s.speech_end_s for s in samples], np.float32),
             "reply_active": np.array([s.reply_active for s in samples]),
@@ -121,13 +122,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--turns", type=int, default=600)
     parser.add_argument("--over-reply", type=int, default=120)
-    parser.add_argument("--part", choices=("train", "validation", "real"), default="train")
+    parser.add_argument("--part", choices=("train", "validation", "real", "short"), default="train",
+                        help="short: every short answer in every voice, never trained on (corpus.short_answers)")
     parser.add_argument("--text-timing", choices=TEXT_TIMINGS, default="trained")
     parser.add_argument("--out", type=pathlib.Path, required=True)
     args = parser.parse_args()
     t0 = time.monotonic()
-    samples = (corpus.real_recordings(args.seed) if args.part == "real"
-               else corpus.build(args.seed, args.turns, args.over_reply, args.part))
+    if args.part == "real":
+        samples = corpus.real_recordings(args.seed)
+    elif args.part == "short":
+        samples = corpus.short_answers(args.seed)
+    else:
+        samples = corpus.build(args.seed, args.turns, args.over_reply, args.part)
     print(f"corpus: {len(samples)} samples in {time.monotonic() - t0:.0f} s", flush=True)
     data = extract(samples, args.text_timing)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -39,6 +39,19 @@ STATEMENTS = (
     "The water pressure is very low", "My son has a fever", "The screen on my phone cracked",
     "I would rather sit by the window", "The delivery driver left it outside", "My neighbour is playing loud drums",
 )
+# Answers to an agent's question, for evaluation only (corpus.short_answers): callers say them all
+# the time, and with so few words the transcript and the speech's length say little. Not trained on:
+# with them in the training turns the model answered them in ~0.6 s instead of ~1.9 s but took over
+# more pauses, above all in real speech (docs/benchmarks/2026-12-05-short-answers/).
+SHORT_ANSWERS = (
+    "Yes, please.", "No, thank you.", "That is correct.", "Not yet.", "Tomorrow morning.", "The blue one.",
+    "Two adults.", "Cancel it.", "Go ahead.", "Sounds good.", "Nope.", "Exactly.", "In the kitchen.",
+    "Seven fifteen.", "By card.", "Both of them.", "Just me.", "Never mind.", "Thanks a lot.", "Which one?",
+    "How much?", "Next Tuesday.", "The second option.", "Maybe later.", "Absolutely.", "No, that is all.",
+    "My wife.", "Around noon.", "Thirty six.", "Yes, that one.", "I think so.", "Not really.", "Email is fine.",
+    "The one in March.", "Economy.", "Same as last time.", "Please do.", "From London.", "Definitely not.",
+    "Only the first one.",
+)
 # (first part, second part) per kind; the first part ends where the caller pauses.
 SPLITS = {
     "complete_first_half": (
@@ -109,6 +122,10 @@ def complete_turns(part: str = "all") -> list[Turn]:
     return _part(out, part)
 
 
+def short_answer_turns(part: str = "all") -> list[Turn]:
+    return _part([Turn("complete", (a,)) for a in SHORT_ANSWERS], part)
+
+
 def split_turns(part: str = "all") -> list[Turn]:
     return _part([Turn(kind, pair) for kind, pairs in SPLITS.items() for pair in pairs], part)
 
@@ -122,5 +139,5 @@ def sample_turns(n: int, rng: np.random.Generator, part: str = "train", split_sh
 
 def all_sentences() -> list[str]:
     """Every sentence and part a training turn is made of, for the disjointness test."""
-    turns = complete_turns() + split_turns()
+    turns = complete_turns() + short_answer_turns() + split_turns()
     return [t.text for t in turns] + [p for t in turns for p in t.parts] + list(BACKCHANNELS)
