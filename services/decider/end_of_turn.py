@@ -15,7 +15,8 @@ we ask how likely the message ends right here. Two changes make an untuned
       z = B + W_LM * (clip(log10 P_end, -6, 0) + 2)
             + W_QUESTION * [ends with ? or !]
             + W_PERIOD   * [ends with a single .]
-            + W_CONTINUE * [ends with , ... - or a conjunction, filler, preposition, article]
+            + W_CONTINUE * [ends with , ... - or a conjunction, filler, preposition, article,
+                            or a phrase that keeps the floor: "let me see", "hold on", "one moment"]
       probability = 1 / (1 + exp(-z))
 
 The weights were set by hand on the calibration examples in
@@ -56,6 +57,13 @@ CONTINUATION_WORDS = frozenset({
     # contractions that open a clause
     "it's", "i'm", "let's", "we're", "they're", "you're", "there's",
 })
+# Phrases a caller says to keep the floor while thinking or looking something up ("Hold on, let me
+# see."): what follows is the content, so the turn is not over. Callers say them to agents all the
+# time; the LM scores them as finished sentences (they are), and the turn's words are still to come.
+_HOLDS_THE_FLOOR = re.compile(
+    r"\b(let me (see|think|check|look|find it|find that)|let's see|hold on|hang on|bear with me|"
+    r"(just )?(one|a) (moment|second|sec|minute)|give me a (moment|second|sec|minute)|"
+    r"what was it( again| called)?|what's it called|how do (i|you) (put|say) it)$")
 # Trailing punctuation the LM does not see (it is scored as a cue instead).
 _TRAILING = re.compile(r"[\s.,;:!?…\-–—\"')\]]+$")
 _CONTINUATION_END = re.compile(r"(\.\.\.|…|,|;|:|-|–|—)\s*$")
@@ -82,7 +90,8 @@ class TextCues:
         period = text.endswith(".") and not dotted
         words = re.findall(r"[a-z']+", text.lower())
         last_word = words[-1] if words else ""
-        continuation = dotted or (not question and last_word in CONTINUATION_WORDS)
+        holding = _HOLDS_THE_FLOOR.search(" ".join(words)) is not None
+        continuation = dotted or holding or (not question and last_word in CONTINUATION_WORDS)
         return cls(question=question, period=period, continuation=continuation)
 
 

@@ -85,6 +85,15 @@ def test_the_assistants_name_is_a_cue():
     ("My name is John and", False, False, True),
     ("What is it for?", True, False, False),  # a question may end on a preposition
     ("I need a taxi to the.", False, True, True),
+    # Thinking aloud keeps the floor, however finished the words look.
+    ("Hold on, let me see.", False, True, True),
+    ("Um, let me think", False, False, True),
+    ("Just a moment.", False, True, True),
+    ("Bear with me.", False, True, True),
+    ("What was it again?", True, False, True),
+    ("Let me see the menu.", False, True, False),
+    ("I will think about it.", False, True, False),
+    ("Give me a minute.", False, True, True),
 ])
 def test_text_cues(text, question, period, continuation):
     assert TextCues.of(text) == TextCues(question=question, period=period, continuation=continuation)
