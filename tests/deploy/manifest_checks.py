@@ -5,7 +5,6 @@ so a test can assert both that the real manifests pass and that a broken copy fa
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import os
@@ -301,58 +300,6 @@ def core_manifest_problems(docs: list) -> list[str]:
     return problems
 
 
-# ---------------------------------------------------------------- NetworkPolicy semantics
-
-@dataclasses.dataclass(frozen=True)
-class Peer:
-    """One end of a connection: a pod (labels) in a namespace (labels), or outside the cluster (None)."""
-    labels: Mapping[str, str] | None
-    namespace: Mapping[str, str] | None
-
-
-def policy_types(policy: dict) -> list[str]:
-    """The API server's default: Ingress always, Egress when egress rules are given."""
-    spec = policy.get("spec") or {}
-    return spec.get("policyTypes") or ["Ingress"] + (["Egress"] if "egress" in spec else [])
-
-
-def _peer_matches(peers, source: Peer, namespace: Mapping[str, str]) -> bool:
-    if not peers:  # no `from`: every source
-        return True
-    for peer in peers:
-        if "ipBlock" in peer:
-            continue  # the policies here select pods and namespaces only
-        pod_ok = "podSelector" not in peer or selects(peer["podSelector"], source.labels)
-        if "namespaceSelector" in peer:
-            ns_ok = selects(peer["namespaceSelector"], source.namespace)
-        else:  # a podSelector alone means pods of the policy's own namespace
-            ns_ok = source.namespace is not None and dict(source.namespace) == dict(namespace)
-        if pod_ok and ns_ok:
-            return True
-    return False
-
-
-def _port_matches(ports, port: int, protocol: str) -> bool:
-    def matches(rule: dict) -> bool:
-        if rule.get("protocol", "TCP") != protocol:
-            return False
-        first = rule.get("port", port)
-        return first == port or (isinstance(first, int) and first <= port <= rule.get("endPort", first))
-    return not ports or any(matches(rule) for rule in ports)
-
-
-def ingress_allowed(policies: list[dict], namespace: Mapping[str, str], pod: Mapping[str, str],
-                    source: Peer, port: int, protocol: str = "TCP") -> bool:
-    """Whether NetworkPolicies `policies` (all in `namespace`) admit `source` to `pod` on `port`.
-
-    A pod that no Ingress policy selects takes everything; one that some select takes what any of
-    their rules admits (rules add up, nothing denies)."""
-    selecting = [p for p in policies if "Ingress" in policy_types(p) and selects(p["spec"]["podSelector"], pod)]
-    return not selecting or any(
-        _peer_matches(rule.get("from"), source, namespace) and _port_matches(rule.get("ports"), port, protocol)
-        for p in selecting for rule in p["spec"].get("ingress") or [])
-
-
 # ---------------------------------------------------------------- Ray Serve config
 
 def _nested_models(annotation) -> list[type[BaseModel]]:
@@ -521,53 +468,3 @@ def settings_env_problems(env: Mapping[str, str], where: str) -> list[str]:
                     problems.append(f"{where}: {name}={value!r}: {error.errors()[0]['msg']}")
             break
     return problems
-
-
-# ---------------------------------------------------------------- Dockerfile, .dockerignore
-
-def dockerfile_stages(text: str) -> tuple[list[str], list[dict]]:
-    """(global ARG names, stages) where a stage is {name, base, instructions: [(KEYWORD, args)]}."""
-    joined = re.sub(r"\\\n", " ", text)
-    global_args, stages = [], []
-    for line in joined.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        keyword, _, args = line.partition(" ")
-        keyword, args = keyword.upper(), args.strip()
-        if keyword == "FROM":
-            words = args.split()
-            name = words[2] if len(words) >= 3 and words[1].upper() == "AS" else str(len(stages))
-            stages.append({"name": name, "base": words[0], "instructions": []})
-        elif not stages:
-            if keyword == "ARG":
-                global_args.append(args.split("=")[0])
-        else:
-            stages[-1]["instructions"].append((keyword, args))
-    return global_args, stages
-
-
-def dockerignore_patterns(text: str) -> list[tuple[bool, re.Pattern]]:
-    patterns = []
-    for raw in text.splitlines():
-        raw = raw.strip()
-        if not raw or raw.startswith("#"):
-            continue
-        negate = raw.startswith("!")
-        pattern = raw.lstrip("!").strip().strip("/")
-        regex = ""
-        for part in re.split(r"(\*\*/|\*\*|\*|\?)", pattern):
-            regex += {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}.get(part, re.escape(part))
-        patterns.append((negate, re.compile(regex)))
-    return patterns
-
-
-def is_dockerignored(path: str, patterns) -> bool:
-    """Docker's rule: the last pattern matching the path or one of its parents decides."""
-    parts = pathlib.PurePosixPath(path.strip("/")).parts
-    candidates = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
-    ignored = False
-    for negate, regex in patterns:
-        if any(regex.fullmatch(c) for c in candidates):
-            ignored = not negate
-    return ignored

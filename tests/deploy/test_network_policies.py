@@ -9,6 +9,7 @@ import copy
 
 import cluster_manifests as cm
 import manifest_checks as mc
+import network_reach as reach
 import pytest
 
 pytestmark = pytest.mark.unit
@@ -23,20 +24,20 @@ def _pods(d) -> dict[str, dict]:
     return {where.split()[-1]: template["metadata"]["labels"] for where, template in cm.pod_templates(d)}
 
 
-def reachability(d) -> list[tuple[str, mc.Peer, str, int, bool]]:
+def reachability(d) -> list[tuple[str, reach.Peer, str, int, bool]]:
     """(source, peer, destination pod, port, allowed?) that must hold."""
     pods = _pods(d)
     ray = {name: labels for name, labels in pods.items() if name != "soundloop-redis"}
     ns = lambda name: {"kubernetes.io/metadata.name": name}  # noqa: E731
-    outside = mc.Peer(None, None)
-    stranger = mc.Peer({"app": "other"}, cm.NAMESPACE)
-    lookalike = mc.Peer({"app.kubernetes.io/name": "soundloop"}, ns("elsewhere"))  # our label, another namespace
-    prometheus = mc.Peer({"app.kubernetes.io/name": "prometheus"}, ns("monitoring"))
-    operator = mc.Peer({"app.kubernetes.io/name": "kuberay-operator",
+    outside = reach.Peer(None, None)
+    stranger = reach.Peer({"app": "other"}, cm.NAMESPACE)
+    lookalike = reach.Peer({"app.kubernetes.io/name": "soundloop"}, ns("elsewhere"))  # our label, another namespace
+    prometheus = reach.Peer({"app.kubernetes.io/name": "prometheus"}, ns("monitoring"))
+    operator = reach.Peer({"app.kubernetes.io/name": "kuberay-operator",
                         "app.kubernetes.io/component": "kuberay-operator"}, ns("kuberay-system"))
     cases = []
     for src, labels in ray.items():
-        peer = mc.Peer(labels, cm.NAMESPACE)
+        peer = reach.Peer(labels, cm.NAMESPACE)
         cases += [(src, peer, dst, port, True) for dst in ray for port in (6379, 8265, 10001, 8080, 12345)]
         cases += [(src, peer, "soundloop-redis", 6379, True), (src, peer, "soundloop-redis", 6380, False)]
     for name, peer in (("outside", outside), ("stranger", stranger), ("lookalike", lookalike)):
@@ -55,16 +56,16 @@ def reachability(d) -> list[tuple[str, mc.Peer, str, int, bool]]:
 def network_policy_problems(d) -> list[str]:
     policies = d["policies"]
     problems = mc.core_manifest_problems(policies)
-    deny = [p for p in policies if "Ingress" in mc.policy_types(p) and not p["spec"].get("ingress")]
+    deny = [p for p in policies if "Ingress" in reach.policy_types(p) and not p["spec"].get("ingress")]
     for where, template in cm.pod_templates(d):
         if not any(mc.selects(p["spec"]["podSelector"], template["metadata"]["labels"]) for p in deny):
             labels = template["metadata"]["labels"]
             problems.append(f"{where}: no default-deny NetworkPolicy selects its labels {labels}")
     pods = _pods(d)
     for src, peer, dst, port, want in reachability(d):
-        if mc.ingress_allowed(policies, cm.NAMESPACE, pods[dst], peer, port) != want:
+        if reach.ingress_allowed(policies, cm.NAMESPACE, pods[dst], peer, port) != want:
             problems.append(f"{src} -> {dst}:{port} should be {'allowed' if want else 'denied'}")
-    if not any(mc.selects(p["spec"]["podSelector"], pods["soundloop-redis"]) and "Egress" in mc.policy_types(p)
+    if not any(mc.selects(p["spec"]["podSelector"], pods["soundloop-redis"]) and "Egress" in reach.policy_types(p)
                and not p["spec"].get("egress") for p in policies):
         problems.append("Redis opens no connection: deny its egress")
     return problems
@@ -97,11 +98,11 @@ def test_policy_evaluator_follows_kubernetes_semantics():
         {"from": [{"namespaceSelector": {"matchLabels": {"team": "a"}}, "podSelector": {"matchLabels": {"r": "x"}}}],
          "ports": [{"port": 80}]}]}}
     web, ns_a = {"app": "web"}, {"team": "a"}
-    assert mc.ingress_allowed([], cm.NAMESPACE, web, mc.Peer(None, None), 1)  # not isolated
-    assert mc.ingress_allowed([allow_web], cm.NAMESPACE, web, mc.Peer({"r": "x"}, ns_a), 80)
-    assert not mc.ingress_allowed([allow_web], cm.NAMESPACE, web, mc.Peer({"r": "x"}, ns_a), 81)
-    assert not mc.ingress_allowed([allow_web], cm.NAMESPACE, web, mc.Peer({"r": "y"}, ns_a), 80)  # AND, not OR
-    assert not mc.ingress_allowed([allow_web], cm.NAMESPACE, web, mc.Peer(None, None), 80)
-    assert mc.ingress_allowed([allow_web], cm.NAMESPACE, {"app": "db"}, mc.Peer(None, None), 5432)
+    assert reach.ingress_allowed([], cm.NAMESPACE, web, reach.Peer(None, None), 1)  # not isolated
+    assert reach.ingress_allowed([allow_web], cm.NAMESPACE, web, reach.Peer({"r": "x"}, ns_a), 80)
+    assert not reach.ingress_allowed([allow_web], cm.NAMESPACE, web, reach.Peer({"r": "x"}, ns_a), 81)
+    assert not reach.ingress_allowed([allow_web], cm.NAMESPACE, web, reach.Peer({"r": "y"}, ns_a), 80)  # AND, not OR
+    assert not reach.ingress_allowed([allow_web], cm.NAMESPACE, web, reach.Peer(None, None), 80)
+    assert reach.ingress_allowed([allow_web], cm.NAMESPACE, {"app": "db"}, reach.Peer(None, None), 5432)
 
 

@@ -1,8 +1,9 @@
-"""Consistency between the manifests and the code: ports, env, entry points, image.
+"""Consistency between the manifests and the code: ports, env, entry points, image names.
 
 Compose, the Serve configs, the RayService, the Dockerfile and soundloop's settings
 name the same ports, hosts, variables and modules in different syntaxes; these
-checks fail when one of them changes alone. Each has a negative twin.
+checks fail when one of them changes alone. Each has a negative twin. The image recipe itself
+is checked in test_image.py.
 """
 from __future__ import annotations
 
@@ -61,8 +62,7 @@ def loaded():
     return {"compose": load("docker-compose.yml"), "serve": load("deploy/serve/soundloop.yaml"),
             "rayservice": rayservice, "gateway_service": load("deploy/kuberay/gateway-service.yaml"),
             "redis": mc.load_yaml_all(mc.REPO / "deploy/kuberay/redis.yaml"),
-            "dockerfile": (mc.REPO / "deploy/docker/Dockerfile").read_text(),
-            "dockerignore": (mc.REPO / ".dockerignore").read_text()}
+            "dockerfile": (mc.REPO / "deploy/docker/Dockerfile").read_text()}
 
 
 # ---------------------------------------------------------------- checks
@@ -332,69 +332,6 @@ def redis_wiring_problems(redis_docs) -> list[str]:
     return problems
 
 
-def _dockerfile_stage_problems(stage: dict, global_args: list[str], ignore) -> list[str]:
-    """Variables declared in the stage that uses them; COPY sources present and not dockerignored."""
-    problems = []
-    declared = {a.split("=")[0] for k, a in stage["instructions"] if k == "ARG"}
-    declared |= {m for k, a in stage["instructions"] if k == "ENV" for m in re.findall(r"(\w+)=", a)}
-    for keyword, args in stage["instructions"]:
-        for var in re.findall(r"\$\{?(\w+)", args):
-            if var not in declared | {"PATH", "HOME"} and keyword in ("RUN", "ENV", "COPY", "WORKDIR"):
-                problems.append(f"Dockerfile {stage['name']}: ${var} is not declared in this stage"
-                                + (" (a global ARG must be re-declared after FROM)" if var in global_args else ""))
-        if keyword != "COPY" or "--from" in args:
-            continue
-        for source in (s for s in args.split()[:-1] if not s.startswith("--")):
-            if not (mc.REPO / source).exists():
-                problems.append(f"Dockerfile: COPY source {source} does not exist")
-            elif mc.is_dockerignored(source, ignore):
-                problems.append(f"Dockerfile: COPY source {source} is excluded by .dockerignore")
-    return problems
-
-
-def dockerfile_problems(text: str, dockerignore: str) -> list[str]:
-    problems = []
-    global_args, stages = mc.dockerfile_stages(text)
-    names = {s["name"]: s for s in stages}
-    runtime = stages[-1]
-    if "builder" not in names or runtime["name"] == "builder":
-        problems.append("Dockerfile: needs a `builder` stage and a separate final runtime stage")
-    builder_env = " ".join(a for k, a in names.get("builder", {}).get("instructions", []) if k == "ENV")
-    for flag in ("-DGGML_NATIVE=OFF", "-DGGML_AVX2=ON", "-DGGML_FMA=ON", "-DGGML_F16C=ON"):
-        if flag not in builder_env:
-            problems.append(f"Dockerfile builder: CMAKE_ARGS lacks {flag} (portable llama.cpp)")
-    runtime_run = " ".join(a for k, a in runtime["instructions"] if k == "RUN")
-    for tool in ("build-essential", "gcc", "g++", "cmake", "clang", "git"):
-        if re.search(rf"apt-get install[^&;]*\s{re.escape(tool)}(\s|$)", runtime_run):
-            problems.append(f"Dockerfile runtime: installs {tool}; compilers belong in the builder")
-    for package in ("espeak-ng", "flite", "libsndfile1", "wget"):
-        if not re.search(rf"apt-get install[^&;]*\s{re.escape(package)}(\s|$)", runtime_run):
-            problems.append(f"Dockerfile runtime: does not install {package}")
-    if "pip install" not in runtime_run or "--no-index" not in runtime_run:
-        problems.append("Dockerfile runtime: pip install must use --no-index (only the builder's wheels)")
-    # The images install the requirement files the Dockerfile copies; torch is for training only
-    # (requirements/train.txt), never in an image.
-    image_files = sorted({f for f in re.findall(r"requirements/(\w+\.txt)", text)})
-    requirements = "\n".join((mc.REPO / "requirements" / f).read_text() for f in image_files)
-    installs = " ".join(a for s in stages for k, a in s["instructions"] if k == "RUN" and "pip " in a)
-    listed = re.search(r"^\s*torch", requirements, re.MULTILINE | re.IGNORECASE)
-    if "train.txt" in image_files or listed or re.search(r"pip (install|wheel)[^&;]*\btorch", installs):
-        problems.append("torch is listed for installation: no image needs it")
-    ignore = mc.dockerignore_patterns(dockerignore)
-    for stage in stages:
-        problems += _dockerfile_stage_problems(stage, global_args, ignore)
-    assemble = [s for s in stages if any("assemble_models.py --profile" in a for _, a in s["instructions"])]
-    copied = {a.split()[-1] for k, a in runtime["instructions"] if k == "COPY" and any(
-        f"--from={s['name']}" in a for s in assemble)}
-    models_dir = re.search(r"SOUNDLOOP_MODELS_DIR=(\S+)", " ".join(a for k, a in runtime["instructions"] if k == "ENV"))
-    if not assemble or not models_dir or models_dir.group(1) not in copied:
-        problems.append("Dockerfile: models must be assembled at build time and copied to SOUNDLOOP_MODELS_DIR")
-    users = [a for k, a in runtime["instructions"] if k == "USER"]
-    if not users or not re.fullmatch(r"[1-9]\d*(:\d+)?", users[-1]):
-        problems.append("Dockerfile runtime: runs as root or a named user (runAsNonRoot needs a numeric uid)")
-    return problems
-
-
 # ---------------------------------------------------------------- tests
 
 def test_entry_points_exist():
@@ -484,25 +421,6 @@ def test_rayservice_wiring_catches_drift():
     next(x for x in redis if x["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0]["ports"][0][
         "containerPort"] = 6380
     assert redis_wiring_problems(redis)
-
-
-def test_dockerfile_and_dockerignore():
-    d = loaded()
-    assert dockerfile_problems(d["dockerfile"], d["dockerignore"]) == []
-    patterns = mc.dockerignore_patterns(d["dockerignore"])
-    for heavy in ("models", ".venv", "node_modules", "tests", "bench-out", ".git"):
-        assert mc.is_dockerignored(f"{heavy}/x", patterns), f".dockerignore should exclude {heavy}/"
-
-
-def test_dockerfile_check_catches_drift():
-    d = loaded()
-    broken = d["dockerfile"].replace("espeak-ng flite libsndfile1 wget", "espeak-ng flite libsndfile1 wget gcc")
-    broken = broken.replace('-DGGML_NATIVE=OFF ', "")
-    broken = broken.replace("FROM ${PYTHON_IMAGE} AS models\nARG PROFILE=default", "FROM ${PYTHON_IMAGE} AS models")
-    broken = broken.replace("USER 1000", "USER root")
-    problems = dockerfile_problems(broken, d["dockerignore"] + "\nservices/\n")
-    for needle in ("installs gcc", "GGML_NATIVE", "$PROFILE is not declared", "runs as root", "services is excluded"):
-        assert any(needle in p for p in problems), (needle, problems)
 
 
 def test_kustomization_ties_the_manifests_together():
