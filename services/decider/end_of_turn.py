@@ -62,8 +62,8 @@ CONTINUATION_WORDS = frozenset({
 # time; the LM scores them as finished sentences (they are), and the turn's words are still to come.
 _HOLDS_THE_FLOOR = re.compile(
     r"\b(let me (see|think|check|look|find it|find that)|let's see|hold on|hang on|bear with me|"
-    r"(just )?(one|a) (moment|second|sec|minute)|give me a (moment|second|sec|minute)|"
-    r"what was it( again| called)?|what's it called|how do (i|you) (put|say) it)$")
+    r"(just|wait) a (moment|second|sec|minute)|one (moment|second|sec)|give me a (moment|second|sec|minute)|"
+    r"what was it (again|called)|what's it called|how do (i|you) (put|say) it)$")
 # Trailing punctuation the LM does not see (it is scored as a cue instead).
 _TRAILING = re.compile(r"[\s.,;:!?…\-–—\"')\]]+$")
 _CONTINUATION_END = re.compile(r"(\.\.\.|…|,|;|:|-|–|—)\s*$")

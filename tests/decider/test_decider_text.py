@@ -94,6 +94,8 @@ def test_the_assistants_name_is_a_cue():
     ("Let me see the menu.", False, True, False),
     ("I will think about it.", False, True, False),
     ("Give me a minute.", False, True, True),
+    ("It takes a minute.", False, True, False),  # a minute said, not asked for
+    ("I heard a bang. What was it?", True, False, False),
 ])
 def test_text_cues(text, question, period, continuation):
     assert TextCues.of(text) == TextCues(question=question, period=period, continuation=continuation)

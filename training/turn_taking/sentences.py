@@ -42,7 +42,7 @@ STATEMENTS = (
 # Answers to an agent's question, for evaluation only (corpus.short_answers): callers say them all
 # the time, and with so few words the transcript and the speech's length say little. Not trained on:
 # with them in the training turns the model answered them in ~0.6 s instead of ~1.9 s but took over
-# more pauses, above all in real speech (docs/benchmarks/2026-12-05-short-answers/).
+# more pauses, also when told we had just asked a question (docs/benchmarks/2026-12-05-short-answers/).
 SHORT_ANSWERS = (
     "Yes, please.", "No, thank you.", "That is correct.", "Not yet.", "Tomorrow morning.", "The blue one.",
     "Two adults.", "Cancel it.", "Go ahead.", "Sounds good.", "Nope.", "Exactly.", "In the kitchen.",
