@@ -146,13 +146,13 @@ def _on_a_line(audio: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray,
     return audio, telephony, snr
 
 
-def short_answers(seed: int, part: str = "all", limit: int | None = None) -> list[Sample]:
+def short_answers(seed: int, limit: int | None = None) -> list[Sample]:
     """Every short answer (sentences.SHORT_ANSWERS) in every voice, as a whole turn: with so few
     words the transcript and the speech's length say little, so they are measured on their own
     (training.turn_taking.evaluate reports them)."""
     rng = np.random.default_rng(seed)
     samples = []
-    for turn, voice in [(t, v) for t in sentences.short_answer_turns(part) for v in VOICES][:limit]:
+    for turn, voice in [(t, v) for t in sentences.short_answer_turns() for v in VOICES][:limit]:
         audio, labels, end = caller_turn(turn, voice, rng)
         audio, telephony, snr = _on_a_line(audio, rng)
         samples.append(Sample(turn.kind, turn.text, voice, audio, labels, False, telephony, snr, end))

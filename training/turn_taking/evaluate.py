@@ -33,6 +33,10 @@ ANSWER_WINDOW_S = 2.0
 SHORT_WORDS = 3  # "Not yet.", "Yes, that one.": a whole turn this short is reported on its own
 
 
+def _percentile_ms(values: list[float], q: float) -> int | None:
+    return round(float(np.percentile(values, q))) if values else None
+
+
 def learned_probabilities(model: pathlib.Path, features: np.ndarray) -> np.ndarray:
     import onnxruntime as ort
 
@@ -107,8 +111,8 @@ def summary(rows: list[dict]) -> dict:
         "turns": len(turns), "pause_takeover": rate(split, "took_over"), "turn_success": rate(whole, "answered"),
         "short_turns": _short_turns(whole, rate),
         "answered_after_pause": rate(split, "answered"),
-        "decision_p50_ms": round(float(np.percentile(lat, 50))) if lat else None,
-        "decision_p95_ms": round(float(np.percentile(lat, 95))) if lat else None,
+        "decision_p50_ms": _percentile_ms(lat, 50),
+        "decision_p95_ms": _percentile_ms(lat, 95),
         "takeover_by_kind": {k: rate([r for r in split if r["kind"] == k], "took_over")
                              for k in sorted({r["kind"] for r in split})},
         "takeover_8k": rate([r for r in split if r["telephony"]], "took_over"),
@@ -126,7 +130,7 @@ def _short_turns(whole: list[dict], rate) -> dict | None:
         return None
     lat = [r["latency_s"] * 1000 for r in short if r["latency_s"] is not None]
     return {"n": len(short), "success": rate(short, "answered"),
-            "decision_p50_ms": round(float(np.percentile(lat, 50))) if lat else None}
+            "decision_p50_ms": _percentile_ms(lat, 50)}
 
 
 def _by_noise(turns: list[dict], rate) -> dict:
@@ -139,7 +143,7 @@ def _by_noise(turns: list[dict], rate) -> dict:
         out["clean" if snr < 0 else f"{snr:g} dB"] = {
             "turn_success": rate([r for r in rows if not r["split"]], "answered"),
             "pause_takeover": rate([r for r in rows if r["split"]], "took_over"),
-            "whole_turn_decision_p50_ms": round(float(np.percentile(lat, 50))) if lat else None}
+            "whole_turn_decision_p50_ms": _percentile_ms(lat, 50)}
     return out
 
 

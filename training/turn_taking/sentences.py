@@ -122,8 +122,8 @@ def complete_turns(part: str = "all") -> list[Turn]:
     return _part(out, part)
 
 
-def short_answer_turns(part: str = "all") -> list[Turn]:
-    return _part([Turn("complete", (a,)) for a in SHORT_ANSWERS], part)
+def short_answer_turns() -> list[Turn]:
+    return [Turn("complete", (a,)) for a in SHORT_ANSWERS]
 
 
 def split_turns(part: str = "all") -> list[Turn]:
