@@ -171,14 +171,14 @@ _CODEC2_CLIPS = (
     ("harvard3", CODEC2 / "raw/speech_orig_16k.wav", (5.6, 7.8), "It's easy to tell the depth of a well."),
     ("harvard4", CODEC2 / "raw/speech_orig_16k.wav", (7.8, 10.8), "Four hours of steady work faced us."),
 )
-_DICKENS = (
-    ((0.0, 5.1), "It was the best of times, it was the worst of times."),
-    ((5.1, 8.9), "It was the age of wisdom, it was the age of foolishness."),
-    ((8.9, 13.6), "It was the epoch of belief, it was the epoch of incredulity."),
-    ((13.6, 17.6), "It was the season of light, it was the season of darkness."),
-    ((17.6, 21.3), "It was the spring of hope, it was the winter of despair."),
-    ((21.3, 24.7), "We had everything before us, we had nothing before us."),
-    ((24.7, 29.2), "We were all going direct to heaven, we were all going direct the other way."),
+_DICKENS = (  # cut in the middle of the silence between sentences (the next one's first word must not leak in)
+    ((1.0, 4.78), "It was the best of times, it was the worst of times."),
+    ((4.78, 8.5), "It was the age of wisdom, it was the age of foolishness."),
+    ((8.5, 13.1), "It was the epoch of belief, it was the epoch of incredulity."),
+    ((13.1, 17.1), "It was the season of light, it was the season of darkness."),
+    ((17.1, 20.85), "It was the spring of hope, it was the winter of despair."),
+    ((20.85, 24.3), "We had everything before us, we had nothing before us."),
+    ((24.3, 28.7), "We were all going direct to heaven, we were all going direct the other way."),
 )
 _ALSA = ("Front_Center", "Front_Left", "Front_Right", "Rear_Center", "Rear_Left", "Rear_Right",
          "Side_Left", "Side_Right")
