@@ -60,10 +60,13 @@ CONTINUATION_WORDS = frozenset({
 # Phrases a caller says to keep the floor while thinking or looking something up ("Hold on, let me
 # see."): what follows is the content, so the turn is not over. Callers say them to agents all the
 # time; the LM scores them as finished sentences (they are), and the turn's words are still to come.
+# The self-addressed questions among them ("What was it again?", "How do I put this?") ask nothing
+# of the agent: their question mark is not a cue to answer.
 _HOLDS_THE_FLOOR = re.compile(
     r"\b(let me (see|think|check|look|find it|find that)|let's see|hold on|hang on|bear with me|"
     r"(just|wait) a (moment|second|sec|minute)|one (moment|second|sec)|give me a (moment|second|sec|minute)|"
-    r"what was it (again|called)|what's it called|how do (i|you) (put|say) it)$")
+    r"what was it (again|called)|what's it called|what do you call it|what's the word|where was i|"
+    r"how do (i|you) (put|say) (it|this|that))$")
 # Trailing punctuation the LM does not see (it is scored as a cue instead).
 _TRAILING = re.compile(r"[\s.,;:!?…\-–—\"')\]]+$")
 _CONTINUATION_END = re.compile(r"(\.\.\.|…|,|;|:|-|–|—)\s*$")
@@ -85,12 +88,12 @@ class TextCues:
     @classmethod
     def of(cls, text: str) -> TextCues:
         text = text.strip().rstrip("\"')]")
-        question = text.endswith(("?", "!"))
-        dotted = _CONTINUATION_END.search(text) is not None
-        period = text.endswith(".") and not dotted
         words = re.findall(r"[a-z']+", text.lower())
         last_word = words[-1] if words else ""
         holding = _HOLDS_THE_FLOOR.search(" ".join(words)) is not None
+        question = text.endswith(("?", "!")) and not holding
+        dotted = _CONTINUATION_END.search(text) is not None
+        period = text.endswith(".") and not dotted
         continuation = dotted or holding or (not question and last_word in CONTINUATION_WORDS)
         return cls(question=question, period=period, continuation=continuation)
 

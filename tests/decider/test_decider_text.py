@@ -90,12 +90,16 @@ def test_the_assistants_name_is_a_cue():
     ("Um, let me think", False, False, True),
     ("Just a moment.", False, True, True),
     ("Bear with me.", False, True, True),
-    ("What was it again?", True, False, True),
+    ("What was it again?", False, False, True),  # asked of oneself: no cue to answer
+    ("How do I put this?", False, False, True),
+    ("Where was I?", False, False, True),
     ("Let me see the menu.", False, True, False),
     ("I will think about it.", False, True, False),
     ("Give me a minute.", False, True, True),
     ("It takes a minute.", False, True, False),  # a minute said, not asked for
     ("I heard a bang. What was it?", True, False, False),
+    ("How do I put this on?", True, False, False),  # a real question about putting something on
+    ("Where was I born?", True, False, False),
 ])
 def test_text_cues(text, question, period, continuation):
     assert TextCues.of(text) == TextCues(question=question, period=period, continuation=continuation)
