@@ -71,11 +71,13 @@ class DeciderSettings(BaseModel):
     # GGUF model scoring end-of-turn probability of a transcript.
     eot_model: str = "smollm2-135m"
     # How the end of a caller's turn is told when the session does not say (TurnDetection.model):
-    # "learned" (services/decider/turn_model.py) or "rules" (silences and the LM's score); empty: by
-    # profile, as measured (docs/benchmarks/2026-12-03-turn-taking, one invocation per profile). Light:
-    # learned (pause takeover 0.10 vs 0.24, reply p50 1091 vs 1500 ms). Default: rules (turn-taking
-    # success 1.00 vs 0.80 and reply p50 2125 vs 3464 ms; takeover 0.00 vs 0.01).
-    turn_model: Literal["", "rules", "learned"] = ""
+    # "learned" (services/decider/turn_model.py) or "rules" (silences and the LM's score). Learned on
+    # both profiles, as measured with both arms in one invocation per profile
+    # (docs/benchmarks/2026-12-05-corrected-labels): pause takeover light 0.14 vs 0.42, default
+    # 0.08 vs 0.12 (two runs), turn-taking success as good or better, the same decision p50 and a
+    # lower p95. The rules answer one- to three-word turns sooner ("Yes.": ~0.5 s, the learned model
+    # waits for max_silence): sessions of yes/no flows ask for them.
+    turn_model: Literal["rules", "learned"] = "learned"
 
 
 class TtsSettings(BaseModel):
@@ -212,7 +214,6 @@ class Settings(BaseSettings):
         out.llm.model = out.llm.model or ("smollm2-135m" if light else "qwen2.5-coder-1.5b")
         out.llm.threads = out.llm.threads or (1 if light else 2)
         out.tts.engine = out.tts.engine or ("espeak-ng" if light else "piper")
-        out.decider.turn_model = out.decider.turn_model or ("learned" if light else "rules")
         return out
 
 
