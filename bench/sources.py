@@ -62,27 +62,35 @@ def trim(audio: np.ndarray, threshold_db: float = -40.0) -> np.ndarray:
     return audio[int(start * RATE):int(end * RATE)]
 
 
+FRAME = RATE // 100  # 10 ms: the step of the level measures below
+
+
+def frame_levels_db(audio: np.ndarray) -> np.ndarray:
+    """The level of each whole 10 ms frame, in dB relative to the clip's loudest frame (0 at the peak)."""
+    n = len(audio) // FRAME
+    levels = 20 * np.log10(np.sqrt(np.mean(audio[:n * FRAME].reshape(n, FRAME) ** 2, axis=1) + 1e-12))
+    return levels - levels.max()
+
+
+def loud_frames(audio: np.ndarray, above_floor_db: float = 10.0) -> np.ndarray:
+    """Indices of the 10 ms frames `above_floor_db` over the clip's noise floor (its 10th-percentile frame
+    level) and within 40 dB of its peak: where a real recording has speech, whatever its line noise."""
+    levels = frame_levels_db(audio)
+    return np.nonzero(levels > max(-40.0, float(np.percentile(levels, 10)) + above_floor_db))[0]
+
+
 def speech_bounds(audio: np.ndarray, threshold_db: float = -40.0) -> tuple[float, float]:
     """First and last 10 ms frame louder than `threshold_db` below the clip's peak, in seconds."""
-    frame = RATE // 100
-    n = len(audio) // frame
-    rms = np.sqrt(np.mean(audio[:n * frame].reshape(n, frame) ** 2, axis=1) + 1e-12)
-    loud = np.nonzero(20 * np.log10(rms / rms.max()) > threshold_db)[0]
-    return loud[0] * frame / RATE, (loud[-1] + 1) * frame / RATE
+    loud = np.nonzero(frame_levels_db(audio) > threshold_db)[0]
+    return loud[0] * FRAME / RATE, (loud[-1] + 1) * FRAME / RATE
 
 
 def trim_trailing_noise(audio: np.ndarray, above_floor_db: float = 10.0, margin_s: float = 0.05) -> np.ndarray:
-    """Cuts a real recording's tail of line or room noise: everything `margin_s` after its last 10 ms
-    frame `above_floor_db` over the clip's noise floor (its 10th-percentile frame level). `trim`'s fixed
-    40 dB below the peak keeps a noisy recording's whole tail (1.2 s of mmt1's), and the scenarios take
-    the clip's end as the end of speech, so an answer after the last word but within that tail counted
-    as answered before the caller finished."""
-    frame = RATE // 100
-    n = len(audio) // frame
-    levels = 20 * np.log10(np.sqrt(np.mean(audio[:n * frame].reshape(n, frame) ** 2, axis=1) + 1e-12))
-    levels -= levels.max()
-    loud = np.nonzero(levels > max(-40.0, float(np.percentile(levels, 10)) + above_floor_db))[0]
-    end = (loud[-1] + 1) * frame + int(margin_s * RATE)
+    """Cuts a real recording's tail of line or room noise: everything `margin_s` after its last loud
+    frame (`loud_frames`). `trim`'s fixed 40 dB below the peak keeps a noisy recording's whole tail
+    (1.2 s of mmt1's), and the scenarios take the clip's end as the end of speech, so an answer after
+    the last word but within that tail counted as answered before the caller finished."""
+    end = (loud_frames(audio, above_floor_db)[-1] + 1) * FRAME + int(margin_s * RATE)
     return audio[:end]
 
 
