@@ -12,6 +12,10 @@ and decide at the end of each 100 ms chunk:
     python -m training.turn_taking.evaluate --model services/decider/models/turn_taking.onnx \
         --features .cache/turn/validation.npz .cache/turn/real.npz
 
+With `--smart-turn` (training.turn_taking.smart_turn_arm, one file per features file), a third arm:
+  smart_turn  quiet, and Smart Turn v3.2 (asked at 200 ms of silence) calls the turn complete, or the
+              silence reached 1800 ms: Pipecat's audio-only way, with the same fallback
+
 Features extracted with their texts (training.turn_taking.features writes them) also report whole
 turns of SHORT_WORDS words or fewer on their own: `features --part short` extracts the short answers
 ("Not yet.", "Two adults.") that no training turn contains.
@@ -50,6 +54,7 @@ def learned_probabilities(model: pathlib.Path, features: np.ndarray) -> np.ndarr
 
 
 MAX_SILENCE_MS = 1800
+SMART_TURN_THRESHOLD = 0.5  # the model's own (training/turn_taking/smart_turn.py)
 
 
 def _quiet_text_silence(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -65,6 +70,14 @@ def rules_respond(features: np.ndarray) -> np.ndarray:
 def learned_respond(features: np.ndarray, p_respond: np.ndarray, threshold: float) -> np.ndarray:
     ready, silence_ms = _quiet_text_silence(features)
     return ready & ((p_respond >= threshold) | (silence_ms >= MAX_SILENCE_MS))
+
+
+def smart_turn_respond(features: np.ndarray, p_complete: np.ndarray) -> np.ndarray:
+    """Pipecat's way (training/turn_taking/smart_turn_arm.py): quiet, and Smart Turn calls the turn
+    complete or the silence reached max_silence; no transcript needed (Pipecat transcribes after)."""
+    _, silence_ms = _quiet_text_silence(features)
+    quiet = features[:, IN_SPEECH] == 0
+    return quiet & ((np.nan_to_num(p_complete, nan=0.0) >= SMART_TURN_THRESHOLD) | (silence_ms >= MAX_SILENCE_MS))
 
 
 def first(mask: np.ndarray) -> int | None:
@@ -147,7 +160,9 @@ def _by_noise(turns: list[dict], rate) -> dict:
     return out
 
 
-def evaluate(model: pathlib.Path, data, threshold: float, barge_threshold: float, text_shift: int = 0) -> dict:
+def evaluate(model: pathlib.Path, data, threshold: float, barge_threshold: float, text_shift: int = 0,
+             smart_turn=None) -> dict:
+    """The arms on one feature file; `smart_turn`: smart_turn_arm's output for the same samples."""
     seqs = [(shift_text(f, text_shift), lab) for f, lab in split_sequences(data)]
     learned, rules = [], []
     for (f, _), reply in zip(seqs, data["reply_active"], strict=True):
@@ -157,7 +172,19 @@ def evaluate(model: pathlib.Path, data, threshold: float, barge_threshold: float
         # The hand-tuned barge-in rules (services/decider/barge_in.py) also read the transcript of the
         # overlap, which these features do not carry: the comparison covers turn ends only.
         rules.append(None if reply else rules_respond(f))
-    return {"learned": summary(outcomes(learned, data)), "hand_tuned": summary(outcomes(rules, data))}
+    report = {"learned": summary(outcomes(learned, data)), "hand_tuned": summary(outcomes(rules, data))}
+    if smart_turn is not None:
+        report["smart_turn"] = summary(outcomes(_smart_turn_fires(seqs, data, smart_turn), data))
+    return report
+
+
+def _smart_turn_fires(seqs: list, data, smart_turn) -> list[np.ndarray | None]:
+    if not np.array_equal(smart_turn["lengths"], data["lengths"]) or not np.array_equal(smart_turn["texts"],
+                                                                                       data["texts"]):
+        raise SystemExit("--smart-turn was computed on other samples than --features (same part and seed?)")
+    bounds = np.cumsum(np.concatenate([[0], data["lengths"]]))
+    return [None if reply else smart_turn_respond(f, smart_turn["smart_turn"][a:b])
+            for (f, _), reply, a, b in zip(seqs, data["reply_active"], bounds[:-1], bounds[1:], strict=True)]
 
 
 def main() -> None:
@@ -169,10 +196,15 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="thresholds 0.3-0.9: the trade-off curve")
     parser.add_argument("--text-shift", type=int, nargs="+", default=[0],
                         help="move every transcript's arrival by these many chunks (a slower recogniser: 3)")
+    parser.add_argument("--smart-turn", type=pathlib.Path, nargs="+", default=[],
+                        help="training.turn_taking.smart_turn_arm outputs, one per --features file: a third arm")
     args = parser.parse_args()
+    if args.smart_turn and len(args.smart_turn) != len(args.features):
+        parser.error("--smart-turn needs one file per --features file")
+    arms = dict(zip(args.features, [np.load(p) for p in args.smart_turn], strict=False))
     thresholds = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] if args.sweep else [args.threshold]
     report = {f"{path} @ {t}" + (f", text {shift:+d} chunks" if shift else ""):
-              evaluate(args.model, np.load(path), t, args.barge_threshold, shift)
+              evaluate(args.model, np.load(path), t, args.barge_threshold, shift, arms.get(path))
               for path in args.features for t in thresholds for shift in args.text_shift}
     print(json.dumps(report, indent=1))
 

@@ -106,15 +106,29 @@ class Extractor:
 def extract(samples: list[corpus.Sample], text_timing: str = "trained") -> dict[str, np.ndarray]:
     ex = Extractor(text_timing)
     feats = [ex.sample(s) for s in samples]
-    lengths = np.array([len(f) for f in feats], np.int32)
-    return {"features": np.concatenate(feats), "labels": np.concatenate([s.labels for s in samples]),
-            "lengths": lengths, "kinds": np.array([s.kind for s in samples]),
+    return {"features": np.concatenate(feats), **metadata(samples)}
+
+
+def metadata(samples: list[corpus.Sample]) -> dict[str, np.ndarray]:
+    """What the evaluation reads of each sample besides its features (labels, kind, line, noise)."""
+    return {"labels": np.concatenate([s.labels for s in samples]),
+            "lengths": np.array([len(s.labels) for s in samples], np.int32),
+            "kinds": np.array([s.kind for s in samples]),
             "texts": np.array([s.text for s in samples]),
             "telephony": np.array([s.telephony for s in samples]),
             "speech_end_s": np.array([s.speech_end_s for s in samples], np.float32),
             "reply_active": np.array([s.reply_active for s in samples]),
             "voices": np.array([s.voice for s in samples]),
             "snr_db": np.array([-1.0 if s.snr_db is None else s.snr_db for s in samples], np.float32)}
+
+
+def corpus_part(part: str, seed: int, turns: int, over_reply: int) -> list[corpus.Sample]:
+    """The samples of a corpus part: "real" and "short" are validation sets of their own."""
+    if part == "real":
+        return corpus.real_recordings(seed)
+    if part == "short":
+        return corpus.short_answers(seed)
+    return corpus.build(seed, turns, over_reply, part)
 
 
 def main() -> None:
@@ -128,12 +142,7 @@ def main() -> None:
     parser.add_argument("--out", type=pathlib.Path, required=True)
     args = parser.parse_args()
     t0 = time.monotonic()
-    if args.part == "real":
-        samples = corpus.real_recordings(args.seed)
-    elif args.part == "short":
-        samples = corpus.short_answers(args.seed)
-    else:
-        samples = corpus.build(args.seed, args.turns, args.over_reply, args.part)
+    samples = corpus_part(args.part, args.seed, args.turns, args.over_reply)
     print(f"corpus: {len(samples)} samples in {time.monotonic() - t0:.0f} s", flush=True)
     data = extract(samples, args.text_timing)
     args.out.parent.mkdir(parents=True, exist_ok=True)
