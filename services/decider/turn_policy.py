@@ -18,7 +18,8 @@ scripted timeline replays exactly. Rules, first match wins:
    2500 / 1800 / 1000 ms, threshold 0.7 / 0.5 / 0.35 (low / medium / high).
    An empty transcript never triggers a reply (it was noise).
    With the learned turn model (TURN_MODEL_LEARNED, services/decider/turn_model.py) instead:
-   P(turn over) after the last chunk >= threshold -> RESPOND ("turn end"); silence >=
+   P(turn over) after the last chunk >= its own threshold (0.85 / 0.7 / 0.5 by eagerness) -> RESPOND
+   ("finished turn ... model p"); silence >=
    max_silence -> RESPOND ("long silence"); else KEEP_LISTENING. The model steps once per
    chunk observation, whatever the rule that decides; it starts afresh after each reply.
    Until it has seen a chunk (observations without prosody), the rules decide.
@@ -205,10 +206,11 @@ def _listen(state: decider_pb2.DeciderState, obs: decider_pb2.Observation, setti
         return _react(state, held, obs, "in the caller's pause" if text is not None else "")
     if text is not None and learned_model:
         # The model has weighed the silence already: no minimum on top of its threshold.
-        turn = _end_of_turn(settings.turn, obs.silence_ms, state.turn_model_probability, 0, "model p")
+        turn = _end_of_turn(settings.turn, obs.silence_ms, state.turn_model_probability, 0,
+                            settings.turn.model_threshold, "model p")
     elif text is not None:
         turn = _end_of_turn(settings.turn, obs.silence_ms, end_of_turn_probability(state, text, estimator),
-                            settings.turn.min_silence_ms, "p_end")
+                            settings.turn.min_silence_ms, settings.turn.end_of_turn_threshold, "p_end")
     elif unheard_turn(state, obs):
         turn = _unheard_turn(settings.turn, obs)
     response = instructions.in_force(state, settings.response)
@@ -286,11 +288,13 @@ def _unheard_turn(turn: TurnSettings, obs: decider_pb2.Observation) -> Outcome:
                    end_of_turn_probability=0.0)
 
 
-def _end_of_turn(turn: TurnSettings, silence_ms: int, p_end: float, min_silence_ms: int, score: str) -> Outcome:
+def _end_of_turn(turn: TurnSettings, silence_ms: int, p_end: float, min_silence_ms: int, threshold: float,
+                 score: str) -> Outcome:
     """A pending turn: answered once it sounds finished (`p_end`, the LM's score or the learned model's,
-    named `score` in the reason) after `min_silence_ms`, or after max_silence whatever it sounds like."""
+    named `score` in the reason, at least `threshold`) after `min_silence_ms`, or after max_silence
+    whatever it sounds like."""
     said = f"{score}={p_end:.2f}"
-    if silence_ms >= min_silence_ms and p_end >= turn.end_of_turn_threshold:
+    if silence_ms >= min_silence_ms and p_end >= threshold:
         return Outcome(api.ACTION_RESPOND, f"finished turn after {silence_ms} ms silence, {said}",
                        p_end, end_of_turn_probability=p_end)
     if silence_ms >= turn.max_silence_ms:

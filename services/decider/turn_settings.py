@@ -22,12 +22,22 @@ class Eagerness:
     max_silence_ms: int
     # End-of-turn probability from which a finished-sounding turn is answered after min_silence_ms.
     end_of_turn_threshold: float
+    # The learned turn model's P(respond) from which it answers. Higher than the rules' threshold on the
+    # LM's score: in its training corpus most quiet chunks after words are ends of turns (every turn
+    # ends in 2 s of silence, half have a pause), so its P(respond) sits well above 0.5 wherever the
+    # evidence is even, and 0.5 answered pauses on which it leaned towards a pause (offline at 0.5 -> 0.7:
+    # takeover 0.246 -> 0.130 synthetic, 0.167 -> 0.097 real; clean whole turns the same, p50 292 ms; the
+    # model card, "Decision threshold").
+    model_threshold: float
 
 
 EAGERNESS: dict[int, Eagerness] = {
-    api.EAGERNESS_LOW: Eagerness(min_silence_ms=500, max_silence_ms=2500, end_of_turn_threshold=0.7),
-    api.EAGERNESS_MEDIUM: Eagerness(min_silence_ms=250, max_silence_ms=1800, end_of_turn_threshold=0.5),
-    api.EAGERNESS_HIGH: Eagerness(min_silence_ms=150, max_silence_ms=1000, end_of_turn_threshold=0.35),
+    api.EAGERNESS_LOW: Eagerness(min_silence_ms=500, max_silence_ms=2500, end_of_turn_threshold=0.7,
+                                 model_threshold=0.85),
+    api.EAGERNESS_MEDIUM: Eagerness(min_silence_ms=250, max_silence_ms=1800, end_of_turn_threshold=0.5,
+                                    model_threshold=0.7),
+    api.EAGERNESS_HIGH: Eagerness(min_silence_ms=150, max_silence_ms=1000, end_of_turn_threshold=0.35,
+                                  model_threshold=0.5),
 }
 DEFAULT_MIN_SOUND_SCORE = 0.3
 # Longer than this and a caller who stopped talking waits ages for an answer: almost surely a unit mistake.
@@ -41,6 +51,7 @@ class TurnSettings:
     end_of_turn_threshold: float
     allow_barge_in: bool
     model: int = api.TURN_MODEL_UNSPECIFIED  # api.TurnModel; unspecified: the server's default
+    model_threshold: float = EAGERNESS[api.EAGERNESS_MEDIUM].model_threshold
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,7 +108,7 @@ def resolve_turn(td: api.TurnDetection) -> TurnSettings:
         raise InvalidRequest(f"policy.turn_detection.model: unknown value {td.model}")
     return TurnSettings(min_silence_ms=min_silence, max_silence_ms=max_silence,
                         end_of_turn_threshold=defaults.end_of_turn_threshold, allow_barge_in=allow_barge_in,
-                        model=td.model)
+                        model=td.model, model_threshold=defaults.model_threshold)
 
 
 def resolve_sound(sp: api.SoundPolicy) -> SoundSettings:

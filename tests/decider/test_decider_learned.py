@@ -31,7 +31,7 @@ def policy(eagerness=api.EAGERNESS_UNSPECIFIED, **turn) -> decider_pb2.DeciderPo
     return decider_pb2.DeciderPolicy(turn_detection=api.TurnDetection(eagerness=eagerness, model=LEARNED, **turn))
 
 
-THRESHOLDS = {api.EAGERNESS_LOW: 0.7, api.EAGERNESS_MEDIUM: 0.5, api.EAGERNESS_HIGH: 0.35}
+THRESHOLDS = {api.EAGERNESS_LOW: 0.85, api.EAGERNESS_MEDIUM: 0.7, api.EAGERNESS_HIGH: 0.5}
 
 
 @pytest.mark.parametrize("eagerness", list(THRESHOLDS))

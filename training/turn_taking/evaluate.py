@@ -2,7 +2,8 @@
 
 Both read the same per-chunk view the decider gets (services/decider/turn_features.py)
 and decide at the end of each 100 ms chunk:
-  learned     RESPOND once the caller is quiet, a transcript is known, and P(respond) >= threshold
+  learned     RESPOND once the caller is quiet, a transcript is known, and P(respond) >= threshold (the
+              decider's at medium eagerness, turn_settings.EAGERNESS)
               or the silence reached 1800 ms (max_silence at medium eagerness), as the decider
               does; over a reply, STOP once P(barge_in) >= threshold (reported, not served: the
               decider keeps its barge-in rules, which also read the overlap's words)
@@ -29,6 +30,8 @@ import pathlib
 import numpy as np
 
 from services.decider.turn_features import HAS_TEXT, IN_SPEECH, SILENCE_S, TEXT_END_P
+from services.decider.turn_settings import EAGERNESS
+from soundloop.v1 import interaction_pb2 as api
 from training.turn_taking import corpus
 from training.turn_taking.train import shift_text, split_sequences
 
@@ -191,7 +194,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=pathlib.Path, required=True)
     parser.add_argument("--features", type=pathlib.Path, nargs="+", required=True)
-    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--threshold", type=float, default=EAGERNESS[api.EAGERNESS_MEDIUM].model_threshold,
+                        help="the learned model's; default: the decider's at medium eagerness")
     parser.add_argument("--barge-threshold", type=float, default=0.5)
     parser.add_argument("--sweep", action="store_true", help="thresholds 0.3-0.9: the trade-off curve")
     parser.add_argument("--text-shift", type=int, nargs="+", default=[0],
