@@ -32,7 +32,7 @@ def vad():
 def split_turn() -> corpus.Sample:
     """A validation turn said in two parts (a pause of 0.2-2 s between them), over no reply."""
     samples = corpus.build(seed=2, n_turns=12, n_over_reply=0, part="validation", limit=12)
-    return next(s for s in samples if s.kind not in ("complete",) and not s.reply_active)
+    return next(s for s in samples if s.kind != "complete" and not s.reply_active)
 
 
 @pytest.mark.integration
