@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from services.decider.turn_features import IN_SPEECH, SILENCE_S, SIZE
-from training.turn_taking import corpus, evaluate, smart_turn_arm
+from training.turn_taking import corpus, evaluate, features, smart_turn_arm
 
 
 class RecordingSmartTurn:
@@ -25,7 +25,7 @@ class RecordingSmartTurn:
 
 @pytest.fixture(scope="module")
 def vad():
-    return smart_turn_arm._vad()
+    return features.encoder_vad()
 
 
 @pytest.fixture(scope="module")

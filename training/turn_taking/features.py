@@ -31,6 +31,7 @@ from services.encoder import prosody, voice_activity
 from services.gateway import caller_audio
 from soundloop.audio.codec import MODEL_RATE
 from soundloop.decider.v1 import decider_pb2
+from soundloop.models import model_path
 from soundloop.settings import load_settings
 from training.turn_taking import corpus
 
@@ -40,21 +41,28 @@ TRAINED_DELAY_CHUNKS = 2  # a final transcript lands ~150-400 ms after the end o
 GATEWAY_DELAY_CHUNKS = 1
 
 
+# The gateway keeps this much audio from before it hears the caller's first onset.
+PRE_ROLL = int(caller_audio.PRE_ROLL_S * MODEL_RATE)
+
+
+def encoder_vad() -> voice_activity.SileroVad:
+    """Silero VAD with the encoder's hysteresis, as every extracted feature sequence hears it."""
+    enc = load_settings(profile="light").encoder
+    hysteresis = voice_activity.Hysteresis.from_ms(enc.vad_threshold, enc.vad_start_ms, enc.vad_end_ms)
+    return voice_activity.SileroVad(model_path("silero-vad", "silero_vad_16k.onnx"), hysteresis)
+
+
 class Extractor:
     def __init__(self, text_timing: str = "trained"):
         from services.decider.end_of_turn import LlamaEndOfTurnEstimator
         from services.encoder.moonshine import MoonshineTranscriber
-        from soundloop.models import model_path
 
         settings = load_settings(profile="light")
-        enc = settings.encoder
-        hysteresis = voice_activity.Hysteresis.from_ms(enc.vad_threshold, enc.vad_start_ms, enc.vad_end_ms)
-        self.vad = voice_activity.SileroVad(model_path("silero-vad", "silero_vad_16k.onnx"), hysteresis)
+        self.vad = encoder_vad()
         self.asr = MoonshineTranscriber(model_path("moonshine-tiny"), threads=1)
         self.eot = LlamaEndOfTurnEstimator.from_settings(settings)
         self.text_timing = text_timing
         self.early = settings.gateway.early_recognition_ms * MODEL_RATE // 1000
-        self.pre_roll = int(caller_audio.PRE_ROLL_S * MODEL_RATE)
 
     def _quiet_from(self, stream: voice_activity.VadStream, end: int) -> int | None:
         """Where the caller's quiet run began, once the gateway asks to recognise it (None: not yet)."""
@@ -78,7 +86,7 @@ class Extractor:
                 if b.kind == voice_activity.BoundaryKind.START:
                     if onset is None:
                         # The gateway keeps the last PRE_ROLL_S of audio before it hears the onset.
-                        onset, audio_from = b.sample, max(0, end - self.pre_roll)
+                        onset, audio_from = b.sample, max(0, end - PRE_ROLL)
                     text_p, asked = None, None
                 else:
                     ended = b.sample

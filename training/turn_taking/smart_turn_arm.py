@@ -25,21 +25,11 @@ import time
 import numpy as np
 
 from services.encoder import voice_activity
-from services.gateway import caller_audio
-from soundloop.audio.codec import MODEL_RATE
-from soundloop.models import model_path
-from soundloop.settings import load_settings
 from training.turn_taking import corpus
-from training.turn_taking.features import corpus_part, metadata
+from training.turn_taking.features import PRE_ROLL, corpus_part, encoder_vad, metadata
 from training.turn_taking.smart_turn import ASKED_AFTER_S, SmartTurn
 
 ASKED_AFTER_MS = int(ASKED_AFTER_S * 1000)
-
-
-def _vad() -> voice_activity.SileroVad:
-    enc = load_settings(profile="light").encoder  # the hysteresis of the features the other arms read
-    hysteresis = voice_activity.Hysteresis.from_ms(enc.vad_threshold, enc.vad_start_ms, enc.vad_end_ms)
-    return voice_activity.SileroVad(model_path("silero-vad", "silero_vad_16k.onnx"), hysteresis)
 
 
 def probabilities(sample: corpus.Sample, model: SmartTurn, vad: voice_activity.SileroVad) -> np.ndarray:
@@ -54,7 +44,7 @@ def probabilities(sample: corpus.Sample, model: SmartTurn, vad: voice_activity.S
             if b.kind == voice_activity.BoundaryKind.START:
                 current = np.nan  # speech again: the next quiet run is asked afresh
                 if audio_from is None:  # the gateway's pre-roll before the first onset
-                    audio_from = max(0, end - int(caller_audio.PRE_ROLL_S * MODEL_RATE))
+                    audio_from = max(0, end - PRE_ROLL)
         quiet = not stream.activity.in_speech and audio_from is not None
         if quiet and np.isnan(current) and stream.run_ms(end) >= ASKED_AFTER_MS:
             current = model.probability(sample.audio[audio_from:end])
@@ -72,7 +62,7 @@ def main() -> None:
     args = parser.parse_args()
     t0 = time.monotonic()
     samples = corpus_part(args.part, args.seed, args.turns, args.over_reply)
-    model, vad = SmartTurn(), _vad()
+    model, vad = SmartTurn(), encoder_vad()
     smart_turn = np.concatenate([probabilities(s, model, vad) for s in samples])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, smart_turn=smart_turn, **metadata(samples))
