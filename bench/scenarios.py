@@ -204,9 +204,9 @@ def pause_handling(b: _Builder, n: int) -> None:
         _add_pause(b, i, kind, a, c, pause, voice, f"{first} {second}", telephony=i % 3 == 2)
     for j in range(n_real):
         rec = real[j % len(real)]
-        cut = sources.quietest_point(rec.audio, 0.3, 0.7)
+        first, second = sources.halves_around_a_pause(rec.audio)
         pause = round(float(b.rng.uniform(0.3, 1.5)), 2)
-        _add_pause(b, n - n_real + j, "real_recording", rec.audio[:cut], rec.audio[cut:], pause,
+        _add_pause(b, n - n_real + j, "real_recording", first, second, pause,
                    f"recording:{rec.name}", rec.text, telephony=rec.native_rate == 8000, real_speech=True)
 
 

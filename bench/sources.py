@@ -103,6 +103,21 @@ def quietest_point(audio: np.ndarray, lo: float, hi: float, window_s: float = 0.
     return int(starts[int(np.argmin(energy))] + hop)
 
 
+def halves_around_a_pause(audio: np.ndarray, margin_s: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """A real recording cut in two at its quietest middle point (`quietest_point`), each half without
+    the quiet beside the cut beyond `margin_s` of its loud frames, so that the silence a scenario
+    puts between them is the whole pause the caller makes. Beckett's clip is quietest inside its own
+    1.1 s gap between sentences, which used to come on top of the drawn 0.3-1.5 s (a 1.4-2.6 s pause
+    labelled as 0.3-1.5 s). Cut between words with no quiet run, the halves are as before."""
+    cut = quietest_point(audio, 0.3, 0.7)
+    loud = loud_frames(audio) * FRAME  # each loud frame's first sample
+    margin = int(margin_s * RATE)
+    before, after = loud[loud + FRAME <= cut], loud[loud >= cut]
+    end_a = min(cut, int(before[-1]) + FRAME + margin) if len(before) else cut
+    start_c = max(cut, int(after[0]) - margin) if len(after) else cut
+    return audio[:end_a], audio[start_c:]
+
+
 @functools.lru_cache(maxsize=1)
 def _piper():
     from piper import PiperVoice
@@ -253,4 +268,4 @@ def mix_noise(audio: np.ndarray, snr_db: float | None, rng: np.random.Generator)
 
 
 __all__ = ["RATE", "RESPOND_SOUNDS", "VOICES", "Recording", "mix_noise", "noise", "recordings", "silence",
-           "sound", "speak", "speech_bounds", "trim", "trim_trailing_noise", "under_speech"]
+           "sound", "speak", "speech_bounds", "trim", "trim_trailing_noise", "under_speech", "halves_around_a_pause"]

@@ -116,3 +116,22 @@ def test_no_real_recording_ends_with_the_onset_of_a_next_word():
         loud = corpus.sources.loud_frames(rec.audio)
         runs = np.split(loud, np.nonzero(np.diff(loud) > 25)[0] + 1)  # split at gaps over 250 ms
         assert len(runs[-1]) * 10 >= 150, f"{rec.name} ends with a {len(runs[-1]) * 10} ms fragment"
+
+
+def test_a_real_recording_cut_for_a_pause_brings_none_of_its_own_quiet_to_it():
+    """The pause scenarios put a drawn 0.3-1.5 s of silence between the halves of a real recording.
+    Cut inside the recording's own gap between sentences (Beckett's, 1.1 s), that gap came on top,
+    and the caller paused up to 2.6 s: the halves must end and start at their words."""
+    frame, margin = 160, int(0.05 * corpus.RATE)
+    for rec in corpus.sources.recordings():
+        first, second = corpus.sources.halves_around_a_pause(rec.audio)
+        end_a, start_c = first.size, rec.audio.size - second.size
+        loud = corpus.sources.loud_frames(rec.audio) * frame
+        assert not np.any((loud + frame > end_a) & (loud < start_c)), f"{rec.name} lost speech at the cut"
+        last, next_ = loud[loud + frame <= end_a], loud[loud >= start_c]
+        assert end_a - (last[-1] + frame) <= margin, f"{rec.name}'s first half ends in quiet"
+        assert next_[0] - start_c <= margin, f"{rec.name}'s second half starts in quiet"
+        assert start_c - end_a < rec.audio.size // 2
+    beckett = next(r for r in corpus.sources.recordings() if r.name == "beckett")
+    first, second = corpus.sources.halves_around_a_pause(beckett.audio)
+    assert beckett.audio.size - first.size - second.size > 0.9 * corpus.RATE  # its own gap left out

@@ -162,14 +162,14 @@ def short_answers(seed: int, limit: int | None = None) -> list[Sample]:
 def real_recordings(seed: int, pauses_per_clip: int = 3) -> list[Sample]:
     """Validation only: each real recording whole, and cut at its quietest middle point with a
     0.3-1.5 s pause, `pauses_per_clip` times (the benchmark's pause kind "real_recording")."""
-    from bench.sources import quietest_point, recordings
+    from bench.sources import halves_around_a_pause, recordings
 
     rng = np.random.default_rng(seed)
     samples = []
     for rec in recordings():
-        cut = quietest_point(rec.audio, 0.3, 0.7)
+        first, second = halves_around_a_pause(rec.audio)
         layouts = [("real_complete", [rec.audio])] + [
-            ("real_split", [rec.audio[:cut], _silence(float(rng.uniform(0.3, 1.5))), rec.audio[cut:]])
+            ("real_split", [first, _silence(float(rng.uniform(0.3, 1.5))), second])
             for _ in range(pauses_per_clip)]
         for kind, pieces in layouts:
             lead = _silence(float(rng.uniform(0.3, 1.0)))
