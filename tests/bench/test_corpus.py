@@ -122,7 +122,7 @@ def test_a_real_recording_cut_for_a_pause_brings_none_of_its_own_quiet_to_it():
     """The pause scenarios put a drawn 0.3-1.5 s of silence between the halves of a real recording.
     Cut inside the recording's own gap between sentences (Beckett's, 1.1 s), that gap came on top,
     and the caller paused up to 2.6 s: the halves must end and start at their words."""
-    frame, margin = 160, int(0.05 * corpus.RATE)
+    frame, margin = corpus.sources.FRAME, int(0.05 * corpus.RATE)
     for rec in corpus.sources.recordings():
         first, second = corpus.sources.halves_around_a_pause(rec.audio)
         end_a, start_c = first.size, rec.audio.size - second.size
