@@ -1,6 +1,6 @@
 """results.json -> report.md and plots (latency CDFs, a typical turn's waterfall,
 latency against concurrent callers). `python -m bench.report <folder>` redraws
-them from a saved results.json; `--rescore` scores its raw outcomes again first.
+them from a saved results.json; `--rescore` scores its raw outcomes again first (bench.scoring.rescore).
 """
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 import numpy as np
+
+from bench import scoring
 
 # soundloop's two ways to run (bench.run's --soundloop-modes): `soundloop` is the Ray Serve app, the path users
 # deploy; `soundloop-process` the same servers as plain processes. Results from before both ran hold one
@@ -465,33 +467,6 @@ def write(results: dict, folder: pathlib.Path) -> None:
     plots(results, folder)
 
 
-def rescore(results: dict) -> dict:
-    """Scores the saved outcomes again (after a change to bench/scoring.py), without rerunning."""
-    from bench.outcome import Outcome
-    from bench.scenarios import Scenario, build
-    from bench.scoring import first_call, score, turn_latencies_ms
-
-    if "scenarios" in results:
-        scenarios = [Scenario.from_meta(meta) for meta in results["scenarios"]]
-    else:  # results from before labels were saved: rebuild them from the seed
-        scenarios = build(results["meta"]["seed"], quick=results["meta"]["quick"])
-    by_id = {s.id: s for s in scenarios}
-    for profile in results["profiles"].values():
-        for system in profile["systems"].values():
-            outcomes = [Outcome.from_json(dict(o)) for o in system["outcomes"]]
-            ids = {o.id for o in outcomes}
-            chosen = [s for s in scenarios if s.id in ids]
-            system["scores"] = score(chosen, outcomes)
-            system["turn_latencies_ms"] = turn_latencies_ms(chosen, outcomes)
-            first = system.get("first_call")
-            if first and first.get("outcome") and first["scenario"] in by_id:
-                steady = system["scores"]["categories"]["turn_taking"]["latency"].get("p50_ms")
-                system["first_call"] = {**first_call(by_id[first["scenario"]],
-                                                     Outcome.from_json(dict(first["outcome"])), steady),
-                                        "outcome": first["outcome"]}
-    return results
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("folder", type=pathlib.Path)
@@ -499,7 +474,7 @@ def main() -> None:
     parser.add_argument("--headline", action="store_true", help="print the README's summary table")
     args = parser.parse_args()
     results = json.loads((args.folder / "results.json").read_text())
-    write(rescore(results) if args.rescore else results, args.folder)
+    write(scoring.rescore(results) if args.rescore else results, args.folder)
     if args.headline:
         print(headline(results))
 

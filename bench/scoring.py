@@ -26,7 +26,7 @@ import jiwer
 import numpy as np
 
 from bench.outcome import Outcome, ReplyTurn
-from bench.scenarios import Scenario
+from bench.scenarios import Scenario, build
 
 REPLY_WINDOW_S = 5.0
 _NUMBERS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -297,3 +297,26 @@ def first_call(scenario: Scenario, outcome: Outcome, steady_p50_ms: float | None
     return {"scenario": scenario.id, "voice_to_voice_ms": ms, "steady_state_p50_ms": steady_p50_ms,
             "ratio": round(ms / steady_p50_ms, 2) if ms is not None and steady_p50_ms else None,
             "error": outcome.error}
+
+
+def rescore(results: dict) -> dict:
+    """Scores the saved outcomes again (after a change to bench/scoring.py), without rerunning."""
+    if "scenarios" in results:
+        scenarios = [Scenario.from_meta(meta) for meta in results["scenarios"]]
+    else:  # results from before labels were saved: rebuild them from the seed
+        scenarios = build(results["meta"]["seed"], quick=results["meta"]["quick"])
+    by_id = {s.id: s for s in scenarios}
+    for profile in results["profiles"].values():
+        for system in profile["systems"].values():
+            outcomes = [Outcome.from_json(dict(o)) for o in system["outcomes"]]
+            ids = {o.id for o in outcomes}
+            chosen = [s for s in scenarios if s.id in ids]
+            system["scores"] = score(chosen, outcomes)
+            system["turn_latencies_ms"] = turn_latencies_ms(chosen, outcomes)
+            first = system.get("first_call")
+            if first and first.get("outcome") and first["scenario"] in by_id:
+                steady = system["scores"]["categories"]["turn_taking"]["latency"].get("p50_ms")
+                system["first_call"] = {**first_call(by_id[first["scenario"]],
+                                                     Outcome.from_json(dict(first["outcome"])), steady),
+                                        "outcome": first["outcome"]}
+    return results

@@ -267,5 +267,5 @@ def mix_noise(audio: np.ndarray, snr_db: float | None, rng: np.random.Generator)
     return np.clip(audio + gain * bed, -1, 1).astype(np.float32)
 
 
-__all__ = ["RATE", "RESPOND_SOUNDS", "VOICES", "Recording", "mix_noise", "noise", "recordings", "silence",
-           "sound", "speak", "speech_bounds", "trim", "trim_trailing_noise", "under_speech", "halves_around_a_pause"]
+__all__ = ["RATE", "RESPOND_SOUNDS", "VOICES", "Recording", "halves_around_a_pause", "mix_noise", "noise", "recordings",
+           "silence", "sound", "speak", "speech_bounds", "trim", "trim_trailing_noise", "under_speech"]

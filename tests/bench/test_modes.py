@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from bench import child_process, compare, load, noise_judgement as judged, process_stats, report, run
+from bench import child_process, compare, load, noise_judgement as judged, process_stats, report, run, scoring
 from bench.outcome import Outcome, ReplyTurn
 from bench.scenarios import Scenario
 from bench.scoring import first_call
@@ -142,7 +142,7 @@ def test_rescore_recomputes_the_first_call():
     outcome = Outcome(scenario.id, "soundloop", turns=[ReplyTurn(3.1, 5.0)])
     r = two_modes(0.8, 0.8)
     system_of(r)["first_call"] = {"scenario": scenario.id, "voice_to_voice_ms": 0.0, "outcome": outcome.as_json()}
-    rescored = report.rescore(copy.deepcopy(r))
+    rescored = scoring.rescore(copy.deepcopy(r))
     assert system_of(rescored)["first_call"]["voice_to_voice_ms"] == 1100.0
     assert system_of(rescored)["first_call"]["ratio"] == pytest.approx(
         1100.0 / system_of(rescored)["scores"]["categories"]["turn_taking"]["latency"]["p50_ms"], abs=0.01)

@@ -161,7 +161,8 @@ def short_answers(seed: int, limit: int | None = None) -> list[Sample]:
 
 def real_recordings(seed: int, pauses_per_clip: int = 3) -> list[Sample]:
     """Validation only: each real recording whole, and cut at its quietest middle point with a
-    0.3-1.5 s pause, `pauses_per_clip` times (the benchmark's pause kind "real_recording")."""
+    0.3-1.5 s pause, `pauses_per_clip` times (the benchmark's pause kind "real_recording", the same
+    halves: `bench.sources.halves_around_a_pause`)."""
     from bench.sources import halves_around_a_pause, recordings
 
     rng = np.random.default_rng(seed)
